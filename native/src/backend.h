@@ -1,0 +1,74 @@
+// The seam between the model and the hardware: every op the model needs, over raw
+// buffers owned by the backend. The CPU backend (cpu/) and the CUDA backend
+// (native/cuda/) implement it; model/, train/ and decoding only ever talk to this.
+// All tensors are fp32 and row-major unless said otherwise; int tensors are int32.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "cpu/activation.h"
+#include "cpu/attention.h"
+#include "cpu/adamw.h"
+
+namespace rg {
+
+using cpu::Act;
+using cpu::AdamWHyper;
+using cpu::AttnShape;
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual const char* name() const = 0;
+
+  // Memory. Buffers from alloc() are only touched through this interface.
+  virtual void* alloc(size_t bytes) = 0;
+  virtual void release(void* p) = 0;
+  virtual void upload(void* dst, const void* src, size_t bytes) = 0;    // host -> backend
+  virtual void download(void* dst, const void* src, size_t bytes) = 0;  // backend -> host
+  virtual void copy(void* dst, const void* src, size_t bytes) = 0;      // backend -> backend
+  virtual void zero(void* p, size_t bytes) = 0;
+  virtual void synchronize() = 0;
+
+  // Semantics of each op: see the matching header in cpu/.
+  virtual void gemm(bool transA, bool transB, int M, int N, int K, float alpha, const float* A,
+                    int lda, const float* B, int ldb, float beta, float* C, int ldc) = 0;
+  virtual void sinusoidal_table(float* pe, int max_len, int d) = 0;
+  virtual void embed_fwd(float* out, const float* E, const int* ids, int N, int T, int pos0, int d,
+                         float scale, const float* pe) = 0;
+  virtual void embed_bwd(float* dE, const float* dout, const int* ids, int N, int d, float scale) = 0;
+  virtual void layernorm_fwd(float* y, float* mean, float* rstd, const float* x, const float* gamma,
+                             const float* beta, int rows, int cols, float eps) = 0;
+  virtual void layernorm_bwd(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
+                             const float* mean, const float* rstd, const float* gamma, int rows,
+                             int cols) = 0;
+  virtual void attention_fwd(const AttnShape& s, const float* q, const float* k, const float* v,
+                             const int* k_len, float* out, float* probs) = 0;
+  virtual void attention_bwd(const AttnShape& s, const float* q, const float* k, const float* v,
+                             const int* k_len, const float* probs, const float* dout, float* dq,
+                             float* dk, float* dv) = 0;
+  // Floats attention_fwd saves per call for backward (CPU: the probabilities).
+  virtual size_t attention_saved_floats(int B, int H, int Tq, int Tk) = 0;
+  virtual void act_fwd(Act a, float* y, const float* x, size_t n) = 0;
+  virtual void act_bwd(Act a, float* dx, const float* dy, const float* x, size_t n) = 0;
+  virtual void bias_add(float* y, const float* b, int rows, int cols) = 0;
+  virtual void bias_grad(float* db, const float* dy, int rows, int cols) = 0;
+  virtual void add_inplace(float* y, const float* x, size_t n) = 0;
+  virtual void dropout_fwd(float* y, const float* x, size_t n, float p, uint64_t seed,
+                           uint64_t stream) = 0;
+  virtual void dropout_bwd(float* dx, const float* dy, size_t n, float p, uint64_t seed,
+                           uint64_t stream) = 0;
+  virtual void xent_fwd_bwd(const float* logits, const int* targets, int N, int V, float eps,
+                            int ignore_index, float grad_scale, float* losses,
+                            float* target_logprob, float* dlogits) = 0;
+  virtual void log_softmax_rows(float* out, const float* logits, int N, int V) = 0;
+  virtual void adamw_update(float* p, const float* g, float* m, float* v, size_t n,
+                            const AdamWHyper& h, float weight_decay) = 0;
+  virtual double sum_squares(const float* x, size_t n) = 0;
+  virtual void scale_inplace(float* x, size_t n, float s) = 0;
+};
+
+std::unique_ptr<Backend> make_cpu_backend();
+
+}  // namespace rg

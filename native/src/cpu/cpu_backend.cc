@@ -1,0 +1,98 @@
+// The CPU backend: host memory, kernels from cpu/.
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "backend.h"
+#include "cpu/adamw.h"
+#include "cpu/attention.h"
+#include "cpu/dropout.h"
+#include "cpu/embedding.h"
+#include "cpu/gemm.h"
+#include "cpu/layernorm.h"
+#include "cpu/xent.h"
+
+namespace rg {
+namespace {
+
+class CpuBackend final : public Backend {
+ public:
+  const char* name() const override { return "cpu"; }
+  void* alloc(size_t bytes) override {
+    // 64-byte alignment for AVX-512 loads; round size up as aligned_alloc requires.
+    void* p = std::aligned_alloc(64, ((bytes + 63) / 64) * 64 + 64);
+    if (!p) throw std::bad_alloc();
+    return p;
+  }
+  void release(void* p) override { std::free(p); }
+  void upload(void* d, const void* s, size_t n) override { std::memcpy(d, s, n); }
+  void download(void* d, const void* s, size_t n) override { std::memcpy(d, s, n); }
+  void copy(void* d, const void* s, size_t n) override { std::memmove(d, s, n); }
+  void zero(void* p, size_t n) override { std::memset(p, 0, n); }
+  void synchronize() override {}
+
+  void gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda,
+            const float* B, int ldb, float beta, float* C, int ldc) override {
+    cpu::gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  }
+  void sinusoidal_table(float* pe, int max_len, int d) override { cpu::sinusoidal_table(pe, max_len, d); }
+  void embed_fwd(float* out, const float* E, const int* ids, int N, int T, int pos0, int d,
+                 float scale, const float* pe) override {
+    cpu::embed_fwd(out, E, ids, N, T, pos0, d, scale, pe);
+  }
+  void embed_bwd(float* dE, const float* dout, const int* ids, int N, int d, float scale) override {
+    cpu::embed_bwd(dE, dout, ids, N, d, scale);
+  }
+  void layernorm_fwd(float* y, float* mean, float* rstd, const float* x, const float* g,
+                     const float* b, int rows, int cols, float eps) override {
+    cpu::layernorm_fwd(y, mean, rstd, x, g, b, rows, cols, eps);
+  }
+  void layernorm_bwd(float* dx, float* dg, float* db, const float* dy, const float* x,
+                     const float* mean, const float* rstd, const float* g, int rows, int cols) override {
+    cpu::layernorm_bwd(dx, dg, db, dy, x, mean, rstd, g, rows, cols);
+  }
+  void attention_fwd(const AttnShape& s, const float* q, const float* k, const float* v,
+                     const int* k_len, float* out, float* probs) override {
+    cpu::attention_fwd(s, q, k, v, k_len, out, probs);
+  }
+  void attention_bwd(const AttnShape& s, const float* q, const float* k, const float* v,
+                     const int* k_len, const float* probs, const float* dout, float* dq, float* dk,
+                     float* dv) override {
+    cpu::attention_bwd(s, q, k, v, k_len, probs, dout, dq, dk, dv);
+  }
+  size_t attention_saved_floats(int B, int H, int Tq, int Tk) override {
+    return (size_t)B * H * Tq * Tk;
+  }
+  void act_fwd(Act a, float* y, const float* x, size_t n) override { cpu::act_fwd(a, y, x, n); }
+  void act_bwd(Act a, float* dx, const float* dy, const float* x, size_t n) override {
+    cpu::act_bwd(a, dx, dy, x, n);
+  }
+  void bias_add(float* y, const float* b, int rows, int cols) override { cpu::bias_add(y, b, rows, cols); }
+  void bias_grad(float* db, const float* dy, int rows, int cols) override { cpu::bias_grad(db, dy, rows, cols); }
+  void add_inplace(float* y, const float* x, size_t n) override { cpu::add_inplace(y, x, n); }
+  void dropout_fwd(float* y, const float* x, size_t n, float p, uint64_t seed, uint64_t stream) override {
+    cpu::dropout_fwd(y, x, n, p, seed, stream);
+  }
+  void dropout_bwd(float* dx, const float* dy, size_t n, float p, uint64_t seed, uint64_t stream) override {
+    cpu::dropout_bwd(dx, dy, n, p, seed, stream);
+  }
+  void xent_fwd_bwd(const float* logits, const int* targets, int N, int V, float eps, int ignore,
+                    float gs, float* losses, float* tlp, float* dlogits) override {
+    cpu::xent_fwd_bwd(logits, targets, N, V, eps, ignore, gs, losses, tlp, dlogits);
+  }
+  void log_softmax_rows(float* out, const float* logits, int N, int V) override {
+    cpu::log_softmax_rows(out, logits, N, V);
+  }
+  void adamw_update(float* p, const float* g, float* m, float* v, size_t n, const AdamWHyper& h,
+                    float wd) override {
+    cpu::adamw_update(p, g, m, v, n, h, wd);
+  }
+  double sum_squares(const float* x, size_t n) override { return cpu::sum_squares(x, n); }
+  void scale_inplace(float* x, size_t n, float s) override { cpu::scale_inplace(x, n, s); }
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend() { return std::make_unique<CpuBackend>(); }
+
+}  // namespace rg

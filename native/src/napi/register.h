@@ -1,0 +1,16 @@
+// Each area of the addon registers its own functions; addon.cc only calls these.
+// No math here: the N-API layer converts, validates, and hands work to the engine.
+#pragma once
+#include <napi.h>
+
+namespace rg::napi {
+
+void RegisterSystem(Napi::Env env, Napi::Object exports);    // system_napi.cc
+void RegisterKernels(Napi::Env env, Napi::Object exports);   // kernels_napi.cc (gemm, benches)
+void RegisterTesting(Napi::Env env, Napi::Object exports);   // testing_napi.cc (gradchecks)
+void RegisterModel(Napi::Env env, Napi::Object exports);     // model_napi.cc
+
+// Throws a JS error carrying `code` (called inside catch blocks on the main thread).
+Napi::Error MakeError(Napi::Env env, const std::string& code, const std::string& msg);
+
+}  // namespace rg::napi

@@ -1,0 +1,168 @@
+// The whole native surface, typed in one place. The addon is loaded by ./load.ts;
+// everything here is what C++ (native/src/napi/*) exports. Option objects passed to
+// native code are already validated by the engine/ layer: native code checks again
+// (never trust the boundary) but its messages are terser.
+
+export interface SystemInfo {
+  cpuModel: string;
+  cpuFeatures: string[];
+  isa: 'avx512' | 'avx2' | 'generic';
+  threads: number;
+  hardwareThreads: number;
+  compiler: string;
+  napiVersion: number;
+}
+
+/** The model configuration, as stored in config.json (snake_case, see docs/model.md). */
+export interface NativeModelConfig {
+  vocab_size: number;
+  d_model: number;
+  n_heads: number;
+  d_ff: number;
+  encoder_layers: number;
+  decoder_layers: number;
+  max_len: number;
+  dropout: number;
+  label_smoothing: number;
+  activation: 'relu' | 'gelu';
+  ln_eps: number;
+  pad_id: number;
+  bos_id: number;
+  eos_id: number;
+}
+
+/** A tokenized parallel corpus: sentence i of src is src[srcOffsets[i] .. srcOffsets[i+1]). */
+export interface NativePairs {
+  src: Int32Array;
+  srcOffsets: Int32Array; // length n + 1, starts at 0, non-decreasing
+  tgt: Int32Array;
+  tgtOffsets: Int32Array;
+}
+
+export interface NativeTrainOptions {
+  seed: number;
+  maxTokens: number; // token budget per batch (source + target tokens incl. padding)
+  maxSentences: number; // cap on sentence pairs per batch
+  maxSteps: number; // 0 = no step cap
+  maxEpochs: number; // 0 = no epoch cap (needs maxSteps)
+  lr: number; // peak learning rate
+  warmupSteps: number;
+  schedule: 'inverse_sqrt' | 'cosine' | 'constant';
+  minLr: number; // cosine floor
+  beta1: number;
+  beta2: number;
+  adamEps: number;
+  weightDecay: number;
+  clipNorm: number; // 0 = no clipping
+  validEvery: number; // steps between dev-loss evaluations; 0 = never
+  patience: number; // early stopping after this many evaluations without improvement; 0 = off
+  progressEvery: number; // steps between progress callbacks
+  checkpointDir: string; // '' = no checkpoints
+  checkpointEvery: number; // steps; 0 = only at the end
+  resume: boolean; // continue from checkpointDir/latest if present
+  stopAfterSteps: number; // testing aid: stop (as if killed) after this many steps in this call; 0 = off
+}
+
+export interface NativeTrainProgress {
+  step: number;
+  epoch: number;
+  loss: number; // mean token loss since the last report
+  lr: number;
+  tokensPerSec: number;
+  elapsedSec: number;
+  validLoss?: number; // present on evaluation steps
+  bestValidLoss?: number;
+}
+
+export interface NativeTrainResult {
+  steps: number;
+  epochs: number;
+  lastLoss: number;
+  bestValidLoss: number | null;
+  bestStep: number | null;
+  stoppedEarly: boolean;
+  cancelled: boolean;
+  interrupted: boolean; // stopAfterSteps reached
+  seconds: number;
+}
+
+export interface NativeDecodeOptions {
+  method: 'greedy' | 'beam' | 'sample';
+  beamSize: number;
+  lengthPenalty: number; // GNMT-style alpha; 0 = raw sum of log-probabilities
+  temperature: number;
+  topK: number; // 0 = off
+  topP: number; // 1 = off
+  maxLenA: number; // output length limit = maxLenA * srcLen + maxLenB (capped by max_len)
+  maxLenB: number;
+  seed: number;
+  batchSize: number; // sentences per decoding batch
+}
+
+export interface NativeDecodeResult {
+  ids: Int32Array; // hypotheses without BOS/EOS, concatenated
+  offsets: Int32Array; // n + 1
+  logprobs: Float64Array; // per sentence: sum of token log-probabilities incl. EOS
+}
+
+export interface NativeParamInfo {
+  name: string;
+  shape: number[];
+  offset: number; // in floats, into the contiguous buffer
+}
+
+export interface NativeLossAndGrads {
+  loss: number; // mean over non-pad label tokens
+  tokens: number;
+  grads: Float32Array; // same layout as the parameter buffer
+}
+
+export interface NativeModel {
+  readonly config: NativeModelConfig;
+  numParams(): number;
+  paramInfo(): NativeParamInfo[];
+  getParams(): Float32Array; // a copy
+  setParams(p: Float32Array): void;
+  /** One forward+backward on one batch (all pairs of `data`), no update. For tests. */
+  lossAndGrads(data: NativePairs, opts: { dropoutSeed: number; step: number; train: boolean }): NativeLossAndGrads;
+  train(
+    train: NativePairs,
+    valid: NativePairs | null,
+    opts: NativeTrainOptions,
+    onProgress: (p: NativeTrainProgress) => void,
+  ): Promise<NativeTrainResult>;
+  cancel(): void;
+  decode(src: Int32Array, srcOffsets: Int32Array, opts: NativeDecodeOptions): Promise<NativeDecodeResult>;
+  /** Forced decoding: per-pair sum of target log-probabilities (incl. EOS). */
+  score(data: NativePairs, batchSize: number): Promise<Float64Array>;
+  /** Writes dir/model.safetensors and dir/config.json atomically. */
+  save(dir: string): void;
+}
+
+export interface NativeModelCtor {
+  new (configJson: string, seed: number): NativeModel;
+  /** Reads dir/config.json and dir/model.safetensors. */
+  load(dir: string): NativeModel;
+}
+
+export interface GradcheckResult {
+  kernel: string;
+  maxRelError: number;
+  maxAbsError: number;
+  checked: number;
+  refMaxRelError?: number; // optimized vs naive reference
+}
+
+export interface NativeAddon {
+  systemInfo(): SystemInfo;
+  setThreads(n: number): number;
+  /** C = A(MxK) * B(KxN) with the optimized kernel. */
+  gemm(A: Float32Array, B: Float32Array, M: number, N: number, K: number, transA: boolean, transB: boolean): Float32Array;
+  gemmRef(A: Float32Array, B: Float32Array, M: number, N: number, K: number, transA: boolean, transB: boolean): Float32Array;
+  /** Times the optimized GEMM at MxNxK; returns GFLOP/s (best of `iters`). */
+  benchGemm(M: number, N: number, K: number, iters: number): { gflops: number; seconds: number; isa: string };
+  /** Names of every gradcheck, and running one. */
+  gradcheckNames(): string[];
+  gradcheck(name: string, seed: number): GradcheckResult;
+  Model: NativeModelCtor;
+}
