@@ -167,7 +167,7 @@ export function nativeExport<K extends keyof NativeAddon>(name: K): NativeAddon[
   if (v === undefined || v === null) {
     throw new RegurgitateError(
       'ENOADDON',
-      `the native addon at ${cached?.path ?? '?'} has no '${String(name)}': it was built from older sources; rebuild it with \`npm rebuild regurgitate\``,
+      `the native addon at ${cached?.path ?? '?'} has no '${String(name)}' (built from sources that predate it): rebuild it with \`npm rebuild regurgitate\``,
     );
   }
   return v;
