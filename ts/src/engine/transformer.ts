@@ -42,6 +42,7 @@ export class Transformer {
   readonly #native: NativeModel;
   readonly #config: ModelConfig;
   #busy: string | undefined; // set while fit() runs
+  #bufferLength: number | undefined;
   #inflight = 0; // queued or running decode/score calls
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -96,6 +97,7 @@ export class Transformer {
     return this.#config;
   }
 
+  /** The number of parameters (alignment padding not counted). */
   get numParams(): number {
     return wrapNative(() => this.#native.numParams());
   }
@@ -105,19 +107,24 @@ export class Transformer {
     return wrapNative(() => this.#native.paramInfo());
   }
 
-  /** A copy of all parameters (one flat fp32 buffer, layout as paramInfo()). */
+  /**
+   * A copy of all parameters: one flat fp32 buffer, tensors at paramInfo() offsets (each
+   * aligned to 16 floats, so the length can exceed numParams).
+   */
   parameters(): Float32Array {
     this.#checkIdle('parameters');
     return wrapNative(() => this.#native.getParams());
   }
 
-  /** Replaces all parameters (length must equal numParams). */
+  /** Replaces all parameters (same length and layout as parameters()). */
   setParameters(p: Float32Array): void {
     this.#checkIdle('setParameters');
     if (this.#inflight > 0) throw new RegurgitateError('EBUSY', 'setParameters: translate/score calls are running; await them first');
     if (!(p instanceof Float32Array)) throw invalid(`setParameters: p must be a Float32Array (got ${describe(p)})`);
-    const n = this.numParams;
-    if (p.length !== n) throw invalid(`setParameters: p has ${p.length} values; the model has ${n} parameters`);
+    this.#bufferLength ??= wrapNative(() => this.#native.getParams().length);
+    const n = this.#bufferLength;
+    if (p.length !== n)
+      throw invalid(`setParameters: p has ${p.length} values; the parameter buffer has ${n} (as returned by parameters(), alignment padding included)`);
     wrapNative(() => this.#native.setParams(p));
   }
 

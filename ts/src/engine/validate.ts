@@ -39,6 +39,10 @@ export function suggest(key: string, known: readonly string[]): string | undefin
   const n = norm(key);
   const exact = known.find((k) => norm(k) === n);
   if (exact) return exact;
+  if (n.length >= 3) {
+    const prefix = known.filter((k) => norm(k).startsWith(n) || n.startsWith(norm(k)));
+    if (prefix.length === 1) return prefix[0];
+  }
   let best: string | undefined;
   let bestD = Infinity;
   for (const k of known) {
