@@ -60,6 +60,7 @@ export interface NativeTrainOptions {
   checkpointDir: string; // '' = no checkpoints
   checkpointEvery: number; // steps; 0 = only at the end
   resume: boolean; // continue from checkpointDir/latest if present
+  restoreBest: boolean; // after training, load the parameters with the best dev loss
   stopAfterSteps: number; // testing aid: stop (as if killed) after this many steps in this call; 0 = off
 }
 
