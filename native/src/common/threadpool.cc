@@ -51,7 +51,11 @@ class Pool {
   void start(int n) {
     if (n <= 0) n = (int)std::max(1u, std::thread::hardware_concurrency());
     quit_ = false;
-    for (int t = 1; t < n; ++t) workers_.emplace_back([this, t] { loop(t); });
+    // Each worker starts from the generation current now: reading it inside the new thread
+    // would race with a run() issued before the thread got there (the job would be missed
+    // and run() would wait forever).
+    unsigned long gen = generation_;
+    for (int t = 1; t < n; ++t) workers_.emplace_back([this, t, gen] { loop(t, gen); });
   }
   void stop() {
     {
@@ -63,12 +67,7 @@ class Pool {
     for (auto& w : workers_) w.join();
     workers_.clear();
   }
-  void loop(int t) {
-    unsigned long seen = 0;
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      seen = generation_;
-    }
+  void loop(int t, unsigned long seen) {
     for (;;) {
       const std::function<void(int)>* job;
       {
