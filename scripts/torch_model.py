@@ -66,8 +66,8 @@ def normalize_config(cfg, where="config"):
     if not isinstance(cfg, dict):
         raise ValueError(f"{where}: expected a JSON object")
     unknown = [k for k in cfg if k not in CONFIG_DEFAULTS]
-    if unknown:
-        raise ValueError(f"{where}: unknown field(s) {unknown}")
+    if unknown:  # e.g. fields a newer writer adds; they do not change the math here
+        print(f"torch_model: {where}: ignoring unknown field(s) {unknown}", file=sys.stderr)
     out = OrderedDict()
     for k, default in CONFIG_DEFAULTS.items():
         v = cfg.get(k, default)
