@@ -1,0 +1,203 @@
+// AVX2+FMA row kernels: 8-wide primitives, tails through maskload/maskstore, see rowkernels.inc.
+// Includes only <immintrin.h>, <cstdint>, <cmath> and plain headers of ours (no STL, no shared
+// inline code).
+#include <immintrin.h>
+
+#include <cmath>
+#include <cstdint>
+
+#include "cpu/simd_isa.h"
+
+namespace rg::cpu::avx2 {
+
+static inline __m256 exp8(__m256 x) {
+  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3365f)), _mm256_set1_ps(88.0f));
+  __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+  __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+static const int32_t kMaskTab[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+static inline __m256i tail(long r) { return _mm256_loadu_si256((const __m256i*)(kMaskTab + 8 - r)); }
+static inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+static inline float hmax(__m256 v) {
+  __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_max_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+// Masked-out lanes of a tail load: zero, or -inf where a max is taken.
+static inline __m256 load_tail(const float* x, __m256i k) { return _mm256_maskload_ps(x, k); }
+static inline __m256 load_tail_ninf(const float* x, __m256i k) {
+  return _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), _mm256_maskload_ps(x, k), _mm256_castsi256_ps(k));
+}
+static inline __m256 keep(__m256 v, __m256i k) { return _mm256_and_ps(v, _mm256_castsi256_ps(k)); }
+
+static inline float P_max(const float* x, long n) {
+  __m256 m0 = _mm256_set1_ps(-INFINITY), m1 = m0;
+  long i = 0;
+  for (; i + 16 <= n; i += 16) {
+    m0 = _mm256_max_ps(m0, _mm256_loadu_ps(x + i));
+    m1 = _mm256_max_ps(m1, _mm256_loadu_ps(x + i + 8));
+  }
+  for (; i + 8 <= n; i += 8) m0 = _mm256_max_ps(m0, _mm256_loadu_ps(x + i));
+  if (i < n) m1 = _mm256_max_ps(m1, load_tail_ninf(x + i, tail(n - i)));
+  return hmax(_mm256_max_ps(m0, m1));
+}
+static inline void P_max_sum(const float* x, long n, float* mx, float* sum) {
+  __m256 m0 = _mm256_set1_ps(-INFINITY), m1 = m0, s0 = _mm256_setzero_ps(), s1 = s0;
+  long i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m256 a = _mm256_loadu_ps(x + i), b = _mm256_loadu_ps(x + i + 8);
+    m0 = _mm256_max_ps(m0, a);
+    m1 = _mm256_max_ps(m1, b);
+    s0 = _mm256_add_ps(s0, a);
+    s1 = _mm256_add_ps(s1, b);
+  }
+  for (; i + 8 <= n; i += 8) {
+    __m256 a = _mm256_loadu_ps(x + i);
+    m0 = _mm256_max_ps(m0, a);
+    s0 = _mm256_add_ps(s0, a);
+  }
+  if (i < n) {
+    __m256i k = tail(n - i);
+    m1 = _mm256_max_ps(m1, load_tail_ninf(x + i, k));
+    s1 = _mm256_add_ps(s1, load_tail(x + i, k));
+  }
+  *mx = hmax(_mm256_max_ps(m0, m1));
+  *sum = hsum(_mm256_add_ps(s0, s1));
+}
+static inline float P_sum(const float* x, long n) {
+  __m256 s0 = _mm256_setzero_ps(), s1 = s0;
+  long i = 0;
+  for (; i + 16 <= n; i += 16) {
+    s0 = _mm256_add_ps(s0, _mm256_loadu_ps(x + i));
+    s1 = _mm256_add_ps(s1, _mm256_loadu_ps(x + i + 8));
+  }
+  for (; i + 8 <= n; i += 8) s0 = _mm256_add_ps(s0, _mm256_loadu_ps(x + i));
+  if (i < n) s1 = _mm256_add_ps(s1, load_tail(x + i, tail(n - i)));
+  return hsum(_mm256_add_ps(s0, s1));
+}
+static inline float P_sum_exp(const float* x, long n, float shift) {
+  const __m256 sh = _mm256_set1_ps(shift);
+  __m256 s0 = _mm256_setzero_ps(), s1 = s0;
+  long i = 0;
+  for (; i + 16 <= n; i += 16) {
+    s0 = _mm256_add_ps(s0, exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), sh)));
+    s1 = _mm256_add_ps(s1, exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i + 8), sh)));
+  }
+  for (; i + 8 <= n; i += 8) s0 = _mm256_add_ps(s0, exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), sh)));
+  if (i < n) {
+    __m256i k = tail(n - i);
+    s1 = _mm256_add_ps(s1, keep(exp8(_mm256_sub_ps(load_tail(x + i, k), sh)), k));
+  }
+  return hsum(_mm256_add_ps(s0, s1));
+}
+static inline float P_exp_store(float* y, const float* x, long n, float shift) {
+  const __m256 sh = _mm256_set1_ps(shift);
+  __m256 s0 = _mm256_setzero_ps();
+  long i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), sh));
+    _mm256_storeu_ps(y + i, e);
+    s0 = _mm256_add_ps(s0, e);
+  }
+  if (i < n) {
+    __m256i k = tail(n - i);
+    __m256 e = keep(exp8(_mm256_sub_ps(load_tail(x + i, k), sh)), k);
+    _mm256_maskstore_ps(y + i, k, e);
+    s0 = _mm256_add_ps(s0, e);
+  }
+  return hsum(s0);
+}
+static inline void P_exp_affine(float* y, const float* x, long n, float shift, float a, float b) {
+  const __m256 sh = _mm256_set1_ps(shift), va = _mm256_set1_ps(a), vb = _mm256_set1_ps(b);
+  long i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), sh)), vb));
+  if (i < n) {
+    __m256i k = tail(n - i);
+    __m256 e = exp8(_mm256_sub_ps(load_tail(x + i, k), sh));
+    _mm256_maskstore_ps(y + i, k, _mm256_fmadd_ps(va, e, vb));
+  }
+}
+static inline float P_dot(const float* a, const float* b, long n) {
+  __m256 s0 = _mm256_setzero_ps(), s1 = s0;
+  long i = 0;
+  for (; i + 16 <= n; i += 16) {
+    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+  }
+  for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+  if (i < n) {
+    __m256i k = tail(n - i);
+    s1 = _mm256_fmadd_ps(load_tail(a + i, k), load_tail(b + i, k), s1);
+  }
+  return hsum(_mm256_add_ps(s0, s1));
+}
+static inline void P_axpy(float* y, float a, const float* x, long n) {
+  const __m256 va = _mm256_set1_ps(a);
+  long i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+  if (i < n) {
+    __m256i k = tail(n - i);
+    _mm256_maskstore_ps(y + i, k, _mm256_fmadd_ps(va, load_tail(x + i, k), load_tail(y + i, k)));
+  }
+}
+static inline float P_sum_sq_dev(const float* x, long n, float mean) {
+  const __m256 mu = _mm256_set1_ps(mean);
+  __m256 s0 = _mm256_setzero_ps();
+  long i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i), mu);
+    s0 = _mm256_fmadd_ps(d, d, s0);
+  }
+  if (i < n) {
+    __m256i k = tail(n - i);
+    __m256 d = keep(_mm256_sub_ps(load_tail(x + i, k), mu), k);
+    s0 = _mm256_fmadd_ps(d, d, s0);
+  }
+  return hsum(s0);
+}
+static inline void P_ln_bwd_sums(const float* dy, const float* g, const float* x, float mean,
+                                 long n, float* a, float* b) {
+  const __m256 mu = _mm256_set1_ps(mean);
+  __m256 sa = _mm256_setzero_ps(), sb = sa;
+  long i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 t = _mm256_mul_ps(_mm256_loadu_ps(dy + i), _mm256_loadu_ps(g + i));
+    sa = _mm256_add_ps(sa, t);
+    sb = _mm256_fmadd_ps(t, _mm256_sub_ps(_mm256_loadu_ps(x + i), mu), sb);
+  }
+  if (i < n) {
+    __m256i k = tail(n - i);
+    __m256 t = _mm256_mul_ps(load_tail(dy + i, k), load_tail(g + i, k));
+    sa = _mm256_add_ps(sa, t);
+    sb = _mm256_fmadd_ps(t, _mm256_sub_ps(load_tail(x + i, k), mu), sb);
+  }
+  *a = hsum(sa);
+  *b = hsum(sb);
+}
+static inline float P_log(float x) { return __builtin_logf(x); }
+static inline float P_sqrt(float x) { return __builtin_sqrtf(x); }
+
+#define RG_ISA_NAME "avx2"
+#include "cpu/rowkernels.inc"
+
+}  // namespace rg::cpu::avx2

@@ -1,0 +1,191 @@
+// AVX-512 row kernels: 16-wide primitives with masked tails, see rowkernels.inc.
+// Includes only <immintrin.h>, <cmath> and plain headers of ours (no STL, no shared inline code).
+// GCC 12 warns inside its own _mm512_reduce_*_ps (an intentionally undefined operand).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <cmath>
+
+#include "cpu/simd_isa.h"
+
+namespace rg::cpu::avx512 {
+
+// exp(x) for x <= 88 (Cephes polynomial, about 1 ulp); inputs below -87.3 give ~1e-38.
+static inline __m512 exp16(__m512 x) {
+  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3365f)), _mm512_set1_ps(88.0f));
+  __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                  _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  return _mm512_scalef_ps(p, n);
+}
+
+static inline __mmask16 tail(long r) { return (__mmask16)((1u << r) - 1u); }
+
+static inline float P_max(const float* x, long n) {
+  __m512 m0 = _mm512_set1_ps(-INFINITY), m1 = m0;
+  long i = 0;
+  for (; i + 32 <= n; i += 32) {
+    m0 = _mm512_max_ps(m0, _mm512_loadu_ps(x + i));
+    m1 = _mm512_max_ps(m1, _mm512_loadu_ps(x + i + 16));
+  }
+  for (; i + 16 <= n; i += 16) m0 = _mm512_max_ps(m0, _mm512_loadu_ps(x + i));
+  if (i < n) {
+    __mmask16 k = tail(n - i);
+    m1 = _mm512_mask_max_ps(m1, k, m1, _mm512_maskz_loadu_ps(k, x + i));
+  }
+  return _mm512_reduce_max_ps(_mm512_max_ps(m0, m1));
+}
+static inline void P_max_sum(const float* x, long n, float* mx, float* sum) {
+  __m512 m0 = _mm512_set1_ps(-INFINITY), m1 = m0, s0 = _mm512_setzero_ps(), s1 = s0;
+  long i = 0;
+  for (; i + 32 <= n; i += 32) {
+    __m512 a = _mm512_loadu_ps(x + i), b = _mm512_loadu_ps(x + i + 16);
+    m0 = _mm512_max_ps(m0, a);
+    m1 = _mm512_max_ps(m1, b);
+    s0 = _mm512_add_ps(s0, a);
+    s1 = _mm512_add_ps(s1, b);
+  }
+  for (; i + 16 <= n; i += 16) {
+    __m512 a = _mm512_loadu_ps(x + i);
+    m0 = _mm512_max_ps(m0, a);
+    s0 = _mm512_add_ps(s0, a);
+  }
+  if (i < n) {
+    __mmask16 k = tail(n - i);
+    __m512 a = _mm512_maskz_loadu_ps(k, x + i);
+    m1 = _mm512_mask_max_ps(m1, k, m1, a);
+    s1 = _mm512_add_ps(s1, a);
+  }
+  *mx = _mm512_reduce_max_ps(_mm512_max_ps(m0, m1));
+  *sum = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+static inline float P_sum(const float* x, long n) {
+  __m512 s0 = _mm512_setzero_ps(), s1 = s0;
+  long i = 0;
+  for (; i + 32 <= n; i += 32) {
+    s0 = _mm512_add_ps(s0, _mm512_loadu_ps(x + i));
+    s1 = _mm512_add_ps(s1, _mm512_loadu_ps(x + i + 16));
+  }
+  for (; i + 16 <= n; i += 16) s0 = _mm512_add_ps(s0, _mm512_loadu_ps(x + i));
+  if (i < n) s1 = _mm512_add_ps(s1, _mm512_maskz_loadu_ps(tail(n - i), x + i));
+  return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+static inline float P_sum_exp(const float* x, long n, float shift) {
+  const __m512 sh = _mm512_set1_ps(shift);
+  __m512 s0 = _mm512_setzero_ps(), s1 = s0;
+  long i = 0;
+  for (; i + 32 <= n; i += 32) {
+    s0 = _mm512_add_ps(s0, exp16(_mm512_sub_ps(_mm512_loadu_ps(x + i), sh)));
+    s1 = _mm512_add_ps(s1, exp16(_mm512_sub_ps(_mm512_loadu_ps(x + i + 16), sh)));
+  }
+  for (; i + 16 <= n; i += 16) s0 = _mm512_add_ps(s0, exp16(_mm512_sub_ps(_mm512_loadu_ps(x + i), sh)));
+  if (i < n) {
+    __mmask16 k = tail(n - i);
+    __m512 e = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), sh));
+    s1 = _mm512_mask_add_ps(s1, k, s1, e);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+static inline float P_exp_store(float* y, const float* x, long n, float shift) {
+  const __m512 sh = _mm512_set1_ps(shift);
+  __m512 s0 = _mm512_setzero_ps();
+  long i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m512 e = exp16(_mm512_sub_ps(_mm512_loadu_ps(x + i), sh));
+    _mm512_storeu_ps(y + i, e);
+    s0 = _mm512_add_ps(s0, e);
+  }
+  if (i < n) {
+    __mmask16 k = tail(n - i);
+    __m512 e = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), sh));
+    _mm512_mask_storeu_ps(y + i, k, e);
+    s0 = _mm512_mask_add_ps(s0, k, s0, e);
+  }
+  return _mm512_reduce_add_ps(s0);
+}
+static inline void P_exp_affine(float* y, const float* x, long n, float shift, float a, float b) {
+  const __m512 sh = _mm512_set1_ps(shift), va = _mm512_set1_ps(a), vb = _mm512_set1_ps(b);
+  long i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(y + i, _mm512_fmadd_ps(va, exp16(_mm512_sub_ps(_mm512_loadu_ps(x + i), sh)), vb));
+  if (i < n) {
+    __mmask16 k = tail(n - i);
+    __m512 e = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), sh));
+    _mm512_mask_storeu_ps(y + i, k, _mm512_fmadd_ps(va, e, vb));
+  }
+}
+static inline float P_dot(const float* a, const float* b, long n) {
+  __m512 s0 = _mm512_setzero_ps(), s1 = s0;
+  long i = 0;
+  for (; i + 32 <= n; i += 32) {
+    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+    s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
+  }
+  for (; i + 16 <= n; i += 16) s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+  if (i < n) {
+    __mmask16 k = tail(n - i);
+    s1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, a + i), _mm512_maskz_loadu_ps(k, b + i), s1);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+static inline void P_axpy(float* y, float a, const float* x, long n) {
+  const __m512 va = _mm512_set1_ps(a);
+  long i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(y + i, _mm512_fmadd_ps(va, _mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i)));
+  if (i < n) {
+    __mmask16 k = tail(n - i);
+    _mm512_mask_storeu_ps(y + i, k, _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(k, x + i),
+                                                     _mm512_maskz_loadu_ps(k, y + i)));
+  }
+}
+static inline float P_sum_sq_dev(const float* x, long n, float mean) {
+  const __m512 mu = _mm512_set1_ps(mean);
+  __m512 s0 = _mm512_setzero_ps();
+  long i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m512 d = _mm512_sub_ps(_mm512_loadu_ps(x + i), mu);
+    s0 = _mm512_fmadd_ps(d, d, s0);
+  }
+  if (i < n) {
+    __mmask16 k = tail(n - i);
+    __m512 d = _mm512_maskz_sub_ps(k, _mm512_maskz_loadu_ps(k, x + i), mu);
+    s0 = _mm512_fmadd_ps(d, d, s0);
+  }
+  return _mm512_reduce_add_ps(s0);
+}
+static inline void P_ln_bwd_sums(const float* dy, const float* g, const float* x, float mean,
+                                 long n, float* a, float* b) {
+  const __m512 mu = _mm512_set1_ps(mean);
+  __m512 sa = _mm512_setzero_ps(), sb = sa;
+  long i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m512 t = _mm512_mul_ps(_mm512_loadu_ps(dy + i), _mm512_loadu_ps(g + i));
+    sa = _mm512_add_ps(sa, t);
+    sb = _mm512_fmadd_ps(t, _mm512_sub_ps(_mm512_loadu_ps(x + i), mu), sb);
+  }
+  if (i < n) {
+    __mmask16 k = tail(n - i);
+    __m512 t = _mm512_mul_ps(_mm512_maskz_loadu_ps(k, dy + i), _mm512_maskz_loadu_ps(k, g + i));
+    sa = _mm512_add_ps(sa, t);
+    sb = _mm512_fmadd_ps(t, _mm512_maskz_sub_ps(k, _mm512_maskz_loadu_ps(k, x + i), mu), sb);
+  }
+  *a = _mm512_reduce_add_ps(sa);
+  *b = _mm512_reduce_add_ps(sb);
+}
+static inline float P_log(float x) { return __builtin_logf(x); }
+static inline float P_sqrt(float x) { return __builtin_sqrtf(x); }
+
+#define RG_ISA_NAME "avx512"
+#include "cpu/rowkernels.inc"
+
+}  // namespace rg::cpu::avx512
