@@ -1,0 +1,46 @@
+// Shared test helpers.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { tryNative } from '../ts/src/native/load.js';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** Compiles ts/src to dist/ when dist is missing or older than the sources (npm test builds first). */
+export function ensureBuilt(): void {
+  const marker = join(ROOT, 'dist', 'index.js');
+  if (existsSync(marker) && existsSync(CLI) && statSync(marker).mtimeMs >= newest(join(ROOT, 'ts', 'src'))) return;
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.json')], { stdio: 'inherit' });
+}
+
+const loaded = tryNative();
+/** The addon loads (build/Release/regurgitate.node exists and matches this Node). */
+export const HAS_ADDON = Boolean(loaded.addon);
+/** This build of the addon has the model (native/src/napi/model_napi.cc implemented). */
+export const HAS_MODEL = typeof loaded.addon?.Model === 'function';
+/** This build has the GEMM entry points. */
+export const HAS_GEMM = typeof loaded.addon?.benchGemm === 'function' && typeof loaded.addon?.gemm === 'function';
+
+/** A seeded PRNG (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// The regurgitate command line: `regurgitate <command> [flags]`. One file per command.
+import { RegurgitateError } from '../engine/errors.js';
+import { UsageError } from './args.js';
+import * as bench from './bench.js';
+import * as demo from './demo.js';
+import * as doctor from './doctor.js';
+import * as version from './version.js';
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summary: string }> = {
+  doctor: { run: doctor.run, summary: 'report runtime, CPU features, native addon and backends (--json)' },
+  bench: { run: bench.run, summary: 'benchmarks: `bench gemm` (GFLOP/s per size), `bench train` (tokens/s)' },
+  demo: { run: demo.run, summary: 'train a tiny transformer on CPU to reverse sequences and evaluate it' },
+};
+
+function usage(): string {
+  const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  return [
+    'usage: regurgitate <command> [flags]',
+    '',
+    'Measure and mitigate regurgitative training of translation models.',
+    '',
+    'commands:',
+    ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(w)}  ${c.summary}`),
+    '',
+    'flags:',
+    '  --version, -V  print the version',
+    '  --help, -h     show this help (also: regurgitate <command> --help)',
+    '',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === '--version' || cmd === '-V' || cmd === 'version') return version.run();
+  if (cmd === undefined) {
+    process.stderr.write(usage());
+    return 2;
+  }
+  if (cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    if (rest[0] && COMMANDS[rest[0]]) return COMMANDS[rest[0]].run(['--help']);
+    process.stdout.write(usage());
+    return 0;
+  }
+  const c = COMMANDS[cmd];
+  if (!c) {
+    const what = cmd.startsWith('-') ? `unknown flag ${cmd}` : `unknown command '${cmd}'`;
+    process.stderr.write(`regurgitate: ${what} (commands: ${Object.keys(COMMANDS).join(', ')}; see regurgitate --help)\n`);
+    return 2;
+  }
+  try {
+    return await c.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`regurgitate ${e.command}: ${e.message}\nsee 'regurgitate ${e.command} --help'\n`);
+      return 2;
+    }
+    if (e instanceof RegurgitateError) {
+      process.stderr.write(`regurgitate ${cmd}: error ${e.code}: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`regurgitate: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);
