@@ -2,6 +2,8 @@
 // the uniforms of four consecutive elements; blocks of elements run in parallel.
 #include "common/rng.h"
 #include "cpu/dropout.h"
+#include "common/cpu_features.h"
+#include "cpu/dropout_isa.h"
 #include "cpu/parallel_util.h"
 
 namespace rg::cpu {
@@ -17,6 +19,10 @@ static void apply_mask(float* y, const float* x, size_t n, float p, uint64_t see
   }
   const float s = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
   // Grain is a multiple of 4, so every block starts on a Philox block boundary.
+  if (active_isa() == Isa::Avx512) {
+    parallel_blocks(n, 8192, [&](size_t b, size_t e) { dropout_range_avx512(y, x, b, e, p, s, seed, stream); });
+    return;
+  }
   parallel_blocks(n, 8192, [&](size_t b, size_t e) {
     size_t i = b;
     for (; i + 4 <= e; i += 4) {

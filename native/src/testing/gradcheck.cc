@@ -509,6 +509,29 @@ CheckResult check_dropout(uint64_t seed) {
   return r;
 }
 
+// The vectorised mask (AVX-512 Philox) must equal the scalar generator bit for bit, at
+// unaligned lengths and with 64-bit seeds and streams (high words matter).
+CheckResult check_dropout_vs_philox(uint64_t seed) {
+  Rand R(seed, "dropout_vs_philox");
+  const size_t n = 100003;
+  const float p = 0.37f, s = 1.0f / (1.0f - p);
+  const uint64_t dseed = ((uint64_t)R.r.next_u32() << 32) | R.r.next_u32();
+  const uint64_t stream = ((uint64_t)R.r.next_u32() << 32) | R.r.next_u32();
+  Vec x = R.vec(n), y(n);
+  dropout_fwd(y.data(), x.data(), n, p, dseed, stream);
+  CheckResult r;
+  r.kernel = "dropout_fwd vs scalar Philox";
+  for (size_t i = 0; i < n; ++i) {
+    float want = uniform_at(dseed, stream, i) >= p ? x[i] * s : 0.0f;
+    double e = std::fabs((double)y[i] - want);
+    r.max_abs = std::max(r.max_abs, e);
+    r.max_rel = std::max(r.max_rel, e / std::max(1e-30, std::fabs((double)want)));
+  }
+  r.checked = (long)n;
+  r.tolerance = 0;  // bitwise
+  return r;
+}
+
 CheckResult check_dropout_rate(uint64_t seed) {
   Rand R(seed, "dropout_rate");
   const size_t n = 1 << 20;
@@ -952,6 +975,7 @@ const std::vector<std::pair<std::string, CheckFn>>& registry() {
       {"bias_grad", check_bias_grad},
       {"dropout", check_dropout},
       {"dropout_rate", check_dropout_rate},
+      {"dropout_vs_philox", check_dropout_vs_philox},
       {"gemm_nn", [](uint64_t s) { return check_gemm(s, false, false); }},
       {"gemm_nt", [](uint64_t s) { return check_gemm(s, false, true); }},
       {"gemm_tn", [](uint64_t s) { return check_gemm(s, true, false); }},
