@@ -69,6 +69,18 @@ static inline void P_ln_bwd_sums(const float* dy, const float* g, const float* x
 }
 static inline float P_log(float x) { return std::log(x); }
 static inline float P_sqrt(float x) { return std::sqrt(x); }
+// Same expressions as act_fwd_ref / act_bwd_ref (std::erf).
+static void P_gelu_fwd(float* y, const float* x, long n) {
+  for (long i = 0; i < n; ++i) y[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * 0.70710678118654752f));
+}
+static void P_gelu_bwd(float* dx, const float* dy, const float* x, long n) {
+  for (long i = 0; i < n; ++i) {
+    float xi = x[i];
+    float cdf = 0.5f * (1.0f + std::erf(xi * 0.70710678118654752f));
+    float pdf = 0.39894228040143268f * std::exp(-0.5f * xi * xi);
+    dx[i] = dy[i] * (cdf + xi * pdf);
+  }
+}
 
 #define RG_ISA_NAME "generic"
 #include "cpu/rowkernels.inc"

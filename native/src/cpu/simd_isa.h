@@ -43,6 +43,10 @@ struct IsaKernels {
   // dx += ..., dg_acc += dy * xhat, db_acc += dy (row-chunk partials).
   void (*layernorm_bwd_row)(float* dx, float* dg_acc, float* db_acc, const float* dy,
                             const float* x, float mean, float rstd, const float* g, int cols);
+  // GELU, exact erf form: y = x/2 (1 + erf(x/sqrt 2)); dx = dy (Phi(x) + x phi(x)).
+  // The vector versions use a rational erf (max rel error ~1e-7) and the vectorized exp.
+  void (*gelu_fwd)(float* y, const float* x, long n);                   // y may alias x
+  void (*gelu_bwd)(float* dx, const float* dy, const float* x, long n);  // dx may alias dy
 };
 
 namespace generic { extern const IsaKernels kTable; }
