@@ -1,5 +1,5 @@
-// TEMPORARY (kernels branch): naive gemm_ref and gemm forwarding to it, so the addon links
-// before the gemm branch lands. Replace with the gemm branch's files on merge.
+// Naive GEMM reference: triple loop, double accumulation. Used only by tests and
+// benchmarks as the ground truth for rg::cpu::gemm (gemm.cc).
 #include "cpu/gemm.h"
 
 namespace rg::cpu {
@@ -15,13 +15,10 @@ void gemm_ref(bool transA, bool transB, int M, int N, int K, float alpha, const 
         acc += a * b;
       }
       float* c = C + (long)i * ldc + j;
-      *c = beta == 0.0f ? (float)(alpha * acc) : (float)(alpha * acc + (double)beta * *c);
+      // beta == 0: C is write-only (NaN in C must not propagate).
+      *c = beta == 0.0f ? (float)((double)alpha * acc)
+                        : (float)((double)alpha * acc + (double)beta * (double)*c);
     }
-}
-
-void gemm(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda,
-          const float* B, int ldb, float beta, float* C, int ldc) {
-  gemm_ref(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 }  // namespace rg::cpu
