@@ -33,6 +33,10 @@ void embed_fwd(float* out, const float* E, const int* ids, int N, int T, int pos
 // exactly as in embed_bwd_ref, so the result is bitwise equal for any thread count.
 void embed_bwd(float* dE, const float* dout, const int* ids, int N, int d, float scale) {
   if (N <= 0) return;
+  if (rg::num_threads() == 1 || (size_t)N * d < 65536) {  // one thread: the plain loop is fastest
+    embed_bwd_ref(dE, dout, ids, N, d, scale);
+    return;
+  }
   constexpr int kClasses = 64;
   std::vector<int> start(kClasses + 1, 0), order(N);
   for (int i = 0; i < N; ++i) ++start[(ids[i] & (kClasses - 1)) + 1];
