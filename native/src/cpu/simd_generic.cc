@@ -1,6 +1,7 @@
 // Baseline row kernels (any x86-64 or other CPU): scalar primitives, see rowkernels.inc.
 #include <cmath>
 
+#include "common/rng.h"
 #include "cpu/simd_isa.h"
 
 namespace rg::cpu::generic {
@@ -80,6 +81,17 @@ static void P_gelu_bwd(float* dx, const float* dy, const float* x, long n) {
     float pdf = 0.39894228040143268f * std::exp(-0.5f * xi * xi);
     dx[i] = dy[i] * (cdf + xi * pdf);
   }
+}
+
+static void P_dropout(float* y, const float* x, long n, uint64_t first, float p, float s,
+                      uint64_t seed, uint64_t stream) {
+  long i = 0;
+  for (; i < n && ((first + i) & 3); ++i) y[i] = uniform_at(seed, stream, first + i) >= p ? x[i] * s : 0.0f;
+  for (; i + 4 <= n; i += 4) {
+    U32x4 r = philox4x32(seed, stream, (first + i) >> 2);
+    for (int l = 0; l < 4; ++l) y[i + l] = u32_to_unit(r.v[l]) >= p ? x[i + l] * s : 0.0f;
+  }
+  for (; i < n; ++i) y[i] = uniform_at(seed, stream, first + i) >= p ? x[i] * s : 0.0f;
 }
 
 #define RG_ISA_NAME "generic"
