@@ -33,7 +33,9 @@ describe('native gradcheck registry', () => {
       'layernorm', 'attention_self_causal', 'attention_self_padding', 'attention_cross',
       'attention_incremental', 'xent', 'xent_inplace', 'embedding', 'relu', 'gelu', 'bias_grad',
       'dropout', 'dropout_rate', 'gemm_nn', 'gemm_nt', 'gemm_tn', 'gemm_tt', 'adamw',
-      'layernorm_vs_ref', 'attention_vs_ref', 'xent_vs_ref', 'embedding_vs_ref', 'adamw_vs_ref',
+      'layernorm_vs_ref', 'attention_vs_ref', 'xent_vs_ref', 'activation_vs_ref', 'dropout_vs_ref',
+      'embedding_vs_ref',
+      'adamw_vs_ref',
       'sum_squares', 'determinism', 'determinism_gemm', NEGATIVE,
     ]) {
       expect(names).toContain(n);

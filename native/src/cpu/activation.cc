@@ -6,21 +6,43 @@
 
 #include "cpu/activation.h"
 #include "cpu/parallel_util.h"
+#include "cpu/simd_isa.h"
 
 namespace rg::cpu {
 
 static constexpr size_t kGrain = 16384;
 
+void act_fwd_ref(Act a, float* y, const float* x, size_t n) {
+  if (a == Act::ReLU) {
+    for (size_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+  } else {
+    for (size_t i = 0; i < n; ++i)
+      y[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * 0.70710678118654752f));
+  }
+}
+
+void act_bwd_ref(Act a, float* dx, const float* dy, const float* x, size_t n) {
+  if (a == Act::ReLU) {
+    for (size_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+  } else {
+    for (size_t i = 0; i < n; ++i) {
+      float xi = x[i];
+      float cdf = 0.5f * (1.0f + std::erf(xi * 0.70710678118654752f));
+      float pdf = 0.39894228040143268f * std::exp(-0.5f * xi * xi);
+      dx[i] = dy[i] * (cdf + xi * pdf);
+    }
+  }
+}
+
+// ReLU: blocks of elements in parallel. GELU: the ISA's vectorized erf/exp (simd_isa.h).
 void act_fwd(Act a, float* y, const float* x, size_t n) {
   if (a == Act::ReLU) {
     parallel_blocks(n, kGrain, [&](size_t b, size_t e) {
       for (size_t i = b; i < e; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
     });
   } else {
-    parallel_blocks(n, kGrain / 4, [&](size_t b, size_t e) {
-      for (size_t i = b; i < e; ++i)
-        y[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * 0.70710678118654752f));
-    });
+    const IsaKernels& K = isa_kernels();
+    parallel_blocks(n, kGrain, [&](size_t b, size_t e) { K.gelu_fwd(y + b, x + b, (long)(e - b)); });
   }
 }
 
@@ -30,13 +52,9 @@ void act_bwd(Act a, float* dx, const float* dy, const float* x, size_t n) {
       for (size_t i = b; i < e; ++i) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
     });
   } else {
-    parallel_blocks(n, kGrain / 4, [&](size_t b, size_t e) {
-      for (size_t i = b; i < e; ++i) {
-        float xi = x[i];
-        float cdf = 0.5f * (1.0f + std::erf(xi * 0.70710678118654752f));
-        float pdf = 0.39894228040143268f * std::exp(-0.5f * xi * xi);
-        dx[i] = dy[i] * (cdf + xi * pdf);
-      }
+    const IsaKernels& K = isa_kernels();
+    parallel_blocks(n, kGrain, [&](size_t b, size_t e) {
+      K.gelu_bwd(dx + b, dy + b, x + b, (long)(e - b));
     });
   }
 }
@@ -57,18 +75,20 @@ void bias_grad(float* db, const float* dy, int rows, int cols) {
   const size_t chunks = ((size_t)rows + kChunk - 1) / kChunk;
   std::vector<float> part(chunks * (size_t)cols, 0.0f);
   rg::parallel_chunks(chunks, [&](size_t ch) {
-    float* p = part.data() + ch * cols;
+    float* __restrict p = part.data() + ch * cols;
     const int r1 = std::min(rows, (int)(ch + 1) * kChunk);
     for (int r = (int)ch * kChunk; r < r1; ++r) {
-      const float* d = dy + (long)r * cols;
+      const float* __restrict d = dy + (long)r * cols;
       for (int c = 0; c < cols; ++c) p[c] += d[c];
     }
   });
-  for (int c = 0; c < cols; ++c) {
-    double s = 0;
-    for (size_t ch = 0; ch < chunks; ++ch) s += part[ch * cols + c];
-    db[c] += (float)s;
+  // Partials added in chunk order (per column), in double.
+  std::vector<double> acc(cols, 0.0);
+  for (size_t ch = 0; ch < chunks; ++ch) {
+    const float* p = part.data() + ch * cols;
+    for (int c = 0; c < cols; ++c) acc[c] += p[c];
   }
+  for (int c = 0; c < cols; ++c) db[c] += (float)acc[c];
 }
 
 void add_inplace(float* y, const float* x, size_t n) {

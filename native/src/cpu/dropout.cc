@@ -1,10 +1,10 @@
-// Inverted dropout with a counter-based mask recomputed in backward. One Philox block gives
-// the uniforms of four consecutive elements; blocks of elements run in parallel.
+// Inverted dropout with a counter-based mask recomputed in backward. The ISA kernels run
+// Philox4x32-10 on 8 or 16 counters at once (each gives the uniforms of four consecutive
+// elements); blocks of elements run in parallel. The numbers are exactly rg::uniform_at's.
 #include "common/rng.h"
 #include "cpu/dropout.h"
-#include "common/cpu_features.h"
-#include "cpu/dropout_isa.h"
 #include "cpu/parallel_util.h"
+#include "cpu/simd_isa.h"
 
 namespace rg::cpu {
 
@@ -18,18 +18,10 @@ static void apply_mask(float* y, const float* x, size_t n, float p, uint64_t see
     return;
   }
   const float s = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
-  // Grain is a multiple of 4, so every block starts on a Philox block boundary.
-  if (active_isa() == Isa::Avx512) {
-    parallel_blocks(n, 8192, [&](size_t b, size_t e) { dropout_range_avx512(y, x, b, e, p, s, seed, stream); });
-    return;
-  }
+  const IsaKernels& K = isa_kernels();
+  // Grain is a multiple of 64, so every block starts on a vector group of Philox blocks.
   parallel_blocks(n, 8192, [&](size_t b, size_t e) {
-    size_t i = b;
-    for (; i + 4 <= e; i += 4) {
-      U32x4 r = philox4x32(seed, stream, i >> 2);
-      for (int l = 0; l < 4; ++l) y[i + l] = u32_to_unit(r.v[l]) >= p ? x[i + l] * s : 0.0f;
-    }
-    for (; i < e; ++i) y[i] = uniform_at(seed, stream, i) >= p ? x[i] * s : 0.0f;
+    K.dropout(y + b, x + b, (long)(e - b), b, p, s, seed, stream);
   });
 }
 

@@ -1,7 +1,6 @@
-// Embedding: forward over rows in parallel; backward over blocks of columns in parallel, each
-// block walking the tokens in order, so every dE element receives its contributions in token
-// order exactly as the reference does (bitwise equal to embed_bwd_ref for any thread count).
+// Embedding: forward over rows in parallel; backward over classes of ids in parallel.
 #include <cmath>
+#include <vector>
 
 #include "cpu/embedding.h"
 #include "cpu/parallel_util.h"
@@ -29,15 +28,29 @@ void embed_fwd(float* out, const float* E, const int* ids, int N, int T, int pos
   });
 }
 
+// Tokens are bucketed by id class (id mod kClasses, a stable counting sort), and classes run in
+// parallel: each dE row belongs to one class, and receives its tokens in increasing order,
+// exactly as in embed_bwd_ref, so the result is bitwise equal for any thread count.
 void embed_bwd(float* dE, const float* dout, const int* ids, int N, int d, float scale) {
-  constexpr int kCols = 32;
-  const size_t blocks = ((size_t)d + kCols - 1) / kCols;
-  rg::parallel_for(blocks, [&](size_t b0, size_t b1) {
-    const int c0 = (int)b0 * kCols, c1 = std::min(d, (int)b1 * kCols);
-    for (int i = 0; i < N; ++i) {
-      float* row = dE + (long)ids[i] * d;
-      const float* g = dout + (long)i * d;
-      for (int c = c0; c < c1; ++c) row[c] += scale * g[c];
+  if (N <= 0) return;
+  if (rg::num_threads() == 1 || (size_t)N * d < 65536) {  // one thread: the plain loop is fastest
+    embed_bwd_ref(dE, dout, ids, N, d, scale);
+    return;
+  }
+  constexpr int kClasses = 64;
+  std::vector<int> start(kClasses + 1, 0), order(N);
+  for (int i = 0; i < N; ++i) ++start[(ids[i] & (kClasses - 1)) + 1];
+  for (int c = 0; c < kClasses; ++c) start[c + 1] += start[c];
+  {
+    std::vector<int> pos(start.begin(), start.end() - 1);
+    for (int i = 0; i < N; ++i) order[pos[ids[i] & (kClasses - 1)]++] = i;
+  }
+  rg::parallel_chunks(kClasses, [&](size_t c) {
+    for (int k = start[c]; k < start[c + 1]; ++k) {
+      const int i = order[k];
+      float* __restrict row = dE + (long)ids[i] * d;
+      const float* __restrict g = dout + (long)i * d;
+      for (int j = 0; j < d; ++j) row[j] += scale * g[j];
     }
   });
 }

@@ -36,14 +36,15 @@ void layernorm_bwd(float* dx, float* dgamma, float* dbeta, const float* dy, cons
       K.layernorm_bwd_row(dx + (long)r * cols, pg, pb, dy + (long)r * cols, x + (long)r * cols,
                           mean[r], rstd[r], gamma, cols);
   });
+  // Partials added in chunk order (per column), in double.
+  std::vector<double> acc(2 * (size_t)cols, 0.0);
+  for (size_t c = 0; c < chunks; ++c) {
+    const float* p = part.data() + c * 2 * cols;
+    for (int j = 0; j < 2 * cols; ++j) acc[j] += p[j];
+  }
   for (int col = 0; col < cols; ++col) {
-    double sg = 0, sb = 0;
-    for (size_t c = 0; c < chunks; ++c) {
-      sg += part[c * 2 * cols + col];
-      sb += part[c * 2 * cols + cols + col];
-    }
-    dgamma[col] += (float)sg;
-    dbeta[col] += (float)sb;
+    dgamma[col] += (float)acc[col];
+    dbeta[col] += (float)acc[cols + col];
   }
 }
 

@@ -1,6 +1,7 @@
 // Baseline row kernels (any x86-64 or other CPU): scalar primitives, see rowkernels.inc.
 #include <cmath>
 
+#include "common/rng.h"
 #include "cpu/simd_isa.h"
 
 namespace rg::cpu::generic {
@@ -69,6 +70,29 @@ static inline void P_ln_bwd_sums(const float* dy, const float* g, const float* x
 }
 static inline float P_log(float x) { return std::log(x); }
 static inline float P_sqrt(float x) { return std::sqrt(x); }
+// Same expressions as act_fwd_ref / act_bwd_ref (std::erf).
+static void P_gelu_fwd(float* y, const float* x, long n) {
+  for (long i = 0; i < n; ++i) y[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * 0.70710678118654752f));
+}
+static void P_gelu_bwd(float* dx, const float* dy, const float* x, long n) {
+  for (long i = 0; i < n; ++i) {
+    float xi = x[i];
+    float cdf = 0.5f * (1.0f + std::erf(xi * 0.70710678118654752f));
+    float pdf = 0.39894228040143268f * std::exp(-0.5f * xi * xi);
+    dx[i] = dy[i] * (cdf + xi * pdf);
+  }
+}
+
+static void P_dropout(float* y, const float* x, long n, uint64_t first, float p, float s,
+                      uint64_t seed, uint64_t stream) {
+  long i = 0;
+  for (; i < n && ((first + i) & 3); ++i) y[i] = uniform_at(seed, stream, first + i) >= p ? x[i] * s : 0.0f;
+  for (; i + 4 <= n; i += 4) {
+    U32x4 r = philox4x32(seed, stream, (first + i) >> 2);
+    for (int l = 0; l < 4; ++l) y[i + l] = u32_to_unit(r.v[l]) >= p ? x[i + l] * s : 0.0f;
+  }
+  for (; i < n; ++i) y[i] = uniform_at(seed, stream, first + i) >= p ? x[i] * s : 0.0f;
+}
 
 #define RG_ISA_NAME "generic"
 #include "cpu/rowkernels.inc"

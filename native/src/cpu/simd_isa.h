@@ -7,6 +7,7 @@
 // can be ODR-merged into baseline code. Pick a table with isa_kernels() (dispatch.cc).
 // Plain header: no STL, no inline functions.
 #pragma once
+#include <cstdint>
 
 namespace rg::cpu {
 
@@ -43,6 +44,15 @@ struct IsaKernels {
   // dx += ..., dg_acc += dy * xhat, db_acc += dy (row-chunk partials).
   void (*layernorm_bwd_row)(float* dx, float* dg_acc, float* db_acc, const float* dy,
                             const float* x, float mean, float rstd, const float* g, int cols);
+  // GELU, exact erf form: y = x/2 (1 + erf(x/sqrt 2)); dx = dy (Phi(x) + x phi(x)).
+  // The vector versions use a rational erf (max rel error ~1e-7) and the vectorized exp.
+  void (*gelu_fwd)(float* y, const float* x, long n);                   // y may alias x
+  void (*gelu_bwd)(float* dx, const float* dy, const float* x, long n);  // dx may alias dy
+  // Inverted dropout of elements [first, first + n) of a logical array: y[i] = x[i] * s if
+  // uniform_at(seed, stream, first + i) >= p else 0 (Philox4x32-10 vectorized over 8 or 16
+  // counters; bitwise the same numbers as rg::uniform_at). y may alias x.
+  void (*dropout)(float* y, const float* x, long n, uint64_t first, float p, float s,
+                  uint64_t seed, uint64_t stream);
 };
 
 namespace generic { extern const IsaKernels kTable; }

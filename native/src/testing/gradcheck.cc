@@ -443,21 +443,29 @@ CheckResult check_act(uint64_t seed, Act a) {
   if (a == Act::ReLU)  // keep the stencil off the kink
     for (auto& v : x)
       while (std::fabs(v) < 4 * kH) v = R.u(-3, 3);
-  Vec y(n), dx(n);
+  Vec y(n), dx(n), ry(n), rdx(n);
   auto loss = [&] {
-    act_fwd(a, y.data(), x.data(), n);
+    act_fwd_ref(a, y.data(), x.data(), n);
     return dot(w, y);
   };
   act_bwd(a, dx.data(), w.data(), x.data(), n);
   Acc fd;
   compare(fd, to_d(dx), numeric_grad(x, loss));
-  // In place (dx aliasing dy) gives the same.
+  // Against the scalar reference; in place (dx aliasing dy, y aliasing x) gives the same.
+  Acc ref;
+  act_bwd_ref(a, rdx.data(), w.data(), x.data(), n);
+  compare_ref(ref, dx, rdx);
   Vec d2 = w;
   act_bwd(a, d2.data(), d2.data(), x.data(), n);
-  Acc same;
-  compare_bits(same, d2, dx);
+  compare_bits(ref, d2, dx);
+  act_fwd(a, y.data(), x.data(), n);
+  act_fwd_ref(a, ry.data(), x.data(), n);
+  compare_ref(ref, y, ry);
+  Vec y2 = x;
+  act_fwd(a, y2.data(), y2.data(), n);
+  compare_bits(ref, y2, y);
   CheckResult r = finish(a == Act::ReLU ? "act_bwd relu" : "act_bwd gelu (erf)", fd);
-  set_ref(r, same, 0.0);
+  set_ref(r, ref);
   return r;
 }
 
@@ -789,6 +797,73 @@ CheckResult check_xent_vs_ref(uint64_t seed) {
   return vs_ref_result("xent_fwd_bwd and log_softmax_rows vs ref (64 x 8000)", a, kRefTol);
 }
 
+CheckResult check_activation_vs_ref(uint64_t seed) {
+  Rand R(seed, "activation_vs_ref");
+  Acc a;
+  for_each_isa([&] {
+    const size_t n = 100003;
+    Vec x = R.vec(n, -6, 6), dy = R.vec(n), y(n), ry(n), dx(n), rdx(n);
+    x[0] = 0;
+    x[1] = -10;
+    x[2] = 10;
+    for (Act act : {Act::ReLU, Act::GELU}) {
+      act_fwd(act, y.data(), x.data(), n);
+      act_fwd_ref(act, ry.data(), x.data(), n);
+      act_bwd(act, dx.data(), dy.data(), x.data(), n);
+      act_bwd_ref(act, rdx.data(), dy.data(), x.data(), n);
+      if (act == Act::ReLU) {
+        compare_bits(a, y, ry);
+        compare_bits(a, dx, rdx);
+      } else {
+        compare_ref(a, y, ry);
+        compare_ref(a, dx, rdx);
+      }
+    }
+  });
+  return vs_ref_result("act_fwd/act_bwd (vectorized erf GELU, ReLU) vs scalar ref", a, kRefTol);
+}
+
+// Dropout masks must be exactly rg::uniform_at's numbers (the CUDA backend draws the same), for
+// every ISA, any length, any starting element, and across the 2^32 wrap of the counter's low word.
+CheckResult check_dropout_vs_ref(uint64_t seed) {
+  Rand R(seed, "dropout_vs_ref");
+  Acc a;
+  auto ref = [](float* y, const float* x, size_t n, uint64_t first, float p, uint64_t sd, uint64_t st) {
+    const float s = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
+    for (size_t i = 0; i < n; ++i)
+      y[i] = p <= 0.0f ? x[i] : uniform_at(sd, st, first + i) >= p ? x[i] * s : 0.0f;
+  };
+  for_each_isa([&] {
+    const size_t n = 100003;
+    Vec x = R.vec(n), y(n), want(n), dy = R.vec(n), dx(n), dwant(n);
+    for (float p : {0.0f, 0.1f, 0.5f, 0.9f, 1.0f}) {
+      uint64_t sd = ((uint64_t)R.r.next_u32() << 32) | R.r.next_u32();
+      uint64_t st = ((uint64_t)R.r.next_u32() << 32) | R.r.next_u32();
+      dropout_fwd(y.data(), x.data(), n, p, sd, st);
+      ref(want.data(), x.data(), n, 0, p, sd, st);
+      compare_bits(a, y, want);
+      dropout_bwd(dx.data(), dy.data(), n, p, sd, st);
+      ref(dwant.data(), dy.data(), n, 0, p, sd, st);
+      compare_bits(a, dx, dwant);
+      // In place.
+      Vec z = x;
+      dropout_fwd(z.data(), z.data(), n, p, sd, st);
+      compare_bits(a, z, want);
+    }
+    // The row kernel at arbitrary starting elements, around the counter's 2^32 wrap.
+    const IsaKernels& K = isa_kernels();
+    for (uint64_t first : {(uint64_t)1, (uint64_t)6, ((uint64_t)1 << 34) - 200, ((uint64_t)1 << 34) - 61,
+                           ((uint64_t)5 << 34) + 3}) {
+      const size_t m = 517;
+      Vec yy(m), ww(m);
+      K.dropout(yy.data(), x.data(), (long)m, first, 0.3f, 1.0f / 0.7f, 99, 12345);
+      ref(ww.data(), x.data(), m, first, 0.3f, 99, 12345);
+      compare_bits(a, yy, ww);
+    }
+  });
+  return vs_ref_result("dropout_fwd/bwd masks vs rg::uniform_at (bitwise, every ISA)", a, 0.0);
+}
+
 CheckResult check_embedding_vs_ref(uint64_t seed) {
   Rand R(seed, "embedding_vs_ref");
   const int N = 1024, d = 256, V = 300, T = 32;
@@ -984,6 +1059,8 @@ const std::vector<std::pair<std::string, CheckFn>>& registry() {
       {"layernorm_vs_ref", check_layernorm_vs_ref},
       {"attention_vs_ref", check_attention_vs_ref},
       {"xent_vs_ref", check_xent_vs_ref},
+      {"activation_vs_ref", check_activation_vs_ref},
+      {"dropout_vs_ref", check_dropout_vs_ref},
       {"embedding_vs_ref", check_embedding_vs_ref},
       {"adamw_vs_ref", check_adamw_vs_ref},
       {"sum_squares", check_sum_squares},
