@@ -70,5 +70,7 @@ class Backend {
 };
 
 std::unique_ptr<Backend> make_cpu_backend();
+// Wraps b in a per-op timer when REGURGITATE_PROFILE is set (printed to stderr at exit).
+std::unique_ptr<Backend> maybe_profile(std::unique_ptr<Backend> b);
 
 }  // namespace rg

@@ -93,6 +93,6 @@ class CpuBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_cpu_backend() { return std::make_unique<CpuBackend>(); }
+std::unique_ptr<Backend> make_cpu_backend() { return maybe_profile(std::make_unique<CpuBackend>()); }
 
 }  // namespace rg

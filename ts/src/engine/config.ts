@@ -213,6 +213,7 @@ export const DEFAULT_TRAIN_OPTIONS: Readonly<TrainOptions> = Object.freeze({
   checkpointDir: '',
   checkpointEvery: 0,
   resume: false,
+  restoreBest: false,
   stopAfterSteps: 0,
 });
 
@@ -263,6 +264,7 @@ export function validateTrainOptions(input: Partial<TrainOptions> | undefined, p
     checkpointDir: checkString('train.checkpointDir', v('checkpointDir')),
     checkpointEvery: checkInt('train.checkpointEvery', v('checkpointEvery'), 0, I32),
     resume: checkBool('train.resume', v('resume')),
+    restoreBest: checkBool('train.restoreBest', v('restoreBest')),
     stopAfterSteps: checkInt('train.stopAfterSteps', v('stopAfterSteps'), 0, I32),
   };
   if (!given('maxSteps') && !given('maxEpochs')) o.maxEpochs = 10;

@@ -60,6 +60,7 @@ export interface NativeTrainOptions {
   checkpointDir: string; // '' = no checkpoints
   checkpointEvery: number; // steps; 0 = only at the end
   resume: boolean; // continue from checkpointDir/latest if present
+  restoreBest: boolean; // after training, load the parameters with the best dev loss
   stopAfterSteps: number; // testing aid: stop (as if killed) after this many steps in this call; 0 = off
 }
 
@@ -146,23 +147,77 @@ export interface NativeModelCtor {
 }
 
 export interface GradcheckResult {
+  name: string; // the check's name, as passed
   kernel: string;
   maxRelError: number;
   maxAbsError: number;
   checked: number;
   refMaxRelError?: number; // optimized vs naive reference
+  tolerance: number; // the check passes when maxRelError <= tolerance
+  refTolerance?: number; // ...and refMaxRelError <= refTolerance
+  note?: string;
+}
+
+export interface KernelBenchResult {
+  kernel: string;
+  shape: string;
+  optMs: number; // best of iters
+  refMs: number; // naive reference
+  speedup: number;
+  threads: number;
+}
+
+export interface GemmOptions {
+  alpha?: number; // default 1
+  beta?: number; // default 0 (C is then never read)
+  C?: Float32Array; // initial C (copied; at least (M-1)*ldc + N long)
+  lda?: number; // row strides; default tightly packed
+  ldb?: number;
+  ldc?: number;
 }
 
 export interface NativeAddon {
   systemInfo(): SystemInfo;
   setThreads(n: number): number;
-  /** C = A(MxK) * B(KxN) with the optimized kernel. */
-  gemm(A: Float32Array, B: Float32Array, M: number, N: number, K: number, transA: boolean, transB: boolean): Float32Array;
-  gemmRef(A: Float32Array, B: Float32Array, M: number, N: number, K: number, transA: boolean, transB: boolean): Float32Array;
-  /** Times the optimized GEMM at MxNxK; returns GFLOP/s (best of `iters`). */
-  benchGemm(M: number, N: number, K: number, iters: number): { gflops: number; seconds: number; isa: string };
+  /**
+   * C = alpha * op(A) * op(B) + beta * C with the optimized kernel (row-major; op(A) is
+   * MxK, op(B) is KxN). Returns a new array (a copy of opts.C when given, else M*ldc zeros).
+   * Without explicit lda/ldb the arrays must be exactly M*K and K*N long.
+   */
+  gemm(
+    A: Float32Array,
+    B: Float32Array,
+    M: number,
+    N: number,
+    K: number,
+    transA: boolean,
+    transB: boolean,
+    opts?: GemmOptions,
+  ): Float32Array;
+  /** The naive reference (double accumulation), same arguments as gemm. */
+  gemmRef(
+    A: Float32Array,
+    B: Float32Array,
+    M: number,
+    N: number,
+    K: number,
+    transA: boolean,
+    transB: boolean,
+    opts?: GemmOptions,
+  ): Float32Array;
+  /** Times the optimized GEMM at MxNxK; returns GFLOP/s (best of `iters`, after a warm-up). */
+  benchGemm(
+    M: number,
+    N: number,
+    K: number,
+    iters: number,
+    opts?: { transA?: boolean; transB?: boolean; beta?: number },
+  ): { gflops: number; seconds: number; isa: string };
   /** Names of every gradcheck, and running one. */
   gradcheckNames(): string[];
   gradcheck(name: string, seed: number): GradcheckResult;
+  /** Optimized vs naive kernels at the reference workload's shapes (slow: benchmarks only). */
+  kernelBenchNames(): string[];
+  kernelBench(name: string, iters?: number): KernelBenchResult;
   Model: NativeModelCtor;
 }

@@ -1,0 +1,284 @@
+// Optimised fp32 GEMM (BLIS/GotoBLAS structure), row-major, see gemm.h.
+//
+//   threads: C is split into one rectangle per thread (rows or columns, whichever
+//            re-packs less); each thread runs the serial algorithm below on it with
+//            its own packing buffers, so there is one fork/join per call and no split-K.
+//   jc loop: NC columns of op(B)
+//     pc loop: KC steps of K; op(B)[pc:pc+kc, jc:jc+nc] packed into NR-wide slivers
+//              (zero-padded), or read in place for small M when B is not transposed
+//       ic loop: MC rows of op(A), packed into MR-tall slivers with alpha applied
+//         macro-kernel (ISA file): for each NR sliver, for each MR sliver: register tile.
+//
+// Determinism: every C element is produced by exactly one thread as
+// alpha*sum over KC blocks (in order) of an FMA chain over that block, and the blocking
+// depends only on (M, N, K), never on the thread count or on which thread runs it.
+#include "cpu/gemm.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "common/cpu_features.h"
+#include "common/threadpool.h"
+#include "cpu/gemm_kernels.h"
+
+namespace rg::cpu {
+namespace {
+
+using MacroFn = void (*)(int mc, int nc, int kc, const float* Ap, const float* B, ptrdiff_t ldb,
+                         ptrdiff_t bs, int b_padded, float* C, ptrdiff_t ldc, float beta);
+
+// ---- Portable path: plain C++, vectorised by the compiler for the baseline ISA. ----
+constexpr int GMR = 4, GNR = 8;
+
+template <int M>
+void generic_tile(int n, int kc, const float* __restrict A, const float* __restrict B,
+                  float* __restrict C, ptrdiff_t ldc, float beta) {
+  float c[M][GNR] = {};
+  for (int p = 0; p < kc; ++p) {
+    for (int r = 0; r < M; ++r) {
+      const float a = A[r];
+      for (int v = 0; v < GNR; ++v) c[r][v] += a * B[v];
+    }
+    A += GMR;
+    B += GNR;
+  }
+  for (int r = 0; r < M; ++r) {
+    float* cr = C + r * ldc;
+    if (beta == 0.0f)
+      for (int v = 0; v < n; ++v) cr[v] = c[r][v];
+    else if (beta == 1.0f)
+      for (int v = 0; v < n; ++v) cr[v] = c[r][v] + cr[v];
+    else
+      for (int v = 0; v < n; ++v) cr[v] = c[r][v] + beta * cr[v];
+  }
+}
+
+// B must be packed (b_padded): the portable path never reads B in place.
+void generic_macro(int mc, int nc, int kc, const float* Ap, const float* B, ptrdiff_t,
+                   ptrdiff_t bs, int, float* C, ptrdiff_t ldc, float beta) {
+  for (int j = 0; j < nc; j += GNR) {
+    const int n = std::min(GNR, nc - j);
+    const float* Bj = B + (j / GNR) * bs;
+    for (int i = 0; i < mc; i += GMR) {
+      const float* Ai = Ap + (ptrdiff_t)(i / GMR) * kc * GMR;
+      float* Cij = C + i * ldc + j;
+      switch (std::min(GMR, mc - i)) {
+        case 1: generic_tile<1>(n, kc, Ai, Bj, Cij, ldc, beta); break;
+        case 2: generic_tile<2>(n, kc, Ai, Bj, Cij, ldc, beta); break;
+        case 3: generic_tile<3>(n, kc, Ai, Bj, Cij, ldc, beta); break;
+        default: generic_tile<4>(n, kc, Ai, Bj, Cij, ldc, beta); break;
+      }
+    }
+  }
+}
+
+// ---- Blocking parameters per ISA. ----
+struct Kernel {
+  int MR, NR;
+  int MC, KC, NC;      // cache blocks (MC multiple of MR, NC multiple of NR)
+  bool direct_b;       // may read a non-transposed B in place (masked loads)
+  MacroFn macro;
+};
+
+Kernel pick_kernel(Isa isa) {
+  switch (isa) {
+    case Isa::Avx512:
+      return {RG_SGEMM_AVX512_MR, RG_SGEMM_AVX512_NR, 144, 256, 1024, true, rg_sgemm_macro_avx512};
+    case Isa::Avx2:
+      return {RG_SGEMM_AVX2_MR, RG_SGEMM_AVX2_NR, 144, 256, 1024, true, rg_sgemm_macro_avx2};
+    default:
+      return {GMR, GNR, 128, 256, 1024, false, generic_macro};
+  }
+}
+
+#ifdef RG_GEMM_TUNE  // development builds: override blocking from the environment
+void tune(Kernel& k) {
+  if (const char* s = std::getenv("RG_MC")) k.MC = std::max(k.MR, atoi(s) / k.MR * k.MR);
+  if (const char* s = std::getenv("RG_KC")) k.KC = std::max(1, atoi(s));
+  if (const char* s = std::getenv("RG_NC")) k.NC = std::max(k.NR, atoi(s) / k.NR * k.NR);
+  if (const char* s = std::getenv("RG_DIRECT")) k.direct_b = k.direct_b && atoi(s);
+}
+#endif
+
+// Splits n into ceil(n / max) nearly equal blocks, each a multiple of `unit` (except
+// the last); depends only on n, max and unit.
+int block_size(int n, int max, int unit) {
+  int blocks = (n + max - 1) / max;
+  int b = (n + blocks - 1) / blocks;
+  return std::min(max, (b + unit - 1) / unit * unit);
+}
+
+// Per-thread, 64-byte aligned, grow-only scratch.
+struct Scratch {
+  float* p = nullptr;
+  size_t cap = 0;
+  ~Scratch() { std::free(p); }
+  float* get(size_t n) {
+    if (n > cap) {
+      std::free(p);
+      cap = (n + 1023) & ~size_t(1023);
+      p = static_cast<float*>(std::aligned_alloc(64, cap * sizeof(float)));
+      if (!p) {
+        cap = 0;
+        throw std::bad_alloc();
+      }
+    }
+    return p;
+  }
+};
+thread_local Scratch t_apack, t_bpack;
+
+// op(A)[i0 : i0+mc, p0 : p0+kc] -> MR-tall slivers, times alpha.
+void pack_a(bool transA, const float* A, ptrdiff_t lda, int mc, int kc, float alpha, int MR,
+            float* dst) {
+  for (int i = 0; i < mc; i += MR, dst += (ptrdiff_t)kc * MR) {
+    const int m = std::min(MR, mc - i);
+    if (!transA) {  // row i of op(A) is contiguous in K
+      for (int r = 0; r < m; ++r) {
+        const float* src = A + (ptrdiff_t)(i + r) * lda;
+        float* d = dst + r;
+        if (alpha == 1.0f)
+          for (int p = 0; p < kc; ++p) d[(ptrdiff_t)p * MR] = src[p];
+        else
+          for (int p = 0; p < kc; ++p) d[(ptrdiff_t)p * MR] = alpha * src[p];
+      }
+    } else {  // column i of A: op(A)[i, p] = A[p, i], contiguous in M
+      for (int p = 0; p < kc; ++p) {
+        const float* src = A + (ptrdiff_t)p * lda + i;
+        float* d = dst + (ptrdiff_t)p * MR;
+        if (alpha == 1.0f)
+          for (int r = 0; r < m; ++r) d[r] = src[r];
+        else
+          for (int r = 0; r < m; ++r) d[r] = alpha * src[r];
+      }
+    }
+  }
+}
+
+// op(B)[0:kc, 0:nc] -> NR-wide slivers (kc x NR each), zero-padded to NR columns.
+void pack_b(bool transB, const float* B, ptrdiff_t ldb, int kc, int nc, int NR, float* dst) {
+  for (int j = 0; j < nc; j += NR, dst += (ptrdiff_t)kc * NR) {
+    const int n = std::min(NR, nc - j);
+    if (!transB) {
+      for (int p = 0; p < kc; ++p) {
+        const float* src = B + (ptrdiff_t)p * ldb + j;
+        float* d = dst + (ptrdiff_t)p * NR;
+        std::memcpy(d, src, sizeof(float) * n);
+        for (int c = n; c < NR; ++c) d[c] = 0.0f;
+      }
+    } else {  // op(B)[p, j] = B[j, p]: rows of B are contiguous in K
+      for (int c = 0; c < n; ++c) {
+        const float* src = B + (ptrdiff_t)(j + c) * ldb;
+        float* d = dst + c;
+        for (int p = 0; p < kc; ++p) d[(ptrdiff_t)p * NR] = src[p];
+      }
+      if (n < NR)
+        for (int p = 0; p < kc; ++p)
+          for (int c = n; c < NR; ++c) dst[(ptrdiff_t)p * NR + c] = 0.0f;
+    }
+  }
+}
+
+// The serial algorithm on one rectangle of C (pointers already offset to it).
+void gemm_serial(const Kernel& k, bool transA, bool transB, int M, int N, int K, float alpha,
+                 const float* A, ptrdiff_t lda, const float* B, ptrdiff_t ldb, float beta,
+                 float* C, ptrdiff_t ldc, int KCb, bool direct) {
+  const int MCb = std::min(k.MC, (M + k.MR - 1) / k.MR * k.MR);
+  float* ap = t_apack.get((size_t)MCb * KCb);
+  float* bp = direct ? nullptr : t_bpack.get((size_t)KCb * std::min(k.NC, (N + k.NR - 1) / k.NR * k.NR));
+  for (int jc = 0; jc < N; jc += k.NC) {
+    const int nc = std::min(k.NC, N - jc);
+    for (int pc = 0; pc < K; pc += KCb) {
+      const int kc = std::min(KCb, K - pc);
+      const float be = pc == 0 ? beta : 1.0f;
+      const float* Bblk;
+      ptrdiff_t bld, bs;
+      if (direct) {
+        Bblk = B + (ptrdiff_t)pc * ldb + jc;
+        bld = ldb;
+        bs = k.NR;
+      } else {
+        const float* src = transB ? B + (ptrdiff_t)jc * ldb + pc : B + (ptrdiff_t)pc * ldb + jc;
+        pack_b(transB, src, ldb, kc, nc, k.NR, bp);
+        Bblk = bp;
+        bld = k.NR;
+        bs = (ptrdiff_t)kc * k.NR;
+      }
+      for (int ic = 0; ic < M; ic += MCb) {
+        const int mc = std::min(MCb, M - ic);
+        const float* src = transA ? A + (ptrdiff_t)pc * lda + ic : A + (ptrdiff_t)ic * lda + pc;
+        pack_a(transA, src, lda, mc, kc, alpha, k.MR, ap);
+        k.macro(mc, nc, kc, ap, Bblk, bld, bs, direct ? 0 : 1, C + (ptrdiff_t)ic * ldc + jc, ldc, be);
+      }
+    }
+  }
+}
+
+void scale_c(int M, int N, float beta, float* C, ptrdiff_t ldc) {
+  for (int i = 0; i < M; ++i) {
+    float* c = C + (ptrdiff_t)i * ldc;
+    if (beta == 0.0f)
+      std::fill(c, c + N, 0.0f);
+    else if (beta != 1.0f)
+      for (int j = 0; j < N; ++j) c[j] *= beta;
+  }
+}
+
+}  // namespace
+
+void gemm(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda,
+          const float* B, int ldb, float beta, float* C, int ldc) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == 0.0f) {
+    scale_c(M, N, beta, C, ldc);
+    return;
+  }
+  Kernel k = pick_kernel(active_isa());
+#ifdef RG_GEMM_TUNE
+  tune(k);
+#endif
+  // K blocking depends on K only (determinism).
+  const int KCb = block_size(K, k.KC, 8);
+
+  // Thread grid tm x tn: minimise padded work per thread plus redundant packing.
+  int T = num_threads();
+  const double work = (double)M * N * K;
+  if (work < (double)(1 << 18)) T = 1;
+  const int mu = (M + k.MR - 1) / k.MR, nu = (N + k.NR - 1) / k.NR;  // tile units
+  int tm = 1, tn = 1;
+  double best = -1;
+  for (int a = 1; a <= T; ++a) {
+    if (T % a) continue;
+    const int b = T / a;
+    if (a > mu || b > nu) continue;
+    const double rows = (double)((mu + a - 1) / a) * k.MR, cols = (double)((nu + b - 1) / b) * k.NR;
+    const double cost = rows * cols * K + 16.0 * ((a - 1) * (double)N * K / a + (b - 1) * (double)M * K / b);
+    if (best < 0 || cost < best) best = cost, tm = a, tn = b;
+  }
+  // Reading B in place pays when few rows share each B element (no packing to amortise).
+  const bool direct = k.direct_b && !transB && (M + tm - 1) / tm <= 2 * k.MR;
+
+  const int tasks = tm * tn;
+  auto run = [&](size_t t) {
+    const int ti = (int)t / tn, tj = (int)t % tn;
+    const int m0 = std::min(M, (int)((long)mu * ti / tm) * k.MR), m1 = std::min(M, (int)((long)mu * (ti + 1) / tm) * k.MR);
+    const int n0 = std::min(N, (int)((long)nu * tj / tn) * k.NR), n1 = std::min(N, (int)((long)nu * (tj + 1) / tn) * k.NR);
+    if (m0 >= m1 || n0 >= n1) return;
+    const float* As = transA ? A + m0 : A + (ptrdiff_t)m0 * lda;
+    const float* Bs = transB ? B + (ptrdiff_t)n0 * ldb : B + n0;
+    gemm_serial(k, transA, transB, m1 - m0, n1 - n0, K, alpha, As, lda, Bs, ldb, beta,
+                C + (ptrdiff_t)m0 * ldc + n0, ldc, KCb, direct);
+  };
+  if (tasks == 1) {
+    run(0);
+  } else {
+    parallel_for((size_t)tasks, [&](size_t b, size_t e) {
+      for (size_t t = b; t < e; ++t) run(t);
+    });
+  }
+}
+
+}  // namespace rg::cpu

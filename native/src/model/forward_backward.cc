@@ -1,0 +1,230 @@
+// The training pass: forward, loss, backward, exactly as docs/model.md states.
+#include <cmath>
+#include <vector>
+
+#include "common/rng.h"
+#include "model/workspace.h"
+
+namespace rg {
+namespace {
+
+// Dropout sites (the masks' stream ids): embeddings 1 (encoder) and 2 (decoder);
+// encoder layer l: 100 + 10 l + {0 attention out, 1 activation, 2 ffn out};
+// decoder layer l: 1000 + 10 l + {0 self out, 1 cross out, 2 activation, 3 ffn out}.
+inline uint64_t enc_site(int l, int k) { return 100 + 10 * (uint64_t)l + k; }
+inline uint64_t dec_site(int l, int k) { return 1000 + 10 * (uint64_t)l + k; }
+
+struct Pass {
+  Backend& be;
+  const ModelConfig& c;
+  const ParamLayout& L;
+  float* P;
+  float* G;
+  bool train;
+  uint64_t seed, step;
+
+  float p() const { return train ? (float)c.dropout : 0.0f; }
+  void drop(float* x, size_t n, uint64_t site) {
+    if (p() > 0) be.dropout_fwd(x, x, n, p(), seed, stream_id(step, site));
+  }
+  // dst = dropout_bwd(src); a copy when dropout is off.
+  void drop_bwd(float* dst, const float* src, size_t n, uint64_t site) {
+    if (p() > 0) be.dropout_bwd(dst, src, n, p(), seed, stream_id(step, site));
+    else if (dst != src) be.copy(dst, src, n * sizeof(float));
+  }
+  // out[rows, o] = in[rows, i] W^T + b
+  void linear(float* out, const float* in, int rows, LinearOff w, int o, int i) {
+    be.gemm(false, true, rows, o, i, 1.0f, in, i, P + w.w, i, 0.0f, out, o);
+    be.bias_add(out, P + w.b, rows, o);
+  }
+  // dW += dout^T in, db += sum dout, din = dout W (+ din if accumulate); din nullable.
+  void linear_bwd(float* din, bool accumulate, const float* dout, const float* in, int rows,
+                  LinearOff w, int o, int i) {
+    be.gemm(true, false, o, i, rows, 1.0f, dout, o, in, i, 1.0f, G + w.w, i);
+    be.bias_grad(G + w.b, dout, rows, o);
+    if (din) be.gemm(false, false, rows, i, o, 1.0f, dout, o, P + w.w, i, accumulate ? 1.0f : 0.0f, din, i);
+  }
+  void ln(float* y, float* m, float* r, const float* x, NormOff n, int rows) {
+    be.layernorm_fwd(y, m, r, x, P + n.g, P + n.b, rows, c.d_model, (float)c.ln_eps);
+  }
+  void ln_bwd(float* dx, const float* dy, const float* x, const float* m, const float* r, NormOff n, int rows) {
+    be.layernorm_bwd(dx, G + n.g, G + n.b, dy, x, m, r, P + n.g, rows, c.d_model);
+  }
+};
+
+AttnShape self_shape(int B, int H, int T, int dh, bool causal) {
+  long d = (long)H * dh;
+  return AttnShape{B, H, T, T, dh, 3 * d, 3 * d, 3 * d, d, T * 3 * d, T * 3 * d, T * 3 * d, T * d,
+                   causal, 1.0f / std::sqrt((float)dh)};
+}
+AttnShape cross_shape(int B, int H, int T, int S, int dh) {
+  long d = (long)H * dh;
+  return AttnShape{B, H, T, S, dh, d, 2 * d, 2 * d, d, T * d, S * 2 * d, S * 2 * d, T * d,
+                   false, 1.0f / std::sqrt((float)dh)};
+}
+
+}  // namespace
+
+LossResult Transformer::forward_backward(const Batch& b, bool train, bool backward,
+                                         uint64_t dropout_seed, uint64_t step, long grad_tokens) {
+  ensure_workspace(b.B, b.S, b.T, train);
+  Workspace& w = *ws_;
+  Backend& be = *be_;
+  const ModelConfig& c = cfg_;
+  const ParamLayout& L = layout_;
+  const int B = b.B, S = b.S, T = b.T, N = B * S, M = B * T;
+  const int d = c.d_model, f = c.d_ff, V = c.vocab_size, H = c.n_heads, dh = c.head_dim();
+  const float emb_scale = std::sqrt((float)d);
+  Pass ps{be, c, L, params_.f(), grads_.f(), train, dropout_seed, step};
+  float* P = ps.P;
+
+  be.upload(w.src, b.src.data(), (size_t)N * sizeof(int));
+  be.upload(w.tgt_in, b.tgt_in.data(), (size_t)M * sizeof(int));
+  be.upload(w.labels, b.labels.data(), (size_t)M * sizeof(int));
+  be.upload(w.src_len, b.src_len.data(), (size_t)B * sizeof(int));
+  be.upload(w.tgt_len, b.tgt_len.data(), (size_t)B * sizeof(int));
+
+  // ---- encoder ----
+  const AttnShape sa = self_shape(B, H, S, dh, false);
+  be.embed_fwd(w.enc_in, P + L.embed, w.src, N, S, 0, d, emb_scale, pe_.f());
+  ps.drop(w.enc_in, (size_t)N * d, 1);
+  const float* x = w.enc_in;
+  for (int l = 0; l < c.encoder_layers; ++l) {
+    EncActs& e = w.enc[l];
+    const EncLayerOff& o = L.enc[l];
+    ps.ln(e.ln1, e.ln1_m, e.ln1_r, x, o.ln1, N);
+    ps.linear(e.qkv, e.ln1, N, o.in_proj, 3 * d, d);
+    be.attention_fwd(sa, e.qkv, e.qkv + d, e.qkv + 2 * d, w.src_len, e.att, e.probs);
+    ps.linear(e.h, e.att, N, o.out_proj, d, d);
+    ps.drop(e.h, (size_t)N * d, enc_site(l, 0));
+    be.add_inplace(e.h, x, (size_t)N * d);
+    ps.ln(e.ln2, e.ln2_m, e.ln2_r, e.h, o.ln2, N);
+    ps.linear(e.f1, e.ln2, N, o.fc1, f, d);
+    be.act_fwd(c.activation, e.fa, e.f1, (size_t)N * f);
+    ps.drop(e.fa, (size_t)N * f, enc_site(l, 1));
+    ps.linear(e.out, e.fa, N, o.fc2, d, f);
+    ps.drop(e.out, (size_t)N * d, enc_site(l, 2));
+    be.add_inplace(e.out, e.h, (size_t)N * d);
+    x = e.out;
+  }
+  ps.ln(w.enc_out, w.enc_m, w.enc_r, x, L.enc_norm, N);
+
+  // ---- decoder ----
+  const AttnShape ds = self_shape(B, H, T, dh, true);
+  const AttnShape cs = cross_shape(B, H, T, S, dh);
+  be.embed_fwd(w.dec_in, P + L.embed, w.tgt_in, M, T, 0, d, emb_scale, pe_.f());
+  ps.drop(w.dec_in, (size_t)M * d, 2);
+  const float* y = w.dec_in;
+  for (int l = 0; l < c.decoder_layers; ++l) {
+    DecActs& e = w.dec[l];
+    const DecLayerOff& o = L.dec[l];
+    ps.ln(e.ln1, e.ln1_m, e.ln1_r, y, o.ln1, M);
+    ps.linear(e.qkv, e.ln1, M, o.in_proj, 3 * d, d);
+    be.attention_fwd(ds, e.qkv, e.qkv + d, e.qkv + 2 * d, w.tgt_len, e.att, e.probs);
+    ps.linear(e.h1, e.att, M, o.out_proj, d, d);
+    ps.drop(e.h1, (size_t)M * d, dec_site(l, 0));
+    be.add_inplace(e.h1, y, (size_t)M * d);
+    ps.ln(e.ln2, e.ln2_m, e.ln2_r, e.h1, o.ln2, M);
+    ps.linear(e.q, e.ln2, M, o.q_proj, d, d);
+    ps.linear(e.kv, w.enc_out, N, o.kv_proj, 2 * d, d);
+    be.attention_fwd(cs, e.q, e.kv, e.kv + d, w.src_len, e.catt, e.cprobs);
+    ps.linear(e.h2, e.catt, M, o.cross_out, d, d);
+    ps.drop(e.h2, (size_t)M * d, dec_site(l, 1));
+    be.add_inplace(e.h2, e.h1, (size_t)M * d);
+    ps.ln(e.ln3, e.ln3_m, e.ln3_r, e.h2, o.ln3, M);
+    ps.linear(e.f1, e.ln3, M, o.fc1, f, d);
+    be.act_fwd(c.activation, e.fa, e.f1, (size_t)M * f);
+    ps.drop(e.fa, (size_t)M * f, dec_site(l, 2));
+    ps.linear(e.out, e.fa, M, o.fc2, d, f);
+    ps.drop(e.out, (size_t)M * d, dec_site(l, 3));
+    be.add_inplace(e.out, e.h2, (size_t)M * d);
+    y = e.out;
+  }
+  ps.ln(w.dec_out, w.dec_m, w.dec_r, y, L.dec_norm, M);
+  be.gemm(false, true, M, V, d, 1.0f, w.dec_out, d, P + L.embed, d, 0.0f, w.logits, V);
+  const float gscale = grad_tokens > 0 ? 1.0f / (float)grad_tokens : 0.0f;
+  be.xent_fwd_bwd(w.logits, w.labels, M, V, (float)c.label_smoothing, c.pad_id, gscale, w.losses,
+                  nullptr, backward ? w.logits : nullptr);
+  std::vector<float> losses(M);
+  be.download(losses.data(), w.losses, (size_t)M * sizeof(float));
+  LossResult r;
+  for (int i = 0; i < M; ++i) r.loss_sum += losses[i];
+  r.tokens = b.label_tokens;
+  if (!backward) return r;
+
+  // ---- backward: logits hold dlogits ----
+  float* G = ps.G;
+  float *g_res = w.g_res, *g_a = w.g_a, *g_b = w.g_b, *g_f = w.g_f, *g_qkv = w.g_qkv;
+  be.gemm(true, false, V, d, M, 1.0f, w.logits, V, w.dec_out, d, 1.0f, G + L.embed, d);
+  be.gemm(false, false, M, d, V, 1.0f, w.logits, V, P + L.embed, d, 0.0f, g_a, d);
+  be.zero(g_res, (size_t)M * d * sizeof(float));
+  ps.ln_bwd(g_res, g_a, y, w.dec_m, w.dec_r, L.dec_norm, M);
+  be.zero(w.g_enc, (size_t)N * d * sizeof(float));
+  for (int l = c.decoder_layers - 1; l >= 0; --l) {
+    DecActs& e = w.dec[l];
+    const DecLayerOff& o = L.dec[l];
+    const float* y_in = l == 0 ? w.dec_in : w.dec[l - 1].out;
+    // out = h2 + drop(fc2(drop(act(fc1(ln3(h2))))))
+    ps.drop_bwd(g_a, g_res, (size_t)M * d, dec_site(l, 3));
+    ps.linear_bwd(g_f, false, g_a, e.fa, M, o.fc2, d, f);
+    ps.drop_bwd(g_f, g_f, (size_t)M * f, dec_site(l, 2));
+    be.act_bwd(c.activation, g_f, g_f, e.f1, (size_t)M * f);
+    ps.linear_bwd(g_a, false, g_f, e.ln3, M, o.fc1, f, d);
+    ps.ln_bwd(g_res, g_a, e.h2, e.ln3_m, e.ln3_r, o.ln3, M);
+    // h2 = h1 + drop(cross_out(cross_attn(q_proj(ln2(h1)), kv_proj(enc))))
+    ps.drop_bwd(g_a, g_res, (size_t)M * d, dec_site(l, 1));
+    ps.linear_bwd(g_b, false, g_a, e.catt, M, o.cross_out, d, d);
+    be.attention_bwd(cs, e.q, e.kv, e.kv + d, w.src_len, e.cprobs, g_b, g_a, w.g_kv, w.g_kv + d);
+    ps.linear_bwd(g_b, false, g_a, e.ln2, M, o.q_proj, d, d);
+    ps.linear_bwd(w.g_enc, true, w.g_kv, w.enc_out, N, o.kv_proj, 2 * d, d);
+    ps.ln_bwd(g_res, g_b, e.h1, e.ln2_m, e.ln2_r, o.ln2, M);
+    // h1 = y + drop(out_proj(self_attn(in_proj(ln1(y)))))
+    ps.drop_bwd(g_a, g_res, (size_t)M * d, dec_site(l, 0));
+    ps.linear_bwd(g_b, false, g_a, e.att, M, o.out_proj, d, d);
+    be.attention_bwd(ds, e.qkv, e.qkv + d, e.qkv + 2 * d, w.tgt_len, e.probs, g_b, g_qkv, g_qkv + d, g_qkv + 2 * d);
+    ps.linear_bwd(g_a, false, g_qkv, e.ln1, M, o.in_proj, 3 * d, d);
+    ps.ln_bwd(g_res, g_a, y_in, e.ln1_m, e.ln1_r, o.ln1, M);
+  }
+  ps.drop_bwd(g_res, g_res, (size_t)M * d, 2);
+  be.embed_bwd(G + L.embed, g_res, w.tgt_in, M, d, emb_scale);
+
+  be.zero(g_res, (size_t)N * d * sizeof(float));
+  ps.ln_bwd(g_res, w.g_enc, x, w.enc_m, w.enc_r, L.enc_norm, N);
+  for (int l = c.encoder_layers - 1; l >= 0; --l) {
+    EncActs& e = w.enc[l];
+    const EncLayerOff& o = L.enc[l];
+    const float* x_in = l == 0 ? w.enc_in : w.enc[l - 1].out;
+    ps.drop_bwd(g_a, g_res, (size_t)N * d, enc_site(l, 2));
+    ps.linear_bwd(g_f, false, g_a, e.fa, N, o.fc2, d, f);
+    ps.drop_bwd(g_f, g_f, (size_t)N * f, enc_site(l, 1));
+    be.act_bwd(c.activation, g_f, g_f, e.f1, (size_t)N * f);
+    ps.linear_bwd(g_a, false, g_f, e.ln2, N, o.fc1, f, d);
+    ps.ln_bwd(g_res, g_a, e.h, e.ln2_m, e.ln2_r, o.ln2, N);
+    ps.drop_bwd(g_a, g_res, (size_t)N * d, enc_site(l, 0));
+    ps.linear_bwd(g_b, false, g_a, e.att, N, o.out_proj, d, d);
+    be.attention_bwd(sa, e.qkv, e.qkv + d, e.qkv + 2 * d, w.src_len, e.probs, g_b, g_qkv, g_qkv + d, g_qkv + 2 * d);
+    ps.linear_bwd(g_a, false, g_qkv, e.ln1, N, o.in_proj, 3 * d, d);
+    ps.ln_bwd(g_res, g_a, x_in, e.ln1_m, e.ln1_r, o.ln1, N);
+  }
+  ps.drop_bwd(g_res, g_res, (size_t)N * d, 1);
+  be.embed_bwd(G + L.embed, g_res, w.src, N, d, emb_scale);
+  return r;
+}
+
+void Transformer::score(const Batch& b, double* per_sentence) {
+  // Forward without dropout; the loss pass also yields log p(label) per position.
+  ensure_workspace(b.B, b.S, b.T, false);
+  forward_backward(b, false, false, 0, 0, 0);
+  Workspace& w = *ws_;
+  const int M = b.B * b.T;
+  be_->xent_fwd_bwd(w.logits, w.labels, M, cfg_.vocab_size, 0.0f, cfg_.pad_id, 0.0f, nullptr, w.tlp, nullptr);
+  std::vector<float> tlp(M);
+  be_->download(tlp.data(), w.tlp, (size_t)M * sizeof(float));
+  for (int i = 0; i < b.B; ++i) {
+    double s = 0;
+    for (int t = 0; t < b.tgt_len[i]; ++t) s += tlp[(size_t)i * b.T + t];
+    per_sentence[i] = s;
+  }
+}
+
+}  // namespace rg

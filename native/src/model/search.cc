@@ -1,0 +1,401 @@
+// Greedy, beam and sampling search over Transformer::decode_begin/step/reorder, and
+// batched forced decoding. See search.h for the contract.
+#include "model/search.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <string>
+
+#include "common/error.h"
+#include "common/rng.h"
+#include "model/batch.h"
+
+namespace rg {
+namespace {
+
+constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+constexpr uint64_t kSampleTag = 0x5A3D1E5EEDull;  // stream tag of sampling draws
+
+void check_cancel(const std::function<bool()>& cancelled) {
+  if (cancelled && cancelled()) fail("ECANCELED", "decoding cancelled");
+}
+
+// Sentence indices in batches of at most `batch_size`, sorted stably by key(i).
+template <class Key>
+std::vector<std::vector<int>> length_batches(int n, int batch_size, Key key) {
+  std::vector<int> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return key(a) < key(b); });
+  std::vector<std::vector<int>> out;
+  for (int i = 0; i < n; i += batch_size)
+    out.emplace_back(order.begin() + i, order.begin() + std::min(n, i + batch_size));
+  return out;
+}
+
+// A token with its log-probability; ordered best first, ties by lower id.
+struct Tok {
+  float lp;
+  int id;
+};
+inline bool better(const Tok& a, const Tok& b) { return a.lp > b.lp || (a.lp == b.lp && a.id < b.id); }
+
+inline bool emittable(int v, const ModelConfig& c) { return v != c.pad_id && v != c.bos_id; }
+
+// Greedy choice: argmax over emittable ids, ties to the lowest id; EOS if nothing is finite.
+int argmax_token(const float* lp, const ModelConfig& c) {
+  int best = -1;
+  float bv = -std::numeric_limits<float>::infinity();
+  for (int v = 0; v < c.vocab_size; ++v)
+    if (emittable(v, c) && lp[v] > bv) { bv = lp[v]; best = v; }
+  return best < 0 ? c.eos_id : best;
+}
+
+// The best `n` emittable finite tokens of one row, best first.
+void top_tokens(const float* lp, const ModelConfig& c, int n, std::vector<Tok>& out) {
+  out.clear();
+  for (int v = 0; v < c.vocab_size; ++v)
+    if (emittable(v, c) && std::isfinite(lp[v])) out.push_back({lp[v], v});
+  if ((int)out.size() > n) {
+    std::nth_element(out.begin(), out.begin() + n, out.end(), better);
+    out.resize(n);
+  }
+  std::sort(out.begin(), out.end(), better);
+}
+
+// One sampling draw: temperature, then top-k, then top-p over the model's log-probs,
+// renormalised; the draw walks the kept tokens in id order with uniform u.
+int sample_token(const float* lp, const ModelConfig& c, const SearchOptions& opt, float u,
+                 std::vector<Tok>& cand, std::vector<double>& w) {
+  cand.clear();
+  for (int v = 0; v < c.vocab_size; ++v)
+    if (emittable(v, c) && std::isfinite(lp[v])) cand.push_back({lp[v], v});
+  if (cand.empty()) return c.eos_id;
+  // Top-k: by the model's log-probs (temperature is monotone, so this is the same set,
+  // and topK 1 picks exactly the greedy token).
+  if (opt.top_k > 0 && opt.top_k < (int)cand.size()) {
+    std::nth_element(cand.begin(), cand.begin() + opt.top_k, cand.end(), better);
+    cand.resize(opt.top_k);
+  }
+  float mx = cand[0].lp;
+  for (const Tok& t : cand) mx = std::max(mx, t.lp);
+  const double inv_t = 1.0 / (double)opt.temperature;
+  auto weight = [&](const Tok& t) { return std::exp(((double)t.lp - (double)mx) * inv_t); };
+  double total = 0;
+  for (const Tok& t : cand) total += weight(t);
+  if (opt.top_p < 1.0f) {
+    // Smallest best-first prefix whose mass reaches top_p; sort it incrementally.
+    const double need = (double)opt.top_p * total;
+    size_t sorted = 0, keep = cand.size();
+    double cum = 0;
+    for (size_t i = 0; i < cand.size(); ++i) {
+      if (i == sorted) {
+        size_t next = std::min(cand.size(), std::max<size_t>(64, sorted * 2));
+        std::partial_sort(cand.begin() + sorted, cand.begin() + next, cand.end(), better);
+        sorted = next;
+      }
+      cum += weight(cand[i]);
+      if (cum >= need) { keep = i + 1; break; }
+    }
+    cand.resize(keep);
+    std::sort(cand.begin(), cand.end(), [](const Tok& a, const Tok& b) { return a.id < b.id; });
+    total = 0;
+    for (const Tok& t : cand) total += weight(t);
+  } else {
+    std::sort(cand.begin(), cand.end(), [](const Tok& a, const Tok& b) { return a.id < b.id; });
+  }
+  w.resize(cand.size());
+  for (size_t i = 0; i < cand.size(); ++i) w[i] = weight(cand[i]);
+  const double target = (double)u * total;
+  double cum = 0;
+  for (size_t i = 0; i < cand.size(); ++i) {
+    cum += w[i];
+    if (target < cum) return cand[i].id;
+  }
+  return cand.back().id;  // rounding: u * total at the very top
+}
+
+struct Sources {
+  int B = 0, S = 0;
+  std::vector<int> ids, len, limit;
+  int max_limit = 0;
+};
+
+Sources gather(const int* src, const int* src_off, const std::vector<int>& idx, const SearchOptions& opt,
+               const ModelConfig& c) {
+  Sources s;
+  s.B = (int)idx.size();
+  for (int p : idx) s.S = std::max(s.S, src_off[p + 1] - src_off[p]);
+  s.S = std::max(s.S, 1);
+  s.ids.assign((size_t)s.B * s.S, c.pad_id);
+  for (int i = 0; i < s.B; ++i) {
+    int p = idx[i], l = src_off[p + 1] - src_off[p];
+    std::copy(src + src_off[p], src + src_off[p + 1], s.ids.begin() + (size_t)i * s.S);
+    s.len.push_back(l);
+    s.limit.push_back(output_limit(opt, c, l));
+    s.max_limit = std::max(s.max_limit, s.limit.back());
+  }
+  return s;
+}
+
+struct Out {
+  std::vector<int> toks;
+  double logprob = 0;
+};
+
+// Greedy and sampling: one row per sentence.
+void run_single(Transformer& m, const int* src, const int* src_off, const std::vector<int>& idx,
+                const SearchOptions& opt, const std::function<bool()>& cancelled, std::vector<Out>& res) {
+  const ModelConfig& c = m.config();
+  const int V = c.vocab_size;
+  Sources s = gather(src, src_off, idx, opt, c);
+  const int B = s.B;
+  m.decode_begin(s.ids.data(), s.len.data(), B, s.S, 1, s.max_limit + 1);
+  std::vector<float> lp((size_t)B * V);
+  std::vector<int> tokens(B, c.bos_id);
+  std::vector<char> done(B, 0);
+  std::vector<Out> out(B);
+  std::vector<uint64_t> stream(B);
+  for (int i = 0; i < B; ++i) stream[i] = stream_id(kSampleTag, (uint64_t)idx[i]);
+  std::vector<Tok> cand;
+  std::vector<double> w;
+  int live = B;
+  for (int pos = 0; pos <= s.max_limit && live > 0; ++pos) {
+    check_cancel(cancelled);
+    m.decode_step(tokens.data(), pos, lp.data());
+    for (int i = 0; i < B; ++i) {
+      if (done[i]) { tokens[i] = c.pad_id; continue; }
+      const float* row = lp.data() + (size_t)i * V;
+      int v;
+      if (pos >= s.limit[i]) v = c.eos_id;
+      else if (opt.method == SearchOptions::Sample)
+        v = sample_token(row, c, opt, uniform_at(opt.seed, stream[i], (uint64_t)pos), cand, w);
+      else v = argmax_token(row, c);
+      out[i].logprob += (double)row[v];
+      if (v == c.eos_id) {
+        done[i] = 1;
+        --live;
+        tokens[i] = c.pad_id;
+      } else {
+        out[i].toks.push_back(v);
+        tokens[i] = v;
+      }
+    }
+  }
+  for (int i = 0; i < B; ++i) res[idx[i]] = std::move(out[i]);
+}
+
+// Beam search: beam_size rows per sentence.
+struct Beam {
+  std::vector<int> toks;
+  double sum = kNegInf;  // -inf: dead (no hypothesis in this row)
+};
+struct Cand {
+  double score;
+  int beam, id;
+};
+
+void run_beam(Transformer& m, const int* src, const int* src_off, const std::vector<int>& idx,
+              const SearchOptions& opt, const std::function<bool()>& cancelled, std::vector<Out>& res) {
+  const ModelConfig& c = m.config();
+  const int V = c.vocab_size, K = opt.beam_size;
+  const double alpha = opt.length_penalty;
+  Sources s = gather(src, src_off, idx, opt, c);
+  const int B = s.B, R = B * K;
+  m.decode_begin(s.ids.data(), s.len.data(), B, s.S, K, s.max_limit + 1);
+  std::vector<float> lp((size_t)R * V);
+  std::vector<int> tokens(R, c.bos_id), from(R);
+  std::vector<std::vector<Beam>> beams(B, std::vector<Beam>(K));
+  for (int i = 0; i < B; ++i) beams[i][0].sum = 0;  // step 0: only beam 0 is live
+  struct Best {
+    bool have = false;
+    double score = kNegInf, sum = kNegInf;
+    std::vector<int> toks;
+    int finished = 0;
+  };
+  std::vector<Best> best(B);
+  std::vector<char> done(B, 0);
+  std::vector<Tok> top;
+  std::vector<Cand> cands;
+  std::vector<Beam> next;
+  int live = B;
+  for (int pos = 0; pos <= s.max_limit && live > 0; ++pos) {
+    check_cancel(cancelled);
+    m.decode_step(tokens.data(), pos, lp.data());
+    bool moved = false;
+    for (int i = 0; i < B; ++i) {
+      for (int k = 0; k < K; ++k) from[i * K + k] = i * K + k;
+      if (done[i]) {
+        for (int k = 0; k < K; ++k) tokens[i * K + k] = c.pad_id;
+        continue;
+      }
+      std::vector<Beam>& bm = beams[i];
+      Best& b = best[i];
+      const bool forced = pos >= s.limit[i];
+      // Candidates: top 2K over live beams x vocabulary (each beam's own top 2K suffice).
+      cands.clear();
+      for (int k = 0; k < K; ++k) {
+        if (bm[k].sum == kNegInf) continue;
+        const float* row = lp.data() + ((size_t)i * K + k) * V;
+        if (forced) {
+          cands.push_back({bm[k].sum + (double)row[c.eos_id], k, c.eos_id});
+          continue;
+        }
+        top_tokens(row, c, 2 * K, top);
+        for (const Tok& t : top) cands.push_back({bm[k].sum + (double)t.lp, k, t.id});
+      }
+      std::sort(cands.begin(), cands.end(), [V](const Cand& a, const Cand& x) {
+        return a.score > x.score || (a.score == x.score && (long)a.beam * V + a.id < (long)x.beam * V + x.id);
+      });
+      if (!forced && (int)cands.size() > 2 * K) cands.resize(2 * K);
+      next.assign(K, Beam());
+      int n_next = 0;
+      const int len = pos + 1;  // generated tokens so far incl. this step's
+      for (size_t j = 0; j < cands.size(); ++j) {
+        const Cand& cd = cands[j];
+        if (!(cd.score > kNegInf)) break;
+        if (cd.id == c.eos_id) {
+          if (!forced && (int)j >= K) continue;  // an EOS outside the top K is not taken
+          ++b.finished;
+          double sc = cd.score / length_penalty(len, alpha);
+          if (!b.have || sc > b.score) {
+            b.have = true;
+            b.score = sc;
+            b.sum = cd.score;
+            b.toks = bm[cd.beam].toks;
+          }
+        } else if (n_next < K) {
+          Beam& nb = next[n_next];
+          nb.toks.reserve(len);
+          nb.toks = bm[cd.beam].toks;
+          nb.toks.push_back(cd.id);
+          nb.sum = cd.score;
+          from[i * K + n_next] = i * K + cd.beam;
+          tokens[i * K + n_next] = cd.id;
+          ++n_next;
+        }
+      }
+      for (int k = n_next; k < K; ++k) tokens[i * K + k] = c.pad_id;
+      // Done when forced, when no live beam is left, or when beam_size hypotheses have
+      // finished and no live beam, scored at its current length, beats the best one.
+      bool finish = forced || n_next == 0;
+      if (!finish && b.finished >= K) {
+        double top_live = next[0].sum;  // candidates are sorted: the first live is the best
+        finish = top_live / length_penalty(len, alpha) <= b.score;
+      }
+      if (finish) {
+        done[i] = 1;
+        --live;
+        for (int k = 0; k < K; ++k) {
+          tokens[i * K + k] = c.pad_id;
+          from[i * K + k] = i * K + k;
+        }
+        continue;
+      }
+      bm.swap(next);
+      for (int k = 0; k < K; ++k) moved |= from[i * K + k] != i * K + k;
+    }
+    if (live > 0 && moved) m.decode_reorder(from.data(), pos);
+  }
+  for (int i = 0; i < B; ++i) {
+    Out o;
+    if (best[i].have) {
+      o.toks = std::move(best[i].toks);
+      o.logprob = best[i].sum;
+    } else {
+      o.logprob = kNegInf;  // no finite hypothesis (degenerate model output)
+    }
+    res[idx[i]] = std::move(o);
+  }
+}
+
+std::string num(double x) {
+  char buf[64];
+  snprintf(buf, sizeof buf, "%.9g", x);
+  return buf;
+}
+
+}  // namespace
+
+double length_penalty(int len, double alpha) {
+  if (alpha == 0) return 1.0;
+  return std::pow((5.0 + len) / 6.0, alpha);
+}
+
+int output_limit(const SearchOptions& opt, const ModelConfig& c, int src_len) {
+  // A tiny relative slack so that e.g. a = 0.7f (0.69999998...) times 10 still gives 7,
+  // as the decimal the user wrote would.
+  double x = (double)opt.max_len_a * src_len;
+  x += 1e-6 * (1.0 + x) + (double)opt.max_len_b;
+  double cap = c.max_len - 1;
+  return (int)std::max(0.0, std::min(std::floor(x), cap));
+}
+
+void validate(const SearchOptions& o, const ModelConfig& c) {
+  const std::string w = "decode options: ";
+  if (o.method != SearchOptions::Greedy && o.method != SearchOptions::Beam && o.method != SearchOptions::Sample)
+    fail("EINVAL", w + "method must be 'greedy', 'beam' or 'sample'");
+  if (o.beam_size < 1 || o.beam_size > 256)
+    fail("EINVAL", w + "beamSize must be an integer in [1, 256] (got " + std::to_string(o.beam_size) + ")");
+  if (!(o.length_penalty >= 0 && o.length_penalty <= 10))
+    fail("EINVAL", w + "lengthPenalty must be a number in [0, 10] (got " + num(o.length_penalty) + ")");
+  if (!(o.temperature > 0 && std::isfinite(o.temperature)))
+    fail("EINVAL", w + "temperature must be a finite number > 0 (got " + num(o.temperature) + ")");
+  if (o.top_k < 0) fail("EINVAL", w + "topK must be an integer >= 0 (got " + std::to_string(o.top_k) + ")");
+  if (!(o.top_p > 0 && o.top_p <= 1))
+    fail("EINVAL", w + "topP must be a number in (0, 1] (got " + num(o.top_p) + ")");
+  if (!(o.max_len_a >= 0 && std::isfinite(o.max_len_a)))
+    fail("EINVAL", w + "maxLenA must be a finite number >= 0 (got " + num(o.max_len_a) + ")");
+  if (o.max_len_b < 0)
+    fail("EINVAL", w + "maxLenB must be an integer >= 0 (got " + std::to_string(o.max_len_b) + ")");
+  if (o.batch_size < 1)
+    fail("EINVAL", w + "batchSize must be an integer >= 1 (got " + std::to_string(o.batch_size) + ")");
+  if (o.method == SearchOptions::Beam && (long)o.batch_size * o.beam_size > (1L << 20))
+    fail("EINVAL", w + "batchSize * beamSize must be at most 1048576 rows (got " +
+                       std::to_string((long)o.batch_size * o.beam_size) + ")");
+  (void)c;
+}
+
+SearchResult search(Transformer& model, const int* src, const int* src_off, int n, const SearchOptions& opt,
+                    const std::function<bool()>& cancelled) {
+  validate(opt, model.config());
+  std::vector<Out> res(n);
+  auto batches = length_batches(n, opt.batch_size, [&](int i) { return src_off[i + 1] - src_off[i]; });
+  for (const auto& idx : batches) {
+    check_cancel(cancelled);
+    if (opt.method == SearchOptions::Beam) run_beam(model, src, src_off, idx, opt, cancelled, res);
+    else run_single(model, src, src_off, idx, opt, cancelled, res);
+  }
+  SearchResult r;
+  r.offsets.reserve(n + 1);
+  r.offsets.push_back(0);
+  r.logprobs.reserve(n);
+  for (const Out& o : res) {
+    r.ids.insert(r.ids.end(), o.toks.begin(), o.toks.end());
+    r.offsets.push_back((int)r.ids.size());
+    r.logprobs.push_back(o.logprob);
+  }
+  return r;
+}
+
+std::vector<double> score_pairs(Transformer& model, const int* src, const int* src_off, const int* tgt,
+                                const int* tgt_off, int n, int batch_size, const std::function<bool()>& cancelled) {
+  if (batch_size < 1) fail("EINVAL", "score: batchSize must be an integer >= 1");
+  const ModelConfig& c = model.config();
+  std::vector<double> out(n);
+  auto batches = length_batches(n, batch_size, [&](int i) {
+    return std::make_pair(src_off[i + 1] - src_off[i], tgt_off[i + 1] - tgt_off[i]);
+  });
+  std::vector<double> per;
+  for (const auto& idx : batches) {
+    check_cancel(cancelled);
+    Batch b = make_batch(src, src_off, tgt, tgt_off, idx.data(), (int)idx.size(), c.pad_id, c.bos_id, c.eos_id);
+    per.assign(b.B, 0.0);
+    model.score(b, per.data());
+    for (int i = 0; i < b.B; ++i) out[idx[i]] = per[i];
+  }
+  return out;
+}
+
+}  // namespace rg

@@ -1,0 +1,105 @@
+// The encoder-decoder transformer of docs/model.md over a Backend: parameters and
+// gradients in one contiguous buffer each, activations in one workspace sized for the
+// largest batch seen. Forward/backward live in forward_backward.cc, incremental
+// decoding in decode_step.cc.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "backend.h"
+#include "model/batch.h"
+#include "model/config.h"
+#include "model/params.h"
+
+namespace rg {
+
+// A backend buffer that frees itself.
+class DeviceBuffer {
+ public:
+  DeviceBuffer() = default;
+  DeviceBuffer(Backend* be, size_t bytes) : be_(be), bytes_(bytes), p_(bytes ? be->alloc(bytes) : nullptr) {}
+  ~DeviceBuffer() { reset(); }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  DeviceBuffer(DeviceBuffer&& o) noexcept { *this = std::move(o); }
+  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
+    if (this != &o) {
+      reset();
+      be_ = o.be_; bytes_ = o.bytes_; p_ = o.p_;
+      o.p_ = nullptr; o.bytes_ = 0;
+    }
+    return *this;
+  }
+  void reset() {
+    if (p_) be_->release(p_);
+    p_ = nullptr;
+    bytes_ = 0;
+  }
+  float* f() const { return (float*)p_; }
+  int* i() const { return (int*)p_; }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  Backend* be_ = nullptr;
+  size_t bytes_ = 0;
+  void* p_ = nullptr;
+};
+
+struct LossResult {
+  double loss_sum = 0;  // sum of per-token label-smoothed losses
+  long tokens = 0;      // label tokens
+};
+
+class Transformer {
+ public:
+  Transformer(const ModelConfig& cfg, std::shared_ptr<Backend> backend);
+  ~Transformer();
+
+  const ModelConfig& config() const { return cfg_; }
+  const ParamLayout& layout() const { return layout_; }
+  Backend& backend() { return *be_; }
+  size_t num_params() const;  // real parameters (no padding)
+  size_t buffer_floats() const { return layout_.total; }
+
+  float* params() { return params_.f(); }
+  float* grads() { return grads_.f(); }
+  void init_params(uint64_t seed);
+  void get_params(float* host) const;        // layout_.total floats
+  void set_params(const float* host);
+  void get_grads(float* host) const;
+  void zero_grads();
+
+  // Forward (and, if backward, backward: gradients ACCUMULATE into grads()). Dropout is
+  // on iff train; its masks come from (dropout_seed, step, site). Gradients are of the
+  // mean loss over `grad_tokens` label tokens (pass batch.label_tokens for one batch).
+  LossResult forward_backward(const Batch& b, bool train, bool backward, uint64_t dropout_seed,
+                              uint64_t step, long grad_tokens);
+  // Forced decoding: per-sentence sum of log p(label) over the sentence's labels.
+  void score(const Batch& b, double* per_sentence);
+
+  // ---- incremental decoding (decode_step.cc) ----
+  // Encodes B sources, replicated `rows_per_src` times (beams), prepares KV caches for
+  // targets up to max_steps tokens.
+  void decode_begin(const int* src, const int* src_len, int B, int S, int rows_per_src, int max_steps);
+  // Feeds one token per row at position pos (0 = BOS), writes log-probs [R, V] to host.
+  void decode_step(const int* tokens, int pos, float* logprobs_host);
+  // Beam search: row r of the cache becomes old row from[r] (positions 0..pos).
+  void decode_reorder(const int* from, int pos);
+  int decode_rows() const { return dec_rows_; }
+
+ private:
+  struct Workspace;
+  struct DecodeState;
+  void ensure_workspace(int B, int S, int T, bool train);
+
+  ModelConfig cfg_;
+  ParamLayout layout_;
+  std::shared_ptr<Backend> be_;
+  DeviceBuffer params_, grads_, pe_;
+  std::unique_ptr<Workspace> ws_;
+  std::unique_ptr<DecodeState> ds_;
+  int dec_rows_ = 0;
+};
+
+}  // namespace rg

@@ -1,0 +1,104 @@
+// Model.decode and Model.score: batched search and forced decoding, off the main thread.
+#include "model/search.h"
+#include "napi/async.h"
+#include "napi/convert.h"
+#include "napi/model_wrap.h"
+
+namespace rg::napi {
+
+Napi::Value ModelWrap::Decode(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto src = std::make_shared<std::vector<int>>(GetInt32Array(env, info.Length() ? info[0] : env.Undefined(), "src"));
+  auto off = std::make_shared<std::vector<int>>(GetInt32Array(env, info.Length() > 1 ? info[1] : env.Undefined(), "srcOffsets"));
+  Napi::Object o = GetObject(env, info.Length() > 2 ? info[2] : env.Undefined(), "options");
+  const std::string w = "options";
+  SearchOptions s;
+  std::string method = GetStringField(env, o, "method", "greedy", w);
+  if (method == "greedy") s.method = SearchOptions::Greedy;
+  else if (method == "beam") s.method = SearchOptions::Beam;
+  else if (method == "sample") s.method = SearchOptions::Sample;
+  else ThrowInvalid(env, "options.method must be 'greedy', 'beam' or 'sample'");
+  s.beam_size = (int)GetNumber(env, o, "beamSize", s.beam_size, 1, 256, true, w);
+  s.length_penalty = (float)GetNumber(env, o, "lengthPenalty", s.length_penalty, 0, 10, false, w);
+  s.temperature = (float)GetNumber(env, o, "temperature", s.temperature, 1e-6, 1e6, false, w);
+  s.top_k = (int)GetNumber(env, o, "topK", s.top_k, 0, 1 << 24, true, w);
+  s.top_p = (float)GetNumber(env, o, "topP", s.top_p, 1e-9, 1, false, w);
+  s.max_len_a = (float)GetNumber(env, o, "maxLenA", s.max_len_a, 0, 1e4, false, w);
+  s.max_len_b = (int)GetNumber(env, o, "maxLenB", s.max_len_b, 0, 1e6, true, w);
+  s.seed = (uint64_t)GetNumber(env, o, "seed", 0, 0, 9007199254740991.0, true, w);
+  s.batch_size = (int)GetNumber(env, o, "batchSize", s.batch_size, 1, 1e6, true, w);
+  Transformer& m = model(env);
+  Guard(env, [&] {
+    validate_sources(*src, *off, m.config(), "decode");
+    validate(s, m.config());
+    return 0;
+  });
+  begin_job(env);
+  auto model = model_;
+  auto res = std::make_shared<SearchResult>();
+  std::atomic<bool>* cancel = &cancel_;
+  auto* self = new Napi::Reference<Napi::Object>(Napi::Persistent(Value()));
+  return AsyncJob::start(
+      env, Napi::Function(), "regurgitate.decode",
+      [model, src, off, s, res, cancel](AsyncJob&) {
+        *res = search(*model, src->data(), off->data(), (int)off->size() - 1, s, [cancel] { return cancel->load(); });
+      },
+      [res](Napi::Env env) -> Napi::Value {
+        Napi::Object out = Napi::Object::New(env);
+        Napi::Int32Array ids = Napi::Int32Array::New(env, res->ids.size());
+        std::copy(res->ids.begin(), res->ids.end(), ids.Data());
+        Napi::Int32Array offs = Napi::Int32Array::New(env, res->offsets.size());
+        std::copy(res->offsets.begin(), res->offsets.end(), offs.Data());
+        Napi::Float64Array lp = Napi::Float64Array::New(env, res->logprobs.size());
+        std::copy(res->logprobs.begin(), res->logprobs.end(), lp.Data());
+        out.Set("ids", ids);
+        out.Set("offsets", offs);
+        out.Set("logprobs", lp);
+        return out;
+      },
+      [this, self] {
+        end_job();
+        self->Reset();
+        delete self;
+      });
+}
+
+Napi::Value ModelWrap::Score(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto p = std::make_shared<Pairs>(GetPairs(env, info.Length() ? info[0] : env.Undefined(), "data"));
+  int batch = 64;
+  if (info.Length() > 1 && !info[1].IsUndefined()) {
+    if (!info[1].IsNumber()) ThrowInvalid(env, "batchSize must be a number");
+    double b = info[1].As<Napi::Number>().DoubleValue();
+    if (!(b >= 1 && b <= 1e6) || b != (int)b) ThrowInvalid(env, "batchSize must be an integer in [1, 1000000]");
+    batch = (int)b;
+  }
+  Transformer& m = model(env);
+  Guard(env, [&] {
+    validate_pairs(*p, m.config(), "data");
+    return 0;
+  });
+  begin_job(env);
+  auto model = model_;
+  auto res = std::make_shared<std::vector<double>>();
+  std::atomic<bool>* cancel = &cancel_;
+  auto* self = new Napi::Reference<Napi::Object>(Napi::Persistent(Value()));
+  return AsyncJob::start(
+      env, Napi::Function(), "regurgitate.score",
+      [model, p, batch, res, cancel](AsyncJob&) {
+        *res = score_pairs(*model, p->src.data(), p->src_off.data(), p->tgt.data(), p->tgt_off.data(), p->size(),
+                           batch, [cancel] { return cancel->load(); });
+      },
+      [res](Napi::Env env) -> Napi::Value {
+        Napi::Float64Array out = Napi::Float64Array::New(env, res->size());
+        std::copy(res->begin(), res->end(), out.Data());
+        return out;
+      },
+      [this, self] {
+        end_job();
+        self->Reset();
+        delete self;
+      });
+}
+
+}  // namespace rg::napi
