@@ -12,7 +12,7 @@ beforeAll(() => ensureBuilt());
 describe('fuzz', () => {
   for (const seed of [20240717, 7]) {
     it(`survives random bad calls (seed ${seed})`, () => {
-      const r = spawnSync(process.execPath, [join(ROOT, 'tests', 'fuzz', 'fuzz-child.mjs'), '--seed', String(seed), '--count', '1200'], {
+      const r = spawnSync(process.execPath, [join(ROOT, 'tests', 'fuzz', 'fuzz-child.mjs'), '--seed', String(seed), '--count', '5000'], {
         encoding: 'utf8',
         timeout: 110_000,
         maxBuffer: 64 * 1024 * 1024,

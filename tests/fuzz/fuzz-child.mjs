@@ -5,7 +5,7 @@
 //
 //   node tests/fuzz/fuzz-child.mjs [--seed N] [--count N]
 // Prints one JSON line at the end: {seed, count, returned, threw, skippedNative, failures}.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -172,6 +172,8 @@ const NATIVE_DECODE_BASE = { method: 'greedy', beamSize: 1, lengthPenalty: 0, te
 
 // Directories for load(): missing, files, garbage.
 const tmp = mkdtempSync(join(tmpdir(), 'rg-fuzz-'));
+// Relative paths (strings like 'abc' used as directories, checkpointDir) land in tmp.
+process.chdir(tmp);
 const dirs = [];
 function makeDir(name, files) {
   const d = join(tmp, name);
@@ -203,14 +205,23 @@ makeDir('garbageweights', { 'config.json': JSON.stringify(TINY_NATIVE), 'model.s
   makeDir('wrongheader', { 'config.json': JSON.stringify(TINY_NATIVE), 'model.safetensors': Buffer.concat([len2, wrong]) });
 }
 writeFileSync(join(tmp, 'a-file'), 'x');
-const badDir = () =>
-  pick([...dirs, join(tmp, 'does-not-exist'), join(tmp, 'a-file'), join(tmp, 'a-file', 'below'), '', '/', '/proc/self', '/dev/null', 'relative/nowhere', 'a\0b', ...BAD]);
+// Never '/' or another real directory: a successful save would write there.
+const badPaths = () => [join(tmp, 'does-not-exist'), join(tmp, 'a-file'), join(tmp, 'a-file', 'below'), '', '/proc/self', '/dev/null/x', 'relative/nowhere', 'a\0b', ...BAD];
+const badDir = () => pick([...dirs, ...badPaths()]);
+const badSaveDir = () => pick([...badPaths(), join(tmp, 'saved', String(int(0, 3)))]);
+const safeJson = (x) => {
+  try {
+    return JSON.stringify(x, (_, v) => (typeof v === 'bigint' ? Number(v) : v));
+  } catch {
+    return '{';
+  }
+};
 const badConfigJson = () =>
   pick([
     '', '{', 'null', '[]', '"x"', '1', '{"vocab_size": -1}', '{"vocab_size": 1e300}', '{"vocab_size": 16, "d_model": 15}',
     '{"vocab_size": 16, "n_heads": 0}', '{"vocab_size": 16, "activation": "tanh"}', '{"vocab_size": 16, "pad_id": 99}',
     '{"vocab_size": 16, "max_len": 0}', '{"vocab_size": 16, "dropout": 2}', '{"vocab_size": 16, "d_model": 16, "n_heads": 2, "d_ff": 4294967296}',
-    JSON.stringify(mutateObject(TINY_NATIVE)), JSON.stringify(mutateObject(TINY_NATIVE)), 'x'.repeat(1000), '{"a":'.repeat(10000),
+    safeJson(mutateObject(TINY_NATIVE)), safeJson(mutateObject(TINY_NATIVE)), 'x'.repeat(1000), '{"a":'.repeat(10000),
     ...BAD,
   ]);
 
@@ -226,6 +237,8 @@ let returned = 0;
 let threw = 0;
 let skippedNative = 0;
 const failures = [];
+const rootHadConfig = existsSync('/config.json');
+const byCall = {}; // name -> [returned, threw]
 
 function show(x, depth = 0) {
   try {
@@ -253,13 +266,20 @@ async function call(name, ours, fn, args) {
     let r = fn();
     if (r && typeof r.then === 'function') r = await r;
     returned++;
+    (byCall[name] ??= [0, 0])[0]++;
     outcome = undefined;
   } catch (e) {
     threw++;
+    (byCall[name] ??= [0, 0])[1]++;
     if (!(e instanceof Error)) outcome = `threw a non-Error: ${show(e)}`;
     else if (ours && !(e instanceof RegurgitateError)) outcome = `threw ${e.name} (not a RegurgitateError): ${e.message}`;
     else if (ours && (typeof e.code !== 'string' || e.code === '')) outcome = `threw without a code: ${e.message}`;
     else if (typeof e.message !== 'string' || e.message.length === 0) outcome = 'threw an Error without a message';
+  }
+  if (!rootHadConfig && existsSync('/config.json')) {
+    failures.push({ index, call: name, args: show(args), problem: 'wrote /config.json' });
+    rmSync('/config.json', { force: true });
+    rmSync('/model.safetensors', { force: true });
   }
   if (outcome && failures.length < 30) failures.push({ index, call: name, args: show(args), problem: outcome });
 }
@@ -287,9 +307,9 @@ const facade = [
   () => { const a = mutateObject(DECODE_BASE); return call('validateDecodeOptions', true, () => api.validateDecodeOptions(a), [a]); },
   () => { const a = badValue(); return call('fromNative', true, () => api.fromNative(a), [a]); },
   () => { const a = mutateObject(TINY_NATIVE); return call('fromNative', true, () => api.fromNative(a), [a]); },
-  () => { const p = badPairs(); const v = chance(0.1) ? badValue() : vocab; return call('packPairs', true, () => api.packPairs(p, v), [p, v]); },
-  () => { const p = badPacked(); return call('validatePackedPairs', true, () => api.validatePackedPairs(p, vocab), [p]); },
-  () => { const s = chance(0.5) ? badPairs() : [sentence(), corruptIds(sentence())]; return call('packSources', true, () => api.packSources(s, vocab), [s]); },
+  () => { const p = badPairs(); const v = chance(0.1) ? badValue() : chance(0.1) ? mutateObject(vocab) : vocab; return call('packPairs', true, () => api.packPairs(p, v), [p, v]); },
+  () => { const p = badPacked(); const v = chance(0.1) ? mutateObject(vocab) : vocab; return call('validatePackedPairs', true, () => api.validatePackedPairs(p, v), [p, v]); },
+  () => { const s = chance(0.5) ? badPairs() : [sentence(), corruptIds(sentence())]; const v = chance(0.1) ? mutateObject(vocab) : vocab; return call('packSources', true, () => api.packSources(s, v), [s, v]); },
   () => { const c = chance(0.5) ? mutateObject(TINY) : badValue(); const o = chance(0.7) ? { seed: 1 } : mutateObject({ seed: 1 }); return call('Transformer.create', true, () => api.Transformer.create(c, o), [c, o]); },
   () => { const d = badDir(); return call('Transformer.load', true, () => api.Transformer.load(d), [d]); },
   () => { const n = badValue(); return call('setThreads', true, () => api.setThreads(n), [n]); },
@@ -318,7 +338,7 @@ if (model) {
       return call('Trainer.fit', true, () => new api.Trainer(model, o).fit(t, v, f), [o, t, v, f]);
     },
     () => { const p = pick([...BAD, new Float32Array(5), new Float32Array(0)]); return call('model.setParameters', true, () => model.setParameters(p), [p]); },
-    () => { const d = badDir(); return call('model.save', true, () => model.save(d), [d]); },
+    () => { const d = badSaveDir(); return call('model.save', true, () => model.save(d), [d]); },
     () => {
       // Overlapping calls: training while translating must be refused, not raced.
       const t = new api.Trainer(model, { maxSteps: 1, warmupSteps: 1, maxTokens: 256, maxSentences: 4 });
@@ -398,7 +418,12 @@ if (native) {
           return call('nativeModel.lossAndGrads', false, () => nmodel.lossAndGrads(p, o), [p, o]);
         },
         () => { const p = pick([...BAD, new Float32Array(3), new Float32Array(1e5)]); return call('nativeModel.setParams', false, () => nmodel.setParams(p), [p]); },
-        () => { const d = badDir(); return call('nativeModel.save', false, () => nmodel.save(d), [d]); },
+        () => {
+          // Not '': the native save('') writes /config.json (reported; the facade rejects '').
+          let d = badSaveDir();
+          if (d === '') d = join(tmp, 'saved', 'empty-name');
+          return call('nativeModel.save', false, () => nmodel.save(d), [d]);
+        },
         () => call('nativeModel.cancel', false, () => nmodel.cancel(badValue()), []),
       );
     }
@@ -413,10 +438,11 @@ try {
     await target();
   }
 } finally {
+  process.chdir(ROOT);
   rmSync(tmp, { recursive: true, force: true });
 }
 if (!native) skippedNative = 1;
 console.log(
-  JSON.stringify({ seed: SEED, count, returned, threw, native: Boolean(native), model: HAS_MODEL, skippedNative, seconds: (performance.now() - start) / 1000, failures }),
+  JSON.stringify({ seed: SEED, count, returned, threw, native: Boolean(native), model: HAS_MODEL, skippedNative, seconds: (performance.now() - start) / 1000, failures, byCall: argv.includes('--by-call') ? byCall : undefined }),
 );
 process.exitCode = failures.length > 0 ? 1 : 0;

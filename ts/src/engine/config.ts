@@ -280,6 +280,8 @@ export function validateTrainOptions(input: Partial<TrainOptions> | undefined, p
     o.warmupSteps = defaultWarmup(total);
   }
   if (plan.hasValid && !given('validEvery')) o.validEvery = spe > 0 ? spe : 1000;
+  if (plan.hasValid === false && o.restoreBest)
+    throw invalid('train.restoreBest needs dev data (fit(train, valid)) to know which parameters were best');
   if (plan.hasValid === false && o.patience > 0)
     throw invalid(`train.patience = ${o.patience} needs dev data (fit(train, valid)) to measure improvement`);
   if (o.patience > 0 && o.validEvery === 0 && plan.hasValid !== undefined)

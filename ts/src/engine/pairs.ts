@@ -19,6 +19,16 @@ export interface Pair {
 /** The part of the model config that governs ids and lengths. */
 export type Vocab = Pick<ModelConfig, 'vocabSize' | 'padId' | 'bosId' | 'eosId' | 'maxLen'>;
 
+/** Checks the vocabulary description passed alongside the data (usually model.config). */
+export function checkVocab(v: unknown): asserts v is Vocab {
+  if (typeof v !== 'object' || v === null) throw invalid(`vocab must be a model config with vocabSize, padId, bosId, eosId and maxLen (got ${describe(v)})`);
+  const o = v as Record<string, unknown>;
+  for (const k of ['vocabSize', 'padId', 'bosId', 'eosId', 'maxLen'] as const) {
+    const x = o[k];
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x > 2 ** 31 - 1) throw invalid(`vocab.${k} must be a non-negative integer (got ${describe(x)})`);
+  }
+}
+
 function isIds(x: unknown): x is Ids {
   return Array.isArray(x) || x instanceof Int32Array;
 }
@@ -71,6 +81,7 @@ function grow(a: Int32Array<ArrayBuffer>, need: number): Int32Array<ArrayBuffer>
 
 /** Packs and validates pairs. `name` prefixes messages (default 'pairs'). */
 export function packPairs(pairs: readonly Pair[], vocab: Vocab, name = 'pairs'): NativePairs {
+  checkVocab(vocab);
   if (!Array.isArray(pairs)) throw invalid(`${name} must be an array of {src, tgt} pairs (got ${describe(pairs)})`);
   const n = pairs.length;
   if (n > 2 ** 31 - 2) throw invalid(`${name} has too many pairs (${n})`);
@@ -108,6 +119,7 @@ export function packPairs(pairs: readonly Pair[], vocab: Vocab, name = 'pairs'):
 
 /** Packs source sentences for decoding (EOS appended as for training). */
 export function packSources(sources: readonly Ids[], vocab: Vocab, name = 'sources'): { src: Int32Array; srcOffsets: Int32Array } {
+  checkVocab(vocab);
   if (!Array.isArray(sources)) throw invalid(`${name} must be an array of token-id arrays (got ${describe(sources)})`);
   const n = sources.length;
   const srcOffsets = new Int32Array(n + 1);
@@ -149,6 +161,7 @@ function checkOffsets(data: Int32Array, offsets: unknown, name: string, field: s
  * Returns the number of pairs.
  */
 export function validatePackedPairs(p: NativePairs, vocab: Vocab, name = 'pairs'): number {
+  checkVocab(vocab);
   if (typeof p !== 'object' || p === null) throw invalid(`${name} must be packed pairs {src, srcOffsets, tgt, tgtOffsets} (got ${describe(p)})`);
   for (const f of ['src', 'srcOffsets', 'tgt', 'tgtOffsets'] as const) {
     if (!((p as unknown as Record<string, unknown>)[f] instanceof Int32Array))
