@@ -68,9 +68,9 @@ function runPeer(sizes: number[], threads: number | undefined): PeerResult {
   const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
   const gflops = new Map<number, number>();
   if (!existsSync(script)) return { gflops, error: `peer skipped: ${script} does not exist` };
-  const env = { ...process.env };
-  if (threads !== undefined && threads > 0) env.OPENBLAS_NUM_THREADS = String(threads);
-  const r = spawnSync(python, [script, '--sizes', sizes.join(',')], { encoding: 'utf8', env, timeout: 600_000 });
+  const args = [script, '--sizes', sizes.join(',')];
+  if (threads !== undefined && threads > 0) args.push('--threads', String(threads));
+  const r = spawnSync(python, args, { encoding: 'utf8', timeout: 600_000 });
   if (r.error) return { gflops, error: `peer failed to start: ${r.error.message}` };
   let impl: string | undefined;
   for (const line of (r.stdout ?? '').split('\n')) {
@@ -79,7 +79,8 @@ function runPeer(sizes: number[], threads: number | undefined): PeerResult {
     try {
       const o = JSON.parse(t) as Record<string, unknown>;
       const m = Number(o.m ?? o.size);
-      if (Number.isFinite(m) && typeof o.gflops === 'number') gflops.set(m, o.gflops);
+      const square = (o.n === undefined || o.n === m) && (o.k === undefined || o.k === m) && !o.transA && !o.transB;
+      if (Number.isFinite(m) && square && typeof o.gflops === 'number') gflops.set(m, o.gflops);
       if (typeof o.impl === 'string') impl = o.impl;
       else if (typeof o.peer === 'string') impl = o.peer;
     } catch {
@@ -109,7 +110,7 @@ async function benchGemm(argv: string[]): Promise<number> {
     if (json) out(JSON.stringify({ op: 'gemm-peer', impl: peer.impl ?? 'openblas', error: peer.error }));
     else err(peer.error);
   }
-  if (!json) out(['size', 'GFLOP/s', 'ms', 'isa', 'threads', ...(peer ? ['peer GFLOP/s', 'ratio'] : [])].map((s) => s.padStart(12)).join(''));
+  if (!json) out(['size', 'GFLOP/s', 'ms', 'isa', 'threads', ...(peer ? ['peer GFLOP/s', 'ratio'] : [])].map((s) => s.padStart(14)).join(''));
   for (const n of sizes) {
     const iters = (a.flags.iters as number | undefined) ?? defaultIters(n);
     const r = wrapNative(() => benchGemmFn(n, n, n, iters));
@@ -124,7 +125,7 @@ async function benchGemm(argv: string[]): Promise<number> {
     else {
       const cells = [String(n), r.gflops.toFixed(1), (r.seconds * 1000).toFixed(2), r.isa, String(nthreads)];
       if (peer) cells.push(pg !== undefined ? pg.toFixed(1) : '-', pg !== undefined ? (r.gflops / pg).toFixed(2) : '-');
-      out(cells.map((s) => s.padStart(12)).join(''));
+      out(cells.map((s) => s.padStart(14)).join(''));
     }
   }
   return 0;

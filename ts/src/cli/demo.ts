@@ -19,7 +19,7 @@ export const spec: CommandSpec = {
   flags: [
     { name: 'out', type: 'string', value: 'DIR', default: 'runs/demo', description: 'output directory' },
     { name: 'quick', type: 'boolean', description: 'a shorter run (fewer steps and examples)' },
-    { name: 'steps', type: 'int', value: 'N', min: 1, max: 10_000_000, description: 'optimizer steps (default 1500, 300 with --quick)' },
+    { name: 'steps', type: 'int', value: 'N', min: 1, max: 10_000_000, description: 'optimizer steps (default 1500, 800 with --quick)' },
     { name: 'seed', type: 'int', value: 'N', min: 0, default: 1, description: 'seed of data, weights and batching' },
     { name: 'threads', type: 'int', value: 'N', min: 0, max: 1024, description: 'worker threads (0 = one per hardware thread)' },
     { name: 'json', type: 'boolean', description: 'print the summary as one JSON line on stdout' },
@@ -77,7 +77,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const quick = Boolean(a.flags.quick);
   const seed = a.flags.seed as number;
-  const steps = (a.flags.steps as number | undefined) ?? (quick ? 300 : 1500);
+  const steps = (a.flags.steps as number | undefined) ?? (quick ? 800 : 1500);
   const dir = resolve(a.flags.out as string);
   const addon = native();
   if (a.flags.threads !== undefined) addon.setThreads(a.flags.threads as number);

@@ -1,5 +1,6 @@
 // A progress line for long runs: on a TTY one line updated in place (at most 10 times a
-// second); otherwise plain lines at most every `intervalMs` (logs stay readable).
+// second); otherwise plain lines at most every `intervalMs` (logs stay readable) and
+// one final line from done().
 
 export interface ProgressStats {
   loss?: number;
@@ -96,7 +97,8 @@ export class ProgressBar {
       this.#stream.write(`\r\x1b[2K${this.line(this.#stream.columns ?? 80)}`);
       this.#drawn = true;
     } else {
-      if (t - this.#lastDraw < this.#interval && this.#step < this.total) return;
+      // The final state is printed by done().
+      if (t - this.#lastDraw < this.#interval || this.#step >= this.total) return;
       this.#stream.write(this.line() + '\n');
     }
     this.#lastDraw = t;
