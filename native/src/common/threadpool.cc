@@ -50,8 +50,16 @@ class Pool {
  private:
   void start(int n) {
     if (n <= 0) n = (int)std::max(1u, std::thread::hardware_concurrency());
-    quit_ = false;
-    for (int t = 1; t < n; ++t) workers_.emplace_back([this, t] { loop(t); });
+    unsigned long gen;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      quit_ = false;
+      gen = generation_;
+    }
+    // Each worker starts from the generation current now: reading it inside the new
+    // thread raced with an immediate stop() (setThreads before any parallel work), whose
+    // wake-up the worker then never saw, and join() hung.
+    for (int t = 1; t < n; ++t) workers_.emplace_back([this, t, gen] { loop(t, gen); });
   }
   void stop() {
     {
@@ -63,12 +71,7 @@ class Pool {
     for (auto& w : workers_) w.join();
     workers_.clear();
   }
-  void loop(int t) {
-    unsigned long seen = 0;
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      seen = generation_;
-    }
+  void loop(int t, unsigned long seen) {
     for (;;) {
       const std::function<void(int)>* job;
       {
