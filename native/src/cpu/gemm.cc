@@ -159,7 +159,7 @@ Kernel pick_kernel(Isa isa) {
               rg_sgemm_pack_a_avx512, rg_sgemm_pack_b_avx512, rg_sgemm_nt_dot_avx512, 16};
     case Isa::Avx2:
       return {RG_SGEMM_AVX2_MR, RG_SGEMM_AVX2_NR, 144, 256, 1024, true, rg_sgemm_macro_avx2,
-              pack_a_portable<RG_SGEMM_AVX2_MR>, pack_b_portable<RG_SGEMM_AVX2_NR>, nullptr, 0};
+              pack_a_portable<RG_SGEMM_AVX2_MR>, pack_b_portable<RG_SGEMM_AVX2_NR>, rg_sgemm_nt_dot_avx2, 48};
     default:
       return {GMR, GNR, 128, 256, 1024, false, generic_macro, pack_a_portable<GMR>,
               pack_b_portable<GNR>, nullptr, 0};

@@ -39,5 +39,7 @@ void rg_sgemm_pack_b_avx512(int transB, const float* B, ptrdiff_t ldb, int kc, i
 // whatever the tiling, so any split of N across threads gives identical bits.
 void rg_sgemm_nt_dot_avx512(int M, int N, int K, float alpha, const float* A, ptrdiff_t lda,
                             const float* B, ptrdiff_t ldb, float beta, float* C, ptrdiff_t ldc);
+void rg_sgemm_nt_dot_avx2(int M, int N, int K, float alpha, const float* A, ptrdiff_t lda,
+                          const float* B, ptrdiff_t ldb, float beta, float* C, ptrdiff_t ldc);
 
 }
