@@ -1,5 +1,6 @@
 // Naive layer norm (double accumulation), the reference for tests.
 #include <cmath>
+#include <vector>
 
 #include "cpu/layernorm.h"
 
@@ -24,6 +25,7 @@ void layernorm_fwd_ref(float* y, float* mean, float* rstd, const float* x, const
 
 void layernorm_bwd_ref(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
                        const float* mean, const float* rstd, const float* gamma, int rows, int cols) {
+  std::vector<double> dg(cols, 0.0), db(cols, 0.0);
   for (int r = 0; r < rows; ++r) {
     const float* xr = x + (long)r * cols;
     const float* dyr = dy + (long)r * cols;
@@ -42,9 +44,13 @@ void layernorm_bwd_ref(float* dx, float* dgamma, float* dbeta, const float* dy, 
       double xh = (xr[c] - mu) * rs;
       double dxh = (double)dyr[c] * gamma[c];
       dx[(long)r * cols + c] += (float)(rs * (dxh - a - xh * b));
-      dgamma[c] += (float)(dyr[c] * xh);
-      dbeta[c] += dyr[c];
+      dg[c] += dyr[c] * xh;
+      db[c] += dyr[c];
     }
+  }
+  for (int c = 0; c < cols; ++c) {
+    dgamma[c] += (float)dg[c];
+    dbeta[c] += (float)db[c];
   }
 }
 

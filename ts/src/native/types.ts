@@ -146,11 +146,24 @@ export interface NativeModelCtor {
 }
 
 export interface GradcheckResult {
+  name: string; // the check's name, as passed
   kernel: string;
   maxRelError: number;
   maxAbsError: number;
   checked: number;
   refMaxRelError?: number; // optimized vs naive reference
+  tolerance: number; // the check passes when maxRelError <= tolerance
+  refTolerance?: number; // ...and refMaxRelError <= refTolerance
+  note?: string;
+}
+
+export interface KernelBenchResult {
+  kernel: string;
+  shape: string;
+  optMs: number; // best of iters
+  refMs: number; // naive reference
+  speedup: number;
+  threads: number;
 }
 
 export interface GemmOptions {
@@ -202,5 +215,8 @@ export interface NativeAddon {
   /** Names of every gradcheck, and running one. */
   gradcheckNames(): string[];
   gradcheck(name: string, seed: number): GradcheckResult;
+  /** Optimized vs naive kernels at the reference workload's shapes (slow: benchmarks only). */
+  kernelBenchNames(): string[];
+  kernelBench(name: string, iters?: number): KernelBenchResult;
   Model: NativeModelCtor;
 }
