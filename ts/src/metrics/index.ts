@@ -53,3 +53,4 @@ export {
   type DiversityOptions,
   type DiversityResult,
 } from './diversity.js';
+export { readTextLines, splitLines, decodeUtf8Lines, InputFileError } from './textfile.js';
