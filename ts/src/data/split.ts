@@ -189,36 +189,72 @@ class Offsets {
   }
 }
 
-/** Random access to the lines of the temporary cleaned file. */
-class LineStore {
-  private whole: Buffer | undefined;
-  constructor(
-    private readonly fh: FileHandle,
-    private readonly off: Offsets,
-    size: number,
-    wholeLimit: number,
-  ) {
-    if (size <= wholeLimit) this.whole = Buffer.allocUnsafe(size);
-  }
+const READ_CHUNK = 4 << 20;
 
-  async load(): Promise<void> {
-    if (!this.whole) return;
-    let at = 0;
-    while (at < this.whole.length) {
-      const { bytesRead } = await this.fh.read(this.whole, at, this.whole.length - at, at);
-      if (bytesRead === 0) throw new RegurgitateError('EIO', 'temporary corpus file is shorter than written');
-      at += bytesRead;
+async function readFully(fh: FileHandle, buf: Buffer, at: number, len: number, pos: number): Promise<void> {
+  let done = 0;
+  while (done < len) {
+    const { bytesRead } = await fh.read(buf, at + done, len - done, pos + done);
+    if (bytesRead === 0) throw new RegurgitateError('EIO', 'the temporary corpus file is shorter than what was written to it');
+    done += bytesRead;
+  }
+}
+
+/**
+ * Writes lines `indices` (in that order) of the temporary file `fh` (line i spans bytes
+ * off[i] .. off[i+1]) to `w`. With `whole` (the file in memory) it copies; otherwise
+ * it works in windows of at most `budget` bytes of output: each window's lines are
+ * collected by one sequential sweep over the file (in large reads), then written.
+ */
+async function gather(fh: FileHandle, off: Float64Array, indices: Uint32Array, budget: number, w: HashedWriter, whole: Buffer | undefined): Promise<void> {
+  if (whole) {
+    for (let k = 0; k < indices.length; k++) {
+      const i = indices[k];
+      await w.write(whole.subarray(off[i], off[i + 1]));
     }
+    return;
   }
-
-  /** Line i with its newline. */
-  async get(i: number): Promise<Buffer> {
-    const from = this.off.a[i];
-    const to = this.off.a[i + 1];
-    if (this.whole) return this.whole.subarray(from, to);
-    const b = Buffer.allocUnsafe(to - from);
-    await this.fh.read(b, 0, to - from, from);
-    return b;
+  const chunk = Buffer.allocUnsafe(READ_CHUNK);
+  let start = 0;
+  while (start < indices.length) {
+    let end = start;
+    let bytes = 0;
+    while (end < indices.length) {
+      const i = indices[end];
+      const len = off[i + 1] - off[i];
+      if (end > start && bytes + len > budget) break;
+      bytes += len;
+      end++;
+    }
+    const m = end - start;
+    const outBuf = Buffer.allocUnsafe(bytes);
+    const slot = new Float64Array(m);
+    for (let k = 0, at = 0; k < m; k++) {
+      slot[k] = at;
+      const i = indices[start + k];
+      at += off[i + 1] - off[i];
+    }
+    const order = Array.from({ length: m }, (_, k) => k).sort((x, y) => indices[start + x] - indices[start + y]);
+    let cFrom = 0;
+    let cTo = 0; // chunk holds file bytes [cFrom, cTo)
+    for (const k of order) {
+      const i = indices[start + k];
+      const from = off[i];
+      const to = off[i + 1];
+      if (to - from > READ_CHUNK) {
+        await readFully(fh, outBuf, slot[k], to - from, from);
+        continue;
+      }
+      if (from < cFrom || to > cTo) {
+        const fileEnd = off[off.length - 1];
+        cFrom = from;
+        cTo = Math.min(fileEnd, from + READ_CHUNK);
+        await readFully(fh, chunk, 0, cTo - cFrom, cFrom);
+      }
+      chunk.copy(outBuf, slot[k], from - cFrom, to - cFrom);
+    }
+    await w.write(outBuf);
+    start = end;
   }
 }
 
@@ -234,7 +270,10 @@ export interface WriteSplitsOptions {
   source: Record<string, unknown>;
   /** Version string stored in meta.json (default 'regurgitate'). */
   tool?: string;
-  /** Cleaned corpora up to this many bytes are gathered in memory (default 256 MiB). */
+  /**
+   * Memory for gathering parts (default 256 MiB, at least 1 MiB): a cleaned side up to
+   * this size is read into memory whole; a larger one is gathered in windows of this size.
+   */
   inMemoryBytes?: number;
 }
 
@@ -297,9 +336,20 @@ export async function writeSplits(pairs: AsyncIterable<{ src: string; tgt: strin
     }
     // Pass 2: gather every part from the temporary files.
     const assigned = assignParts(total, parts, o.seed);
-    const limit = o.inMemoryBytes ?? 256 << 20;
-    const stores = [new LineStore(fs, os, bs, limit), new LineStore(ft, ot, bt, limit)];
-    for (const s of stores) await s.load();
+    const limit = Math.max(1 << 20, o.inMemoryBytes ?? 256 << 20);
+    const sides = [
+      { fh: fs, off: os.a.subarray(0, os.n), size: bs },
+      { fh: ft, off: ot.a.subarray(0, ot.n), size: bt },
+    ];
+    const wholes: (Buffer | undefined)[] = [];
+    for (const sd of sides) {
+      if (sd.size > limit || sd.size === 0) wholes.push(undefined);
+      else {
+        const b = Buffer.allocUnsafe(sd.size);
+        await readFully(sd.fh, b, 0, sd.size, 0);
+        wholes.push(b);
+      }
+    }
     const meta: CorpusMeta = {
       format: 'regurgitate-corpus',
       version: 1,
@@ -323,7 +373,7 @@ export async function writeSplits(pairs: AsyncIterable<{ src: string; tgt: strin
         const fh = await open(tmp, 'w');
         try {
           const w = new HashedWriter(fh);
-          for (let k = 0; k < p.indices.length; k++) await w.write(await stores[side].get(p.indices[k]));
+          await gather(sides[side].fh, sides[side].off, p.indices, limit, w, wholes[side]);
           await w.flush();
           await fh.sync();
           files[lang] = { file: name, bytes: w.bytes, sha256: w.digest() };
