@@ -53,10 +53,11 @@ export class WordCounter {
   add(text: string): void {
     this.lines++;
     const parts = text.indexOf('<') >= 0 || text.indexOf('>') >= 0 ? splitSpecials(text, SPECIAL_TOKENS) : [text];
+    const re = BYTE_LEVEL_PATTERN;
     for (let p = 0; p < parts.length; p += 2) {
       const seg = parts[p].normalize('NFC');
       if (seg === '') continue;
-      const re = new RegExp(BYTE_LEVEL_PATTERN.source, 'gu');
+      re.lastIndex = 0;
       let m: RegExpExecArray | null;
       while ((m = re.exec(seg)) !== null) {
         const w = m[0];
@@ -103,6 +104,8 @@ export class Tokenizer {
   /** Special (added) tokens: content -> id. */
   readonly specials: Map<string, number>;
   private readonly specialList: string[];
+  /** Whether some special string does not start with '<' (then every text is searched for specials). */
+  private readonly oddSpecial: boolean;
   private readonly tokenBytes: (Uint8Array | undefined)[];
   private readonly byteId: Int32Array;
   /** pair key -> rank; mergeTo[rank] = result id. */
@@ -119,7 +122,8 @@ export class Tokenizer {
   private constructor(tokens: string[], specials: Map<string, number>, merges: [number, number, number][], nfc: boolean) {
     this.tokens = tokens;
     this.specials = specials;
-    this.specialList = [...specials.keys()];
+    this.specialList = [...specials.keys()].filter((s) => s !== '');
+    this.oddSpecial = this.specialList.some((s) => s[0] !== '<');
     this.hasNfc = nfc;
     this.tokenBytes = tokens.map((t, id) => ([...specials.values()].includes(id) ? undefined : tokenStringToBytes(t)));
     this.byteId = new Int32Array(256).fill(-1);
@@ -394,7 +398,7 @@ export class Tokenizer {
     const out: number[] = [];
     if (o.addBos) out.push(BOS_ID);
     let hasSpecial = false;
-    if (text.indexOf('<') >= 0 || this.specialList.some((s) => s[0] !== '<')) for (const s of this.specialList) if (text.includes(s)) hasSpecial = true;
+    if (this.oddSpecial || text.indexOf('<') >= 0) for (const s of this.specialList) if (text.includes(s)) hasSpecial = true;
     if (!hasSpecial) this.plain(text, out);
     else {
       const parts = splitSpecials(text, this.specialList);
