@@ -12,8 +12,11 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 
 # Debian packages: the C++ toolchain for the addon, python3 for node-gyp, and PyTorch,
 # numpy and OpenBLAS for the reference model and the peer benchmarks; cmake for the
-# separate CUDA build.
-PKGS=(build-essential python3 cmake python3-numpy python3-torch libopenblas0-pthread)
+# separate CUDA build; the built-in bible corpus (docs/data.md): mod2imp from
+# libsword-utils and the public-domain SWORD modules World English Bible and
+# Reina-Valera 1909.
+PKGS=(build-essential python3 cmake python3-numpy python3-torch libopenblas0-pthread
+  libsword-utils sword-text-web sword-text-sparv)
 
 installed() { dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'; }
 

@@ -26,6 +26,7 @@ export { packPairs, packSources, validatePackedPairs, toNativePairs, isPacked, t
 export { RegurgitateError, RegurgitateNativeError, wrapNative, type ErrorCode } from './engine/errors.js';
 export { native, tryNative, packageRoot, packageVersion } from './native/load.js';
 export type * from './native/types.js';
+export * from './data/index.js';
 
 import { native } from './native/load.js';
 import { checkInt } from './engine/validate.js';

@@ -36,17 +36,24 @@ int spin_us() {
   return us;
 }
 
-// Spins until pred() or the spin budget runs out; returns pred().
+// Spins until pred() or the spin budget runs out; returns pred(). After a short burst of
+// pause instructions it yields between checks: when the machine is oversubscribed (other
+// processes, or more threads than cores) the thread we wait for may need this core.
 template <class Pred>
 bool spin_until(Pred pred) {
   const int budget = spin_us();
   if (budget <= 0) return pred();
+  for (int i = 0; i < 256; ++i) {
+    if (pred()) return true;
+    RG_CPU_RELAX();
+  }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(budget);
   for (;;) {
-    for (int i = 0; i < 64; ++i) {
+    for (int i = 0; i < 32; ++i) {
       if (pred()) return true;
       RG_CPU_RELAX();
     }
+    std::this_thread::yield();
     if (std::chrono::steady_clock::now() >= deadline) return pred();
   }
 }

@@ -29,6 +29,11 @@ namespace {
 
 using MacroFn = void (*)(int mc, int nc, int kc, const float* Ap, const float* B, ptrdiff_t ldb,
                          ptrdiff_t bs, int b_padded, float* C, ptrdiff_t ldc, float beta);
+using PackAFn = void (*)(int transA, const float* A, ptrdiff_t lda, int mc, int kc, float alpha,
+                         float* dst);
+using PackBFn = void (*)(int transB, const float* B, ptrdiff_t ldb, int kc, int nc, float* dst);
+using DotFn = void (*)(int M, int N, int K, float alpha, const float* A, ptrdiff_t lda,
+                       const float* B, ptrdiff_t ldb, float beta, float* C, ptrdiff_t ldc);
 
 // ---- Portable path: plain C++, vectorised by the compiler for the baseline ISA. ----
 constexpr int GMR = 4, GNR = 8;
@@ -74,62 +79,6 @@ void generic_macro(int mc, int nc, int kc, const float* Ap, const float* B, ptrd
     }
   }
 }
-
-// ---- Blocking parameters per ISA. ----
-struct Kernel {
-  int MR, NR;
-  int MC, KC, NC;      // cache blocks (MC multiple of MR, NC multiple of NR)
-  bool direct_b;       // may read a non-transposed B in place (masked loads)
-  MacroFn macro;
-};
-
-Kernel pick_kernel(Isa isa) {
-  switch (isa) {
-    case Isa::Avx512:
-      return {RG_SGEMM_AVX512_MR, RG_SGEMM_AVX512_NR, 144, 256, 1024, true, rg_sgemm_macro_avx512};
-    case Isa::Avx2:
-      return {RG_SGEMM_AVX2_MR, RG_SGEMM_AVX2_NR, 144, 256, 1024, true, rg_sgemm_macro_avx2};
-    default:
-      return {GMR, GNR, 128, 256, 1024, false, generic_macro};
-  }
-}
-
-#ifdef RG_GEMM_TUNE  // development builds: override blocking from the environment
-void tune(Kernel& k) {
-  if (const char* s = std::getenv("RG_MC")) k.MC = std::max(k.MR, atoi(s) / k.MR * k.MR);
-  if (const char* s = std::getenv("RG_KC")) k.KC = std::max(1, atoi(s));
-  if (const char* s = std::getenv("RG_NC")) k.NC = std::max(k.NR, atoi(s) / k.NR * k.NR);
-  if (const char* s = std::getenv("RG_DIRECT")) k.direct_b = k.direct_b && atoi(s);
-}
-#endif
-
-// Splits n into ceil(n / max) nearly equal blocks, each a multiple of `unit` (except
-// the last); depends only on n, max and unit.
-int block_size(int n, int max, int unit) {
-  int blocks = (n + max - 1) / max;
-  int b = (n + blocks - 1) / blocks;
-  return std::min(max, (b + unit - 1) / unit * unit);
-}
-
-// Per-thread, 64-byte aligned, grow-only scratch.
-struct Scratch {
-  float* p = nullptr;
-  size_t cap = 0;
-  ~Scratch() { std::free(p); }
-  float* get(size_t n) {
-    if (n > cap) {
-      std::free(p);
-      cap = (n + 1023) & ~size_t(1023);
-      p = static_cast<float*>(std::aligned_alloc(64, cap * sizeof(float)));
-      if (!p) {
-        cap = 0;
-        throw std::bad_alloc();
-      }
-    }
-    return p;
-  }
-};
-thread_local Scratch t_apack, t_bpack;
 
 // op(A)[i0 : i0+mc, p0 : p0+kc] -> MR-tall slivers, times alpha.
 void pack_a(bool transA, const float* A, ptrdiff_t lda, int mc, int kc, float alpha, int MR,
@@ -182,6 +131,85 @@ void pack_b(bool transB, const float* B, ptrdiff_t ldb, int kc, int nc, int NR, 
   }
 }
 
+template <int MR>
+void pack_a_portable(int transA, const float* A, ptrdiff_t lda, int mc, int kc, float alpha, float* dst) {
+  pack_a(transA != 0, A, lda, mc, kc, alpha, MR, dst);
+}
+template <int NR>
+void pack_b_portable(int transB, const float* B, ptrdiff_t ldb, int kc, int nc, float* dst) {
+  pack_b(transB != 0, B, ldb, kc, nc, NR, dst);
+}
+
+// ---- Kernels and blocking parameters per ISA. ----
+struct Kernel {
+  int MR, NR;
+  int MC, KC, NC;      // cache blocks (MC multiple of MR, NC multiple of NR)
+  bool direct_b;       // may read a non-transposed B in place (masked loads)
+  MacroFn macro;
+  PackAFn pack_a;
+  PackBFn pack_b;
+  DotFn nt_dot;        // small-M A * B^T without packing, or null
+  int dot_max_m;       // use nt_dot when M <= this
+};
+
+Kernel pick_kernel(Isa isa) {
+  switch (isa) {
+    case Isa::Avx512:
+      return {RG_SGEMM_AVX512_MR, RG_SGEMM_AVX512_NR, 144, 256, 1024, true, rg_sgemm_macro_avx512,
+              rg_sgemm_pack_a_avx512, rg_sgemm_pack_b_avx512, rg_sgemm_nt_dot_avx512, 16};
+    case Isa::Avx2:
+      return {RG_SGEMM_AVX2_MR, RG_SGEMM_AVX2_NR, 144, 256, 1024, true, rg_sgemm_macro_avx2,
+              pack_a_portable<RG_SGEMM_AVX2_MR>, pack_b_portable<RG_SGEMM_AVX2_NR>, rg_sgemm_nt_dot_avx2, 48};
+    default:
+      return {GMR, GNR, 128, 256, 1024, false, generic_macro, pack_a_portable<GMR>,
+              pack_b_portable<GNR>, nullptr, 0};
+  }
+}
+
+#ifdef RG_GEMM_TUNE  // development builds: override blocking from the environment
+void tune(Kernel& k) {
+  if (const char* s = std::getenv("RG_MC")) k.MC = std::max(k.MR, atoi(s) / k.MR * k.MR);
+  if (const char* s = std::getenv("RG_KC")) k.KC = std::max(1, atoi(s));
+  if (const char* s = std::getenv("RG_NC")) k.NC = std::max(k.NR, atoi(s) / k.NR * k.NR);
+  if (const char* s = std::getenv("RG_DIRECT")) k.direct_b = k.direct_b && atoi(s);
+  if (const char* s = std::getenv("RG_DOTM")) k.dot_max_m = atoi(s);
+  if (const char* s = std::getenv("RG_PORTABLE_PACK")) {
+    if (atoi(s) && k.MR == RG_SGEMM_AVX512_MR && k.NR == RG_SGEMM_AVX512_NR) {
+      k.pack_a = pack_a_portable<RG_SGEMM_AVX512_MR>;
+      k.pack_b = pack_b_portable<RG_SGEMM_AVX512_NR>;
+    }
+  }
+}
+#endif
+
+// Splits n into ceil(n / max) nearly equal blocks, each a multiple of `unit` (except
+// the last); depends only on n, max and unit.
+int block_size(int n, int max, int unit) {
+  int blocks = (n + max - 1) / max;
+  int b = (n + blocks - 1) / blocks;
+  return std::min(max, (b + unit - 1) / unit * unit);
+}
+
+// Per-thread, 64-byte aligned, grow-only scratch.
+struct Scratch {
+  float* p = nullptr;
+  size_t cap = 0;
+  ~Scratch() { std::free(p); }
+  float* get(size_t n) {
+    if (n > cap) {
+      std::free(p);
+      cap = (n + 1023) & ~size_t(1023);
+      p = static_cast<float*>(std::aligned_alloc(64, cap * sizeof(float)));
+      if (!p) {
+        cap = 0;
+        throw std::bad_alloc();
+      }
+    }
+    return p;
+  }
+};
+thread_local Scratch t_apack, t_bpack;
+
 // The serial algorithm on one rectangle of C (pointers already offset to it).
 void gemm_serial(const Kernel& k, bool transA, bool transB, int M, int N, int K, float alpha,
                  const float* A, ptrdiff_t lda, const float* B, ptrdiff_t ldb, float beta,
@@ -202,7 +230,7 @@ void gemm_serial(const Kernel& k, bool transA, bool transB, int M, int N, int K,
         bs = k.NR;
       } else {
         const float* src = transB ? B + (ptrdiff_t)jc * ldb + pc : B + (ptrdiff_t)pc * ldb + jc;
-        pack_b(transB, src, ldb, kc, nc, k.NR, bp);
+        k.pack_b(transB, src, ldb, kc, nc, bp);
         Bblk = bp;
         bld = k.NR;
         bs = (ptrdiff_t)kc * k.NR;
@@ -210,7 +238,7 @@ void gemm_serial(const Kernel& k, bool transA, bool transB, int M, int N, int K,
       for (int ic = 0; ic < M; ic += MCb) {
         const int mc = std::min(MCb, M - ic);
         const float* src = transA ? A + (ptrdiff_t)pc * lda + ic : A + (ptrdiff_t)ic * lda + pc;
-        pack_a(transA, src, lda, mc, kc, alpha, k.MR, ap);
+        k.pack_a(transA, src, lda, mc, kc, alpha, ap);
         k.macro(mc, nc, kc, ap, Bblk, bld, bs, direct ? 0 : 1, C + (ptrdiff_t)ic * ldc + jc, ldc, be);
       }
     }
@@ -243,6 +271,10 @@ void gemm(bool transA, bool transB, int M, int N, int K, float alpha, const floa
   // K blocking depends on K only (determinism).
   const int KCb = block_size(K, k.KC, 8);
 
+  // Small M, B transposed: dot products along K read A and B in place (packing B would
+  // cost as much as the product). Chosen from the shape only, so bits never depend on T.
+  const bool dot = k.nt_dot && transB && !transA && M <= k.dot_max_m;
+
   // Thread grid tm x tn: minimise padded work per thread plus redundant packing.
   int T = num_threads();
   const double work = (double)M * N * K;
@@ -252,6 +284,7 @@ void gemm(bool transA, bool transB, int M, int N, int K, float alpha, const floa
   double best = -1;
   for (int a = 1; a <= T; ++a) {
     if (T % a) continue;
+    if (dot && a > 1) break;  // the dot path splits N only
     const int b = T / a;
     if (a > mu || b > nu) continue;
     const double rows = (double)((mu + a - 1) / a) * k.MR, cols = (double)((nu + b - 1) / b) * k.NR;
@@ -269,8 +302,11 @@ void gemm(bool transA, bool transB, int M, int N, int K, float alpha, const floa
     if (m0 >= m1 || n0 >= n1) return;
     const float* As = transA ? A + m0 : A + (ptrdiff_t)m0 * lda;
     const float* Bs = transB ? B + (ptrdiff_t)n0 * ldb : B + n0;
-    gemm_serial(k, transA, transB, m1 - m0, n1 - n0, K, alpha, As, lda, Bs, ldb, beta,
-                C + (ptrdiff_t)m0 * ldc + n0, ldc, KCb, direct);
+    if (dot)
+      k.nt_dot(m1 - m0, n1 - n0, K, alpha, As, lda, Bs, ldb, beta, C + (ptrdiff_t)m0 * ldc + n0, ldc);
+    else
+      gemm_serial(k, transA, transB, m1 - m0, n1 - n0, K, alpha, As, lda, Bs, ldb, beta,
+                  C + (ptrdiff_t)m0 * ldc + n0, ldc, KCb, direct);
   };
   if (tasks == 1) {
     run(0);

@@ -112,3 +112,90 @@ extern "C" void rg_sgemm_macro_avx2(int mc, int nc, int kc, const float* Ap, con
     }
   }
 }
+
+// ---------------------------------------------------------------------------------
+// Small-M A * B^T by dot products (see gemm_kernels.h).
+
+namespace {
+
+constexpr int DMI = 3, DNJ = 4;  // 12 accumulators + 3 rows of A + 1 of B = 16 ymm
+
+__attribute__((always_inline)) inline float hsum(__m256 x) {
+  __m128 q = _mm_add_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
+  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+  q = _mm_add_ss(q, _mm_movehdup_ps(q));
+  return _mm_cvtss_f32(q);
+}
+
+template <int MI, int NJ>
+__attribute__((always_inline)) inline void dot_tile(int K, float alpha, const float* A, ptrdiff_t lda,
+                                                    const float* B, ptrdiff_t ldb, float beta, float* C,
+                                                    ptrdiff_t ldc) {
+  __m256 acc[MI][NJ];
+#pragma GCC unroll 8
+  for (int i = 0; i < MI; ++i)
+#pragma GCC unroll 8
+    for (int j = 0; j < NJ; ++j) acc[i][j] = _mm256_setzero_ps();
+  int p = 0;
+  for (; p + 8 <= K; p += 8) {
+    __m256 a[MI];
+#pragma GCC unroll 8
+    for (int i = 0; i < MI; ++i) a[i] = _mm256_loadu_ps(A + i * lda + p);
+#pragma GCC unroll 8
+    for (int j = 0; j < NJ; ++j) {
+      __m256 b = _mm256_loadu_ps(B + j * ldb + p);
+#pragma GCC unroll 8
+      for (int i = 0; i < MI; ++i) acc[i][j] = _mm256_fmadd_ps(a[i], b, acc[i][j]);
+    }
+  }
+  if (p < K) {
+    const __m256i km = lane_mask(K - p);
+    __m256 a[MI];
+#pragma GCC unroll 8
+    for (int i = 0; i < MI; ++i) a[i] = _mm256_maskload_ps(A + i * lda + p, km);
+#pragma GCC unroll 8
+    for (int j = 0; j < NJ; ++j) {
+      __m256 b = _mm256_maskload_ps(B + j * ldb + p, km);
+#pragma GCC unroll 8
+      for (int i = 0; i < MI; ++i) acc[i][j] = _mm256_fmadd_ps(a[i], b, acc[i][j]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < MI; ++i)
+#pragma GCC unroll 8
+    for (int j = 0; j < NJ; ++j) {
+      const float s = alpha * hsum(acc[i][j]);
+      float* c = C + i * ldc + j;
+      *c = beta == 0.0f ? s : s + beta * *c;
+    }
+}
+
+template <int MI>
+void dot_row_block(int nj, int K, float alpha, const float* A, ptrdiff_t lda, const float* B, ptrdiff_t ldb,
+                   float beta, float* C, ptrdiff_t ldc) {
+  switch (nj) {
+    case 1: dot_tile<MI, 1>(K, alpha, A, lda, B, ldb, beta, C, ldc); break;
+    case 2: dot_tile<MI, 2>(K, alpha, A, lda, B, ldb, beta, C, ldc); break;
+    case 3: dot_tile<MI, 3>(K, alpha, A, lda, B, ldb, beta, C, ldc); break;
+    default: dot_tile<MI, DNJ>(K, alpha, A, lda, B, ldb, beta, C, ldc); break;
+  }
+}
+
+}  // namespace
+
+extern "C" void rg_sgemm_nt_dot_avx2(int M, int N, int K, float alpha, const float* A, ptrdiff_t lda,
+                                     const float* B, ptrdiff_t ldb, float beta, float* C, ptrdiff_t ldc) {
+  for (int j = 0; j < N; j += DNJ) {
+    const int nj = N - j < DNJ ? N - j : DNJ;
+    const float* Bj = B + (ptrdiff_t)j * ldb;
+    for (int i = 0; i < M; i += DMI) {
+      const float* Ai = A + (ptrdiff_t)i * lda;
+      float* Cij = C + (ptrdiff_t)i * ldc + j;
+      switch (M - i < DMI ? M - i : DMI) {
+        case 1: dot_row_block<1>(nj, K, alpha, Ai, lda, Bj, ldb, beta, Cij, ldc); break;
+        case 2: dot_row_block<2>(nj, K, alpha, Ai, lda, Bj, ldb, beta, Cij, ldc); break;
+        default: dot_row_block<DMI>(nj, K, alpha, Ai, lda, Bj, ldb, beta, Cij, ldc); break;
+      }
+    }
+  }
+}

@@ -111,3 +111,221 @@ extern "C" void rg_sgemm_macro_avx512(int mc, int nc, int kc, const float* Ap, c
     }
   }
 }
+
+// ---------------------------------------------------------------------------------
+// Packing.
+
+namespace {
+
+// In-register 16 x 16 transpose: r[i] (row i) becomes column i.
+__attribute__((always_inline)) inline void transpose16(__m512 r[16]) {
+  __m512 t[16];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  __m512 u[16];
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i) {  // u[4i + j], lane L: column 4L + j of rows 4i..4i+3
+    u[4 * i + 0] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    u[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    u[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    u[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+#pragma GCC unroll 4
+  for (int j = 0; j < 4; ++j) {  // 4 x 4 transpose of 128-bit lanes of u[j], u[4+j], ...
+    __m512 s0 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0x44);
+    __m512 s1 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0xEE);
+    __m512 s2 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0x44);
+    __m512 s3 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0xEE);
+    r[j] = _mm512_shuffle_f32x4(s0, s2, 0x88);
+    r[4 + j] = _mm512_shuffle_f32x4(s0, s2, 0xDD);
+    r[8 + j] = _mm512_shuffle_f32x4(s1, s3, 0x88);
+    r[12 + j] = _mm512_shuffle_f32x4(s1, s3, 0xDD);
+  }
+}
+
+inline __mmask16 first_lanes(int n) {
+  return n >= 16 ? (__mmask16)0xffff : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1);
+}
+
+static_assert(MR <= 16, "pack_a assumes MR <= 16");
+
+}  // namespace
+
+extern "C" void rg_sgemm_pack_a_avx512(int transA, const float* A, ptrdiff_t lda, int mc, int kc,
+                                       float alpha, float* dst) {
+  const __m512 va = _mm512_set1_ps(alpha);
+  const bool scale = alpha != 1.0f;
+  const __mmask16 mr_mask = first_lanes(MR);
+  for (int i = 0; i < mc; i += MR, dst += (ptrdiff_t)kc * MR) {
+    const int m = mc - i < MR ? mc - i : MR;
+    if (!transA) {  // MR rows contiguous in K: 16 x 16 transposes
+      const float* src = A + (ptrdiff_t)i * lda;
+      for (int p0 = 0; p0 < kc; p0 += 16) {
+        const int kk = kc - p0 < 16 ? kc - p0 : 16;
+        const __mmask16 km = first_lanes(kk);
+        __m512 r[16];
+#pragma GCC unroll 16
+        for (int q = 0; q < 16; ++q) {
+          if (q < m) {
+            r[q] = _mm512_maskz_loadu_ps(km, src + q * lda + p0);
+            if (scale) r[q] = _mm512_mul_ps(r[q], va);
+          } else {
+            r[q] = _mm512_setzero_ps();
+          }
+        }
+        transpose16(r);
+        float* d = dst + (ptrdiff_t)p0 * MR;
+        if (kk == 16) {
+#pragma GCC unroll 16
+          for (int q = 0; q < 16; ++q) _mm512_mask_storeu_ps(d + q * MR, mr_mask, r[q]);
+        } else {
+          for (int q = 0; q < kk; ++q) _mm512_mask_storeu_ps(d + q * MR, mr_mask, r[q]);
+        }
+      }
+    } else {  // op(A)[i + r, p] = A[p * lda + i + r]: contiguous in M
+      const __mmask16 lm = first_lanes(m);
+      for (int p = 0; p < kc; ++p) {
+        __m512 v = _mm512_maskz_loadu_ps(lm, A + (ptrdiff_t)p * lda + i);
+        if (scale) v = _mm512_mul_ps(v, va);
+        _mm512_mask_storeu_ps(dst + (ptrdiff_t)p * MR, mr_mask, v);
+      }
+    }
+  }
+}
+
+extern "C" void rg_sgemm_pack_b_avx512(int transB, const float* B, ptrdiff_t ldb, int kc, int nc,
+                                       float* dst) {
+  for (int j = 0; j < nc; j += NR, dst += (ptrdiff_t)kc * NR) {
+    const int n = nc - j < NR ? nc - j : NR;
+    if (!transB) {
+      __mmask16 mk[NV];
+      for (int v = 0; v < NV; ++v) mk[v] = first_lanes(n - 16 * v);
+      for (int p = 0; p < kc; ++p) {
+        const float* src = B + (ptrdiff_t)p * ldb + j;
+        float* d = dst + (ptrdiff_t)p * NR;
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; ++v) _mm512_storeu_ps(d + 16 * v, _mm512_maskz_loadu_ps(mk[v], src + 16 * v));
+      }
+    } else {  // op(B)[p, j + c] = B[(j + c) * ldb + p]: 16 x 16 transposes
+      for (int v = 0; v < NV; ++v) {
+        const int rows = n - 16 * v < 0 ? 0 : n - 16 * v > 16 ? 16 : n - 16 * v;
+        float* dv = dst + 16 * v;
+        if (rows == 0) {
+          for (int p = 0; p < kc; ++p) _mm512_storeu_ps(dv + (ptrdiff_t)p * NR, _mm512_setzero_ps());
+          continue;
+        }
+        const float* src = B + (ptrdiff_t)(j + 16 * v) * ldb;
+        for (int p0 = 0; p0 < kc; p0 += 16) {
+          const int kk = kc - p0 < 16 ? kc - p0 : 16;
+          const __mmask16 km = first_lanes(kk);
+          __m512 r[16];
+#pragma GCC unroll 16
+          for (int q = 0; q < 16; ++q)
+            r[q] = q < rows ? _mm512_maskz_loadu_ps(km, src + q * ldb + p0) : _mm512_setzero_ps();
+          transpose16(r);
+          float* d = dv + (ptrdiff_t)p0 * NR;
+          if (kk == 16) {
+#pragma GCC unroll 16
+            for (int q = 0; q < 16; ++q) _mm512_storeu_ps(d + q * NR, r[q]);
+          } else {
+            for (int q = 0; q < kk; ++q) _mm512_storeu_ps(d + q * NR, r[q]);
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------
+// Small-M A * B^T by dot products.
+
+namespace {
+
+constexpr int DMI = 4, DNJ = 6;  // 24 accumulators + 4 rows of A + 1 of B
+
+// Sum of the 16 lanes in a fixed order.
+__attribute__((always_inline)) inline float hsum(__m512 x) {
+  __m256 h = _mm256_add_ps(_mm512_castps512_ps256(x), _mm512_extractf32x8_ps(x, 1));
+  __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+  q = _mm_add_ss(q, _mm_movehdup_ps(q));
+  return _mm_cvtss_f32(q);
+}
+
+template <int MI, int NJ>
+__attribute__((always_inline)) inline void dot_tile(int K, float alpha, const float* A, ptrdiff_t lda,
+                                                    const float* B, ptrdiff_t ldb, float beta, float* C,
+                                                    ptrdiff_t ldc) {
+  __m512 acc[MI][NJ];
+#pragma GCC unroll 8
+  for (int i = 0; i < MI; ++i)
+#pragma GCC unroll 8
+    for (int j = 0; j < NJ; ++j) acc[i][j] = _mm512_setzero_ps();
+  int p = 0;
+  for (; p + 16 <= K; p += 16) {
+    __m512 a[MI];
+#pragma GCC unroll 8
+    for (int i = 0; i < MI; ++i) a[i] = _mm512_loadu_ps(A + i * lda + p);
+#pragma GCC unroll 8
+    for (int j = 0; j < NJ; ++j) {
+      __m512 b = _mm512_loadu_ps(B + j * ldb + p);
+#pragma GCC unroll 8
+      for (int i = 0; i < MI; ++i) acc[i][j] = _mm512_fmadd_ps(a[i], b, acc[i][j]);
+    }
+  }
+  if (p < K) {
+    const __mmask16 km = first_lanes(K - p);
+    __m512 a[MI];
+#pragma GCC unroll 8
+    for (int i = 0; i < MI; ++i) a[i] = _mm512_maskz_loadu_ps(km, A + i * lda + p);
+#pragma GCC unroll 8
+    for (int j = 0; j < NJ; ++j) {
+      __m512 b = _mm512_maskz_loadu_ps(km, B + j * ldb + p);
+#pragma GCC unroll 8
+      for (int i = 0; i < MI; ++i) acc[i][j] = _mm512_fmadd_ps(a[i], b, acc[i][j]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < MI; ++i)
+#pragma GCC unroll 8
+    for (int j = 0; j < NJ; ++j) {
+      const float s = alpha * hsum(acc[i][j]);
+      float* c = C + i * ldc + j;
+      *c = beta == 0.0f ? s : s + beta * *c;
+    }
+}
+
+template <int MI>
+void dot_row_block(int N, int K, float alpha, const float* A, ptrdiff_t lda, const float* B, ptrdiff_t ldb,
+                   float beta, float* C, ptrdiff_t ldc, int j) {
+  switch (N - j < DNJ ? N - j : DNJ) {
+    case 1: dot_tile<MI, 1>(K, alpha, A, lda, B, ldb, beta, C, ldc); break;
+    case 2: dot_tile<MI, 2>(K, alpha, A, lda, B, ldb, beta, C, ldc); break;
+    case 3: dot_tile<MI, 3>(K, alpha, A, lda, B, ldb, beta, C, ldc); break;
+    case 4: dot_tile<MI, 4>(K, alpha, A, lda, B, ldb, beta, C, ldc); break;
+    case 5: dot_tile<MI, 5>(K, alpha, A, lda, B, ldb, beta, C, ldc); break;
+    default: dot_tile<MI, DNJ>(K, alpha, A, lda, B, ldb, beta, C, ldc); break;
+  }
+}
+
+}  // namespace
+
+extern "C" void rg_sgemm_nt_dot_avx512(int M, int N, int K, float alpha, const float* A, ptrdiff_t lda,
+                                       const float* B, ptrdiff_t ldb, float beta, float* C, ptrdiff_t ldc) {
+  for (int j = 0; j < N; j += DNJ) {  // DNJ rows of B stay in L1 while all of A passes
+    const float* Bj = B + (ptrdiff_t)j * ldb;
+    for (int i = 0; i < M; i += DMI) {
+      const float* Ai = A + (ptrdiff_t)i * lda;
+      float* Cij = C + (ptrdiff_t)i * ldc + j;
+      switch (M - i < DMI ? M - i : DMI) {
+        case 1: dot_row_block<1>(N, K, alpha, Ai, lda, Bj, ldb, beta, Cij, ldc, j); break;
+        case 2: dot_row_block<2>(N, K, alpha, Ai, lda, Bj, ldb, beta, Cij, ldc, j); break;
+        case 3: dot_row_block<3>(N, K, alpha, Ai, lda, Bj, ldb, beta, Cij, ldc, j); break;
+        default: dot_row_block<DMI>(N, K, alpha, Ai, lda, Bj, ldb, beta, Cij, ldc, j); break;
+      }
+    }
+  }
+}

@@ -27,4 +27,19 @@ void rg_sgemm_macro_avx512(int mc, int nc, int kc, const float* Ap, const float*
 void rg_sgemm_macro_avx2(int mc, int nc, int kc, const float* Ap, const float* B, ptrdiff_t ldb,
                          ptrdiff_t bs, int b_padded, float* C, ptrdiff_t ldc, float beta);
 
+// Packing into the layouts above, for this ISA's MR / NR. A points at op(A)[0, 0] of the
+// block (transA: A is stored K x M), B at op(B)[0, 0] (transB: B is stored N x K).
+// pack_a multiplies by alpha; pack_b zero-pads the last sliver to NR columns.
+void rg_sgemm_pack_a_avx512(int transA, const float* A, ptrdiff_t lda, int mc, int kc, float alpha,
+                            float* dst);
+void rg_sgemm_pack_b_avx512(int transB, const float* B, ptrdiff_t ldb, int kc, int nc, float* dst);
+
+// Small-M C = alpha * A * B^T + beta * C (A: M x K rows, B: N x K rows, both contiguous
+// in K): dot products along K, no packing. Each C element is the same fixed-order sum
+// whatever the tiling, so any split of N across threads gives identical bits.
+void rg_sgemm_nt_dot_avx512(int M, int N, int K, float alpha, const float* A, ptrdiff_t lda,
+                            const float* B, ptrdiff_t ldb, float beta, float* C, ptrdiff_t ldc);
+void rg_sgemm_nt_dot_avx2(int M, int N, int K, float alpha, const float* A, ptrdiff_t lda,
+                          const float* B, ptrdiff_t ldb, float beta, float* C, ptrdiff_t ldc);
+
 }

@@ -123,13 +123,20 @@ void Transformer::decode_reorder(const int* from, int pos) {
   DecodeState& s = *ds_;
   const int d = cfg_.d_model, R = s.R;
   const size_t T = s.max_steps, row = T * d, used = (size_t)(pos + 1) * d;
-  if (s.tmp_cache.bytes() < (size_t)R * row * sizeof(float))
+  // Only rows that take another row's history move, and only positions 0..pos matter:
+  // stage their sources first (a source may itself be overwritten), then write back.
+  std::vector<int> moved;
+  for (int r = 0; r < R; ++r)
+    if (from[r] != r) moved.push_back(r);
+  if (moved.empty()) return;
+  if (s.tmp_cache.bytes() < moved.size() * used * sizeof(float))
     s.tmp_cache = DeviceBuffer(be_.get(), (size_t)R * row * sizeof(float));
   for (int l = 0; l < cfg_.decoder_layers; ++l)
     for (float* cache : {s.self_k[l], s.self_v[l]}) {
-      be_->copy(s.tmp_cache.f(), cache, (size_t)R * row * sizeof(float));
-      for (int r = 0; r < R; ++r)
-        be_->copy(cache + r * row, s.tmp_cache.f() + (size_t)from[r] * row, used * sizeof(float));
+      for (size_t i = 0; i < moved.size(); ++i)
+        be_->copy(s.tmp_cache.f() + i * used, cache + (size_t)from[moved[i]] * row, used * sizeof(float));
+      for (size_t i = 0; i < moved.size(); ++i)
+        be_->copy(cache + (size_t)moved[i] * row, s.tmp_cache.f() + i * used, used * sizeof(float));
     }
 }
 

@@ -3,14 +3,22 @@
 import { RegurgitateError } from '../engine/errors.js';
 import { UsageError } from './args.js';
 import * as bench from './bench.js';
+import * as data from './data.js';
 import * as demo from './demo.js';
+import * as diversity from './diversity.js';
 import * as doctor from './doctor.js';
+import * as score from './score.js';
+import * as tokenizer from './tokenizer.js';
 import * as version from './version.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summary: string }> = {
   doctor: { run: doctor.run, summary: 'report runtime, CPU features, native addon and backends (--json)' },
   bench: { run: bench.run, summary: 'benchmarks: `bench gemm` (GFLOP/s per size), `bench train` (tokens/s)' },
   demo: { run: demo.run, summary: 'train a tiny transformer on CPU to reverse sequences and evaluate it' },
+  score: { run: score.run, summary: 'BLEU, chrF, chrF++, TER exactly as sacreBLEU 2.6.0 (--json, --sentence, --baseline for paired bootstrap)' },
+  diversity: { run: diversity.run, summary: 'lexical diversity of a text file, lexicalrichness-compatible (--json)' },
+  data: { run: data.run, summary: 'corpora: `data prepare` cleans and splits the built-in bible or your files (Moses, TSV, JSONL, TMX)' },
+  tokenizer: { run: tokenizer.run, summary: 'byte-level BPE: `tokenizer train|encode|decode` (Hugging Face tokenizer.json)' },
 };
 
 function usage(): string {

@@ -1,0 +1,70 @@
+// Reading hypothesis and reference files the way sacreBLEU's command line does: UTF-8,
+// lines split on '\n' only, each line right-stripped of (Python) whitespace. Errors name
+// the file and, where it applies, the line.
+import { readFile } from 'node:fs/promises';
+import { pyRstrip } from './helpers.js';
+
+/** A problem with an input file; `message` names the file (and line). */
+export class InputFileError extends Error {
+  readonly file: string;
+  readonly line: number | undefined;
+  constructor(file: string, message: string, line?: number) {
+    super(message);
+    this.file = file;
+    this.line = line;
+  }
+  override get name(): string {
+    return 'InputFileError';
+  }
+}
+
+/** Splits decoded text into lines on '\n'; a final '\n' does not start another line. */
+export function splitLines(text: string): string[] {
+  if (text.length === 0) return [];
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+/** Decodes UTF-8 strictly; on failure, finds the first line with invalid bytes. */
+export function decodeUtf8Lines(buf: Uint8Array, file: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(buf);
+  } catch {
+    const dec = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+    let start = 0;
+    let line = 1;
+    for (let i = 0; i <= buf.length; i++) {
+      if (i === buf.length || buf[i] === 0x0a) {
+        try {
+          dec.decode(buf.subarray(start, i));
+        } catch {
+          throw new InputFileError(file, `${file} line ${line}: invalid UTF-8`, line);
+        }
+        start = i + 1;
+        line += 1;
+      }
+    }
+    throw new InputFileError(file, `${file}: invalid UTF-8`);
+  }
+}
+
+/** Reads a text file as sacreBLEU's CLI does: UTF-8, '\n'-separated, each line rstripped. */
+export async function readTextLines(file: string): Promise<string[]> {
+  let buf: Buffer;
+  try {
+    buf = await readFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : code === 'EACCES' || code === 'EPERM'
+            ? 'permission denied'
+            : (e as Error).message;
+    throw new InputFileError(file, `cannot read ${file}: ${why}`);
+  }
+  return splitLines(decodeUtf8Lines(buf, file)).map(pyRstrip);
+}
