@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { ensureBuilt, ROOT } from './helpers/build.js';
+import { ensureBuilt, ROOT } from './helpers.js';
 
 beforeAll(() => ensureBuilt());
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { CLI, ensureBuilt, HAS_ADDON, HAS_GEMM, HAS_MODEL, ROOT } from '../helpers/build.js';
+import { CLI, ensureBuilt, HAS_ADDON, HAS_GEMM, HAS_MODEL, ROOT } from '../helpers.js';
 
 function cli(args: string[], timeout = 60_000) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: ROOT, timeout });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { Transformer, translate, score, RegurgitateError, validateModelConfig } from '../../ts/src/index.js';
-import { HAS_MODEL } from '../helpers/build.js';
+import { HAS_MODEL } from '../helpers.js';
 
 const CONFIG = { vocabSize: 30, dModel: 32, nHeads: 4, dFF: 64, encoderLayers: 2, decoderLayers: 1, maxLen: 24 };
 const dirs: string[] = [];

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 import { native, packageRoot, packageVersion, tryNative } from '../../ts/src/native/load.js';
-import { ensureBuilt, HAS_ADDON, ROOT } from '../helpers/build.js';
+import { ensureBuilt, HAS_ADDON, ROOT } from '../helpers.js';
 
 describe('native loader', () => {
   it('finds the package root from ts/src', () => {
