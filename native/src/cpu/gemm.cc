@@ -141,6 +141,10 @@ void pack_b_portable(int transB, const float* B, ptrdiff_t ldb, int kc, int nc, 
 }
 
 // ---- Kernels and blocking parameters per ISA. ----
+// Blocking, tuned on AMD EPYC Zen 4 (32 KiB L1d, 1 MiB L2 per core, 32 MiB L3) by
+// sweeps of MC in {72..288}, KC in {128..2048}, NC in {512..8192}: a large KC wins
+// (C is loaded and stored once per KC block); the A block MC x KC (576 KiB) lives in
+// L2 and each thread's B panel KC x NC (4 MiB) in L3.
 struct Kernel {
   int MR, NR;
   int MC, KC, NC;      // cache blocks (MC multiple of MR, NC multiple of NR)
@@ -155,13 +159,13 @@ struct Kernel {
 Kernel pick_kernel(Isa isa) {
   switch (isa) {
     case Isa::Avx512:
-      return {RG_SGEMM_AVX512_MR, RG_SGEMM_AVX512_NR, 144, 256, 1024, true, rg_sgemm_macro_avx512,
+      return {RG_SGEMM_AVX512_MR, RG_SGEMM_AVX512_NR, 144, 1024, 1024, true, rg_sgemm_macro_avx512,
               rg_sgemm_pack_a_avx512, rg_sgemm_pack_b_avx512, rg_sgemm_nt_dot_avx512, 16};
     case Isa::Avx2:
-      return {RG_SGEMM_AVX2_MR, RG_SGEMM_AVX2_NR, 144, 256, 1024, true, rg_sgemm_macro_avx2,
+      return {RG_SGEMM_AVX2_MR, RG_SGEMM_AVX2_NR, 144, 1024, 1024, true, rg_sgemm_macro_avx2,
               pack_a_portable<RG_SGEMM_AVX2_MR>, pack_b_portable<RG_SGEMM_AVX2_NR>, rg_sgemm_nt_dot_avx2, 48};
     default:
-      return {GMR, GNR, 128, 256, 1024, false, generic_macro, pack_a_portable<GMR>,
+      return {GMR, GNR, 128, 1024, 1024, false, generic_macro, pack_a_portable<GMR>,
               pack_b_portable<GNR>, nullptr, 0};
   }
 }
