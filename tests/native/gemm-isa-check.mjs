@@ -101,6 +101,8 @@ for (const [M, N, K, ta, tb, beta] of [
   [2000, 40, 600, true, true, 0.5],
   [200, 300, 2500, false, true, 1],
   [10, 700, 2100, false, false, 0],
+  [3, 3000, 500, false, false, 0.5],
+  [1, 2500, 700, true, false, 0],
 ]) {
   const A = randArray(M * K), B = randArray(K * N), C0 = randArray(M * N);
   const results = [];
