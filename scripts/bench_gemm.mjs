@@ -33,12 +33,16 @@ export const MODEL_CASES = [
   { label: 'dE += dlogits^T X', m: 8000, n: 256, k: 8192, transA: true, beta: 1 },
 ];
 
-/** Decoding: few rows (batch x beam) against the model's weights. */
-export const DECODE_CASES = [1, 4, 16, 64].flatMap((m) => [
-  { label: `decode M=${m} d->d`, m, n: 256, k: 256, transB: true },
-  { label: `decode M=${m} d->ff`, m, n: 1024, k: 256, transB: true },
-  { label: `decode M=${m} logits`, m, n: 8000, k: 256, transB: true },
-]);
+/** Decoding: few rows (batch x beam) against the model's weights; plus GEMV-like NN. */
+export const DECODE_CASES = [
+  ...[1, 4, 16, 64].flatMap((m) => [
+    { label: `decode M=${m} d->d`, m, n: 256, k: 256, transB: true },
+    { label: `decode M=${m} d->ff`, m, n: 1024, k: 256, transB: true },
+    { label: `decode M=${m} logits`, m, n: 8000, k: 256, transB: true },
+  ]),
+  { label: 'small M=1 NN', m: 1, n: 1024, k: 256 },
+  { label: 'small M=4 NN', m: 4, n: 1024, k: 256 },
+];
 
 function normalize(c) {
   return {
