@@ -4,13 +4,16 @@
 //   {"op":"gemm","impl":"regurgitate","isa",m,n,k,transA,transB,beta,gflops,seconds,threads,label}
 //   {"op":"gemm","impl":"openblas",...}               (from scripts/bench_gemm_openblas.py)
 //   {"op":"gemm","impl":"ratio",m,n,k,...,"ours","openblas","ratio"}
-// Each side runs every case in a burst, and the bursts alternate `rounds` times; the best
-// of all is kept (the machine may be shared: short bursts, repeat, take the best).
+// The peer is one long-lived Python process; cases are interleaved (peer, pause, ours)
+// and the whole list is repeated `rounds` times, keeping each side's best: the machine
+// may be shared, so short bursts close in time, repeated, best taken. The pause lets
+// OpenBLAS's worker threads, which busy-wait ~0.1 s after a call, go to sleep.
 //
 // usage: node scripts/bench_gemm.mjs [--sizes 256,512,1024,2048] [--no-model] [--no-decode]
-//          [--threads 2] [--iters N] [--rounds 2] [--no-peer] [--python /usr/bin/python3]
-import { spawnSync } from 'node:child_process';
+//          [--threads 2] [--iters N] [--rounds 3] [--no-peer] [--python /usr/bin/python3]
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import readline from 'node:readline';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,12 +36,16 @@ export const MODEL_CASES = [
   { label: 'dE += dlogits^T X', m: 8000, n: 256, k: 8192, transA: true, beta: 1 },
 ];
 
-/** Decoding: few rows (batch x beam) against the model's weights. */
-export const DECODE_CASES = [1, 4, 16, 64].flatMap((m) => [
-  { label: `decode M=${m} d->d`, m, n: 256, k: 256, transB: true },
-  { label: `decode M=${m} d->ff`, m, n: 1024, k: 256, transB: true },
-  { label: `decode M=${m} logits`, m, n: 8000, k: 256, transB: true },
-]);
+/** Decoding: few rows (batch x beam) against the model's weights; plus GEMV-like NN. */
+export const DECODE_CASES = [
+  ...[1, 4, 16, 64].flatMap((m) => [
+    { label: `decode M=${m} d->d`, m, n: 256, k: 256, transB: true },
+    { label: `decode M=${m} d->ff`, m, n: 1024, k: 256, transB: true },
+    { label: `decode M=${m} logits`, m, n: 8000, k: 256, transB: true },
+  ]),
+  { label: 'small M=1 NN', m: 1, n: 1024, k: 256 },
+  { label: 'small M=4 NN', m: 4, n: 1024, k: 256 },
+];
 
 function normalize(c) {
   return {
@@ -59,26 +66,59 @@ function loadAddon() {
   return createRequire(import.meta.url)('node-gyp-build')(repoRoot);
 }
 
-function runPeer(cases, { python, threads, iters }) {
-  const script = path.join(here, 'bench_gemm_openblas.py');
-  const args = [script, '--threads', String(threads), '--cases', JSON.stringify(cases)];
-  if (iters) args.push('--iters', String(iters));
-  const r = spawnSync(python, args, { encoding: 'utf8', maxBuffer: 16 << 20 });
-  if (r.error || r.status !== 0) {
-    const why = r.error ? r.error.message : r.stderr.trim().split('\n').slice(-3).join(' | ');
-    throw new Error(`OpenBLAS peer failed (${python} ${script}): ${why}`);
+/** The OpenBLAS peer in --serve mode: one JSON case per line in, one result line out. */
+class Peer {
+  constructor({ python, threads, iters }) {
+    const script = path.join(here, 'bench_gemm_openblas.py');
+    this.what = `${python} ${script}`;
+    this.iters = iters;
+    this.stderr = '';
+    this.waiting = [];
+    this.proc = spawn(python, [script, '--threads', String(threads), '--serve'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.proc.stderr.on('data', (d) => (this.stderr += d));
+    this.failure = null;
+    const fail = (why) => {
+      this.failure = new Error(`OpenBLAS peer failed (${this.what}): ${why}`);
+      for (const w of this.waiting.splice(0)) w.reject(this.failure);
+    };
+    this.proc.on('error', (e) => fail(e.message));
+    this.proc.on('exit', (code) => {
+      if (code !== 0 || this.waiting.length)
+        fail(`exited with ${code}: ${this.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    });
+    readline.createInterface({ input: this.proc.stdout }).on('line', (line) => {
+      const w = this.waiting.shift();
+      if (!w) return;
+      try {
+        w.resolve(JSON.parse(line));
+      } catch {
+        w.reject(new Error(`OpenBLAS peer printed something that is not JSON: ${line.slice(0, 200)}`));
+      }
+    });
   }
-  if (r.stderr.trim()) process.stderr.write(r.stderr);
-  return r.stdout
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l));
+  run(c) {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      const req = { m: c.m, n: c.n, k: c.k, transA: c.transA, transB: c.transB, beta: c.beta };
+      if (this.iters) req.iters = this.iters;
+      this.proc.stdin.write(JSON.stringify(req) + '\n');
+    });
+  }
+  close() {
+    this.proc.stdin.end();
+  }
 }
+
+const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
 
 /**
  * Benchmarks square `sizes` plus (optionally) the model and decoding shapes.
- * opts: { model = true, decode = true, threads = 2, iters = 0 (auto), rounds = 2,
- *         peer = true, python = '/usr/bin/python3', cases = [] (extra), log = console.log }
+ * opts: { model = true, decode = true, threads = 2, iters = 0 (auto), rounds = 3,
+ *         pauseMs = 150, peer = true, python = '/usr/bin/python3', cases = [] (extra),
+ *         log = one JSON line per result on stdout }
  * Returns [{ ...case, ours, openblas, ratio, isa }] and logs one JSON line per result.
  */
 export async function benchGemm(sizes = [256, 512, 1024, 2048], opts = {}) {
@@ -87,7 +127,8 @@ export async function benchGemm(sizes = [256, 512, 1024, 2048], opts = {}) {
     decode = true,
     threads = 2,
     iters = 0,
-    rounds = 2,
+    rounds = 3,
+    pauseMs = 150,
     peer = true,
     python = '/usr/bin/python3',
     log = (o) => console.log(JSON.stringify(o)),
@@ -104,26 +145,29 @@ export async function benchGemm(sizes = [256, 512, 1024, 2048], opts = {}) {
   const ours = new Map(), theirs = new Map();
   let isa = addon.systemInfo().isa;
   let blas = null;
-  for (let round = 0; round < rounds; ++round) {
-    for (const c of cases) {
-      const r = addon.benchGemm(c.m, c.n, c.k, iters || autoIters(c), {
-        transA: c.transA,
-        transB: c.transB,
-        beta: c.beta,
-      });
-      isa = r.isa;
-      const prev = ours.get(key(c));
-      if (!prev || r.gflops > prev.gflops) ours.set(key(c), r);
-    }
-    if (peer) {
-      await new Promise((res) => setTimeout(res, 200)); // let our pool threads go to sleep
-      for (const p of runPeer(cases, { python, threads, iters })) {
-        blas = p.blas;
-        const c = normalize({ m: p.m, n: p.n, k: p.k, transA: p.transA, transB: p.transB, beta: p.beta });
-        const prev = theirs.get(key(c));
-        if (!prev || p.gflops > prev.gflops) theirs.set(key(c), p);
+  const peerProc = peer ? new Peer({ python, threads, iters }) : null;
+  try {
+    for (let round = 0; round < rounds; ++round) {
+      for (const c of cases) {
+        if (peerProc) {
+          const p = await peerProc.run(c);
+          blas = p.blas;
+          const prev = theirs.get(key(c));
+          if (!prev || p.gflops > prev.gflops) theirs.set(key(c), p);
+          await sleep(pauseMs); // OpenBLAS threads spin ~0.1 s after a call
+        }
+        const r = addon.benchGemm(c.m, c.n, c.k, iters || autoIters(c), {
+          transA: c.transA,
+          transB: c.transB,
+          beta: c.beta,
+        });
+        isa = r.isa;
+        const prev = ours.get(key(c));
+        if (!prev || r.gflops > prev.gflops) ours.set(key(c), r);
       }
     }
+  } finally {
+    peerProc?.close();
   }
 
   const results = [];
@@ -167,7 +211,7 @@ function parseCli(argv) {
     else if (a === '--python') o.python = val();
     else if (a === '--help' || a === '-h') {
       console.log('usage: node scripts/bench_gemm.mjs [--sizes 256,512,1024,2048] [--no-model] [--no-decode] ' +
-        '[--threads 2] [--iters N] [--rounds 2] [--no-peer] [--python /usr/bin/python3]');
+        '[--threads 2] [--iters N] [--rounds 3] [--no-peer] [--python /usr/bin/python3]');
       process.exit(0);
     } else throw new Error(`unknown argument '${a}' (see --help)`);
   }

@@ -29,6 +29,8 @@ const shapes = [
   [12, 32, 256], [13, 33, 257], [11, 31, 255], [24, 64, 16], [25, 65, 9], [6, 16, 8],
   [7, 17, 9], [5, 15, 3], [64, 64, 64], [96, 96, 96], [255, 129, 31], [129, 255, 63],
   [2, 300, 299], [48, 290, 77], [300, 300, 300], [271, 263, 269],
+  // K above the K block (KC = 1024 floats): C accumulates over several blocks.
+  [3, 40, 1100], [29, 45, 2100], [13, 1, 1500], [50, 33, 3000],
 ];
 for (let i = 0; i < 16; ++i) {
   const skew = () => (rand() < 0.5 ? randInt(1, 40) : randInt(1, 300));
@@ -97,6 +99,10 @@ for (const [M, N, K, ta, tb, beta] of [
   [300, 1000, 700, true, false, 1],
   [8, 3000, 256, false, true, 0],
   [2000, 40, 600, true, true, 0.5],
+  [200, 300, 2500, false, true, 1],
+  [10, 700, 2100, false, false, 0],
+  [3, 3000, 500, false, false, 0.5],
+  [1, 2500, 700, true, false, 0],
 ]) {
   const A = randArray(M * K), B = randArray(K * N), C0 = randArray(M * N);
   const results = [];

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdlib>
 #include <exception>
 #include <mutex>
@@ -22,9 +23,10 @@ namespace {
 
 thread_local bool t_in_parallel = false;
 
-// Workers spin this long for the next region (and the caller for the last worker)
-// before sleeping on a condition variable: kernels issue regions back to back, and a
-// futex wake-up costs tens of microseconds. REGURGITATE_SPIN_US overrides (0 = never spin).
+// Workers spin this long for the next region (and the caller for the workers still
+// inside a region) before sleeping on a condition variable: kernels issue regions back
+// to back, and a futex wake-up costs tens of microseconds (more in a VM).
+// REGURGITATE_SPIN_US overrides (0 = never spin).
 int spin_us() {
   static const int us = [] {
     if (const char* s = std::getenv("REGURGITATE_SPIN_US")) {
@@ -58,6 +60,16 @@ bool spin_until(Pred pred) {
   }
 }
 
+// A parallel region hands out work that any thread may claim (chunks taken from an
+// atomic counter), so the caller never waits for a worker that has not started: when it
+// has run out of work it closes the region, workers that arrive later skip it, and it
+// only waits for the workers already inside. A thread that is descheduled (a shared
+// machine) therefore costs at most its own chunk, never the whole region.
+//
+// ctl_ = region number (32 bits) | CLOSED | number of workers inside the region.
+constexpr uint64_t kClosed = 1ull << 31;
+constexpr uint64_t kCount = kClosed - 1;
+
 class Pool {
  public:
   explicit Pool(int n) { start(n); }
@@ -70,31 +82,33 @@ class Pool {
     start(n);
   }
 
-  // Calls job(t) for t in [0, size()), the caller running t = 0. An exception thrown
-  // by any job(t) is rethrown here after every thread has finished.
-  void run(const std::function<void(int)>& job) {
+  // Runs job() on the caller and on every worker that joins in time; job must claim its
+  // work from shared state and return when none is left. Rethrows the first exception.
+  void run(const std::function<void()>& job) {
     std::lock_guard<std::mutex> run_lock(run_mu_);  // one parallel region at a time
     if (workers_.empty()) {
-      job(0);
+      job();
       return;
     }
     error_ = nullptr;
     job_ = &job;
-    pending_.store((int)workers_.size(), std::memory_order_relaxed);
+    const uint64_t region = ++region_;
+    ctl_.store((region & 0xffffffffull) << 32, std::memory_order_relaxed);
     {
       std::lock_guard<std::mutex> lk(mu_);
-      generation_.fetch_add(1, std::memory_order_release);
+      generation_.store(region, std::memory_order_release);  // publishes job_ and ctl_
       if (sleepers_ > 0) cv_.notify_all();
     }
     t_in_parallel = true;
     try {
-      job(0);
+      job();
     } catch (...) {
-      std::lock_guard<std::mutex> lk(err_mu_);
-      if (!error_) error_ = std::current_exception();
+      record_error();
     }
     t_in_parallel = false;
-    auto done = [&] { return pending_.load(std::memory_order_acquire) == 0; };
+    // All work is claimed: close the region and wait for the workers inside it.
+    ctl_.fetch_or(kClosed, std::memory_order_acq_rel);
+    auto done = [&] { return (ctl_.load(std::memory_order_acquire) & kCount) == 0; };
     if (!spin_until(done)) {
       std::unique_lock<std::mutex> lk(mu_);
       done_cv_.wait(lk, done);
@@ -104,25 +118,29 @@ class Pool {
   }
 
  private:
+  void record_error() {
+    std::lock_guard<std::mutex> lk(err_mu_);
+    if (!error_) error_ = std::current_exception();
+  }
   void start(int n) {
     if (n <= 0) n = (int)std::max(1u, std::thread::hardware_concurrency());
     quit_.store(false);
     // The generation is read here, not in the worker: a worker that starts late must
-    // not miss a region (or a stop) issued before it ran.
-    const unsigned long gen = generation_.load();
-    for (int t = 1; t < n; ++t) workers_.emplace_back([this, t, gen] { loop(t, gen); });
+    // not miss a stop issued before it ran.
+    const uint64_t gen = generation_.load();
+    for (int t = 1; t < n; ++t) workers_.emplace_back([this, gen] { loop(gen); });
   }
   void stop() {
     {
       std::lock_guard<std::mutex> lk(mu_);
       quit_.store(true);
-      generation_.fetch_add(1, std::memory_order_release);
+      generation_.store(++region_, std::memory_order_release);
       cv_.notify_all();
     }
     for (auto& w : workers_) w.join();
     workers_.clear();
   }
-  void loop(int t, unsigned long seen) {
+  void loop(uint64_t seen) {
     for (;;) {
       auto fresh = [&] { return generation_.load(std::memory_order_acquire) != seen; };
       if (!spin_until(fresh)) {
@@ -133,16 +151,27 @@ class Pool {
       }
       seen = generation_.load(std::memory_order_acquire);
       if (quit_.load()) return;
-      const std::function<void(int)>* job = job_;
+      // Join region `seen` unless it is over (closed, or already followed by another).
+      uint64_t v = ctl_.load(std::memory_order_acquire);
+      bool joined = false;
+      while ((v >> 32) == (seen & 0xffffffffull) && !(v & kClosed)) {
+        if (ctl_.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel)) {
+          joined = true;
+          break;
+        }
+      }
+      if (!joined) continue;
+      // Inside the region the caller cannot finish it, so job_ is this region's job.
+      const std::function<void()>* job = job_;
       t_in_parallel = true;
       try {
-        (*job)(t);
+        (*job)();
       } catch (...) {
-        std::lock_guard<std::mutex> lk(err_mu_);
-        if (!error_) error_ = std::current_exception();
+        record_error();
       }
       t_in_parallel = false;
-      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      const uint64_t left = ctl_.fetch_sub(1, std::memory_order_acq_rel) - 1;
+      if ((left & kCount) == 0 && (left & kClosed)) {
         std::lock_guard<std::mutex> lk(mu_);  // pairs with the caller's predicate check
         done_cv_.notify_one();
       }
@@ -152,10 +181,11 @@ class Pool {
   std::vector<std::thread> workers_;
   std::mutex run_mu_, mu_, err_mu_;
   std::condition_variable cv_, done_cv_;
-  const std::function<void(int)>* job_ = nullptr;  // published by generation_ (release)
+  const std::function<void()>* job_ = nullptr;  // published by generation_ (release)
   std::exception_ptr error_;
-  std::atomic<int> pending_{0};
-  std::atomic<unsigned long> generation_{0};
+  uint64_t region_ = 0;  // guarded by run_mu_ (and by stop/start, which run alone)
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<uint64_t> ctl_{0};
   std::atomic<bool> quit_{false};
   int sleepers_ = 0;  // guarded by mu_
 };
@@ -182,6 +212,9 @@ void set_num_threads(int n) {
   if (n != pool().size()) pool().resize(n);
 }
 
+// Chunk c of T covers [n*c/T, n*(c+1)/T): the boundaries depend only on n and the thread
+// count. Which thread runs a chunk does not matter (fn gets no thread index), so chunks
+// are claimed dynamically and a late or descheduled worker never stalls the region.
 void parallel_for(size_t n, const std::function<void(size_t, size_t)>& fn) {
   if (n == 0) return;
   int T = t_in_parallel ? 1 : pool().size();
@@ -189,11 +222,13 @@ void parallel_for(size_t n, const std::function<void(size_t, size_t)>& fn) {
     fn(0, n);
     return;
   }
-  size_t threads = std::min<size_t>((size_t)T, n);
-  pool().run([&](int t) {
-    if ((size_t)t >= threads) return;
-    size_t b = n * (size_t)t / threads, e = n * (size_t)(t + 1) / threads;
-    if (b < e) fn(b, e);
+  const size_t chunks = std::min<size_t>((size_t)T, n);
+  std::atomic<size_t> next{0};
+  pool().run([&] {
+    for (size_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < chunks;) {
+      size_t b = n * c / chunks, e = n * (c + 1) / chunks;
+      if (b < e) fn(b, e);
+    }
   });
 }
 
@@ -205,8 +240,8 @@ void parallel_chunks(size_t chunks, const std::function<void(size_t)>& fn) {
     return;
   }
   std::atomic<size_t> next{0};
-  pool().run([&](int) {
-    for (size_t c; (c = next.fetch_add(1)) < chunks;) fn(c);
+  pool().run([&] {
+    for (size_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < chunks;) fn(c);
   });
 }
 

@@ -8,6 +8,10 @@
 
 #include "cpu/gemm_kernels.h"
 
+// GCC 12 reports -Wmaybe-uninitialized inside its own avx512fintrin.h (the
+// _mm256_undefined_ps() operand of the 512 -> 256 extract/cast intrinsics): a false positive.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 namespace {
 
 constexpr int MR = RG_SGEMM_AVX512_MR;
@@ -327,5 +331,71 @@ extern "C" void rg_sgemm_nt_dot_avx512(int M, int N, int K, float alpha, const f
         default: dot_row_block<DMI>(N, K, alpha, Ai, lda, Bj, ldb, beta, Cij, ldc, j); break;
       }
     }
+  }
+}
+
+// ---------------------------------------------------------------------------------
+// Very small M, B in place: wide row-axpy strips.
+
+namespace {
+
+template <int M, int NV, bool FULL>
+__attribute__((always_inline)) inline void axpy_strip(int n, int K, float alpha, const float* A, ptrdiff_t a_rs,
+                                                      ptrdiff_t a_ks, const float* B, ptrdiff_t ldb, float beta,
+                                                      float* C, ptrdiff_t ldc) {
+  __mmask16 mk[NV];
+#pragma GCC unroll 16
+  for (int v = 0; v < NV; ++v) mk[v] = first_lanes(n - 16 * v);
+  __m512 acc[M][NV];
+#pragma GCC unroll 4
+  for (int r = 0; r < M; ++r)
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_setzero_ps();
+  for (int p = 0; p < K; ++p) {
+    __m512 a[M];
+#pragma GCC unroll 4
+    for (int r = 0; r < M; ++r) a[r] = _mm512_set1_ps(A[r * a_rs + p * a_ks]);
+    const float* b = B + (ptrdiff_t)p * ldb;
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) {
+      const __m512 bv = FULL ? _mm512_loadu_ps(b + 16 * v) : _mm512_maskz_loadu_ps(mk[v], b + 16 * v);
+#pragma GCC unroll 4
+      for (int r = 0; r < M; ++r) acc[r][v] = _mm512_fmadd_ps(a[r], bv, acc[r][v]);
+    }
+  }
+  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+#pragma GCC unroll 4
+  for (int r = 0; r < M; ++r)
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) {
+      float* c = C + r * ldc + 16 * v;
+      __m512 x = _mm512_mul_ps(va, acc[r][v]);
+      if (beta != 0.0f) x = _mm512_fmadd_ps(vb, FULL ? _mm512_loadu_ps(c) : _mm512_maskz_loadu_ps(mk[v], c), x);
+      if (FULL)
+        _mm512_storeu_ps(c, x);
+      else
+        _mm512_mask_storeu_ps(c, mk[v], x);
+    }
+}
+
+template <int M, int NV>
+void axpy_rows(int N, int K, float alpha, const float* A, ptrdiff_t a_rs, ptrdiff_t a_ks, const float* B,
+               ptrdiff_t ldb, float beta, float* C, ptrdiff_t ldc) {
+  constexpr int W = 16 * NV;
+  int j = 0;
+  for (; j + W <= N; j += W) axpy_strip<M, NV, true>(W, K, alpha, A, a_rs, a_ks, B + j, ldb, beta, C + j, ldc);
+  if (j < N) axpy_strip<M, NV, false>(N - j, K, alpha, A, a_rs, a_ks, B + j, ldb, beta, C + j, ldc);
+}
+
+}  // namespace
+
+extern "C" void rg_sgemm_small_m_nn_avx512(int M, int N, int K, float alpha, const float* A, ptrdiff_t a_rs,
+                                           ptrdiff_t a_ks, const float* B, ptrdiff_t ldb, float beta, float* C,
+                                           ptrdiff_t ldc) {
+  switch (M) {
+    case 1: axpy_rows<1, 16>(N, K, alpha, A, a_rs, a_ks, B, ldb, beta, C, ldc); break;
+    case 2: axpy_rows<2, 8>(N, K, alpha, A, a_rs, a_ks, B, ldb, beta, C, ldc); break;
+    case 3: axpy_rows<3, 5>(N, K, alpha, A, a_rs, a_ks, B, ldb, beta, C, ldc); break;
+    default: axpy_rows<4, 4>(N, K, alpha, A, a_rs, a_ks, B, ldb, beta, C, ldc); break;
   }
 }

@@ -39,6 +39,12 @@ void rg_sgemm_pack_b_avx512(int transB, const float* B, ptrdiff_t ldb, int kc, i
 // whatever the tiling, so any split of N across threads gives identical bits.
 void rg_sgemm_nt_dot_avx512(int M, int N, int K, float alpha, const float* A, ptrdiff_t lda,
                             const float* B, ptrdiff_t ldb, float beta, float* C, ptrdiff_t ldc);
+// Very small M (1..4), B not transposed: C = alpha * op(A) * B + beta * C as row-axpys
+// over wide strips of B (16 zmm of B per step for M = 1), B read in place, no K blocking.
+// op(A)[i, p] = A[i * a_rs + p * a_ks]. Any split of N gives identical bits.
+void rg_sgemm_small_m_nn_avx512(int M, int N, int K, float alpha, const float* A, ptrdiff_t a_rs,
+                                ptrdiff_t a_ks, const float* B, ptrdiff_t ldb, float beta, float* C,
+                                ptrdiff_t ldc);
 void rg_sgemm_nt_dot_avx2(int M, int N, int K, float alpha, const float* A, ptrdiff_t lda,
                           const float* B, ptrdiff_t ldb, float beta, float* C, ptrdiff_t ldc);
 
