@@ -141,3 +141,12 @@ describe('a real kill (SIGKILL) mid-training', () => {
     expect(bytes(resumed.getParams()).equals(bytes(full.getParams()))).toBe(true);
   });
 });
+
+describe('paths', () => {
+  it('rejects empty paths and paths with NUL characters instead of writing elsewhere', () => {
+    const m = new addon.Model(JSON.stringify(cfg), 1);
+    expect(() => m.save('')).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    expect(() => m.save('a\0b')).toThrow(/NUL/);
+    expect(() => addon.Model.load('')).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+  });
+});

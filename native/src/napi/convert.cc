@@ -15,6 +15,13 @@ std::vector<int> GetInt32Array(Napi::Env env, Napi::Value v, const std::string& 
   return std::vector<int>(a.Data(), a.Data() + a.ElementLength());
 }
 
+std::string GetPath(Napi::Env env, Napi::Value v, const std::string& what) {
+  std::string s = GetString(env, v, what);
+  if (s.empty()) ThrowInvalid(env, what + " must not be empty");
+  if (s.find('\0') != std::string::npos) ThrowInvalid(env, what + " must not contain a NUL character");
+  return s;
+}
+
 Napi::Object GetObject(Napi::Env env, Napi::Value v, const std::string& what) {
   if (!v.IsObject() || v.IsArray() || v.IsFunction()) ThrowInvalid(env, what + " must be an object");
   return v.As<Napi::Object>();
@@ -51,7 +58,9 @@ std::string GetStringField(Napi::Env env, Napi::Object o, const char* key, const
                            const std::string& what) {
   Napi::Value v = o.Get(key);
   if (v.IsUndefined()) return dflt;
-  return GetString(env, v, what + "." + key);
+  std::string s = GetString(env, v, what + "." + key);
+  if (s.find('\0') != std::string::npos) ThrowInvalid(env, what + "." + key + " must not contain a NUL character");
+  return s;
 }
 
 Pairs GetPairs(Napi::Env env, Napi::Value v, const std::string& what) {

@@ -13,6 +13,8 @@ namespace rg::napi {
 std::vector<int> GetInt32Array(Napi::Env env, Napi::Value v, const std::string& what);
 Napi::Object GetObject(Napi::Env env, Napi::Value v, const std::string& what);
 std::string GetString(Napi::Env env, Napi::Value v, const std::string& what);
+// A non-empty filesystem path without NUL characters (a NUL would silently cut it short).
+std::string GetPath(Napi::Env env, Napi::Value v, const std::string& what);
 // A finite number (an integer if `integer`) in [lo, hi]; `dflt` when absent/undefined.
 double GetNumber(Napi::Env env, Napi::Object o, const char* key, double dflt, double lo, double hi,
                  bool integer, const std::string& what);

@@ -68,7 +68,7 @@ void ModelWrap::begin_job(Napi::Env env) {
 
 Napi::Value ModelWrap::Load(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string dir = GetString(env, info.Length() ? info[0] : env.Undefined(), "Model.load(dir): dir");
+  std::string dir = GetPath(env, info.Length() ? info[0] : env.Undefined(), "Model.load(dir): dir");
   auto m = Guard(env, [&] { return std::shared_ptr<Transformer>(load_model(dir, make_cpu_backend())); });
   auto* holder = new std::shared_ptr<Transformer>(std::move(m));
   Napi::External<std::shared_ptr<Transformer>> ext = Napi::External<std::shared_ptr<Transformer>>::New(
@@ -264,7 +264,7 @@ Napi::Value ModelWrap::Cancel(const Napi::CallbackInfo& info) {
 Napi::Value ModelWrap::Save(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Transformer& m = model(env);
-  std::string dir = GetString(env, info.Length() ? info[0] : env.Undefined(), "save(dir): dir");
+  std::string dir = GetPath(env, info.Length() ? info[0] : env.Undefined(), "save(dir): dir");
   Guard(env, [&] {
     save_model(dir, m);
     return 0;
