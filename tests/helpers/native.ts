@@ -6,16 +6,8 @@ const require = createRequire(import.meta.url);
 export const addon: NativeAddon = require('node-gyp-build')(process.cwd());
 
 /** Deterministic PRNG (mulberry32) so tests repeat. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng as prng } from '../helpers.js';
+import { rng as prng } from '../helpers.js';
 
 export function pack(pairs: Array<[number[], number[]]>): NativePairs {
   const src: number[] = [], so = [0], tgt: number[] = [], to = [0];
