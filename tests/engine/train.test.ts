@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 
 import { Trainer, Transformer, RegurgitateError } from '../../ts/src/index.js';
 import { accuracy, taskPairs } from '../../ts/src/cli/demo.js';
-import { HAS_MODEL } from '../helpers.js';
 
 // A config that converges reliably: small batches (the native batcher groups sentences of
 // equal length, so big batches make few, correlated updates on this task).
@@ -22,7 +21,7 @@ const CONFIG = {
 const OPTIONS = { seed: 11, maxSteps: 1500, lr: 1e-3, warmupSteps: 100, maxSentences: 32, maxTokens: 4096, progressEvery: 50 };
 const STEPS = { copy: 1200, reverse: 2000 };
 
-describe.skipIf(!HAS_MODEL)('training', () => {
+describe('training', () => {
   for (const task of ['copy', 'reverse'] as const) {
     it(`learns to ${task} random sequences to >= 99% token accuracy`, { timeout: 180_000 }, async () => {
       const train = taskPairs(task, 4000, 1);
