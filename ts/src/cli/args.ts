@@ -48,6 +48,25 @@ export class UsageError extends RegurgitateError {
   }
 }
 
+/** The message main.ts prints for a usage error (exit status 2). */
+export function usageMessage(e: UsageError): string {
+  return `regurgitate ${e.command}: ${e.message}\nsee 'regurgitate ${e.command} --help'\n`;
+}
+
+/**
+ * For commands with their own flag parser: runs `parse`; on a UsageError prints it as
+ * main.ts would and returns null, so `run()` can return 2 when called directly too.
+ */
+export function parseOrReport<T>(parse: () => T): T | null {
+  try {
+    return parse();
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(usageMessage(e));
+    return null;
+  }
+}
+
 function parseValue(cmd: string, f: FlagSpec, raw: string): FlagValue {
   const bad = (what: string) => new UsageError(cmd, `--${f.name} expects ${what} (got '${raw}')`);
   const bounds = (x: number) =>

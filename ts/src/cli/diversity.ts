@@ -2,6 +2,7 @@
 // compatible with the Python package lexicalrichness, plus distinct-n, vocabulary size and
 // hapax ratio. Undefined measures (e.g. MSTTR of a text shorter than its window) are null.
 import { diversity, type DiversityOptions, type DiversityResult } from '../metrics/diversity.js';
+import { parseOrReport, UsageError as SharedUsageError } from './args.js';
 import { InputFileError, readTextLines } from '../metrics/textfile.js';
 
 const COMMAND = 'diversity';
@@ -26,7 +27,11 @@ flags:
 exit status: 0 on success, 1 for an unreadable file, 2 for bad flags.
 `;
 
-class UsageError extends Error {}
+class UsageError extends SharedUsageError {
+  constructor(message: string) {
+    super(COMMAND, message);
+  }
+}
 
 interface Options {
   file: string | undefined;
@@ -87,16 +92,8 @@ function formatText(file: string, r: DiversityResult): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let o: Options;
-  try {
-    o = parseArgs(argv);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`regurgitate ${COMMAND}: ${e.message}\nsee 'regurgitate ${COMMAND} --help'\n`);
-      return 2;
-    }
-    throw e;
-  }
+  const o = parseOrReport(() => parseArgs(argv));
+  if (o === null) return 2;
   if (o.help) {
     process.stdout.write(HELP);
     return 0;

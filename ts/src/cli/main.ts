@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The regurgitate command line: `regurgitate <command> [flags]`. One file per command.
 import { RegurgitateError } from '../engine/errors.js';
-import { UsageError } from './args.js';
+import { UsageError, usageMessage } from './args.js';
 import * as bench from './bench.js';
 import * as data from './data.js';
 import * as demo from './demo.js';
@@ -60,7 +60,7 @@ export async function main(argv: string[]): Promise<number> {
     return await c.run(rest);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`regurgitate ${e.command}: ${e.message}\nsee 'regurgitate ${e.command} --help'\n`);
+      process.stderr.write(usageMessage(e));
       return 2;
     }
     if (e instanceof RegurgitateError) {

@@ -16,6 +16,7 @@ import {
   type TerOptions,
   type TokenizerName,
 } from '../metrics/index.js';
+import { parseOrReport, UsageError as SharedUsageError } from './args.js';
 import { InputFileError, readTextLines } from '../metrics/textfile.js';
 
 const COMMAND = 'score';
@@ -53,7 +54,11 @@ flags:
 exit status: 0 on success, 1 for unreadable or inconsistent input, 2 for bad flags.
 `;
 
-class UsageError extends Error {}
+class UsageError extends SharedUsageError {
+  constructor(message: string) {
+    super(COMMAND, message);
+  }
+}
 
 interface Options {
   refs: string[];
@@ -327,16 +332,8 @@ function formatText(results: MetricOutput[]): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let o: Options;
-  try {
-    o = parseArgs(argv);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`regurgitate ${COMMAND}: ${e.message}\nsee 'regurgitate ${COMMAND} --help'\n`);
-      return 2;
-    }
-    throw e;
-  }
+  const o = parseOrReport(() => parseArgs(argv));
+  if (o === null) return 2;
   if (o.help) {
     process.stdout.write(HELP);
     return 0;
