@@ -11,9 +11,15 @@
 
 namespace rg::cpu {
 
-static AttnHead head_of(const AttnShape& s, const int* k_len, size_t t) {
+// Task t = (batch b, head h): shape, visible keys, and q/k/v offset to that head.
+static AttnHead head_of(const AttnShape& s, const int* k_len, size_t t, const float* q,
+                        const float* k, const float* v) {
   const int b = (int)(t / s.H);
+  const long hc = (long)(t % s.H) * s.dh;
   AttnHead a{};
+  a.q = q + b * s.q_bs + hc;
+  a.k = k + b * s.k_bs + hc;
+  a.v = v + b * s.v_bs + hc;
   a.ldq = s.ldq;
   a.ldk = s.ldk;
   a.ldv = s.ldv;
@@ -36,10 +42,7 @@ void attention_fwd(const AttnShape& s, const float* q, const float* k, const flo
     std::vector<float> scratch((size_t)(s.Tk > 0 ? s.Tk : 1));
     for (size_t t = t0; t < t1; ++t) {
       const long b = (long)(t / s.H), hc = (long)(t % s.H) * s.dh;
-      AttnHead a = head_of(s, k_len, t);
-      a.q = q + b * s.q_bs + hc;
-      a.k = k + b * s.k_bs + hc;
-      a.v = v + b * s.v_bs + hc;
+      AttnHead a = head_of(s, k_len, t, q, k, v);
       a.out = out + b * s.o_bs + hc;
       a.probs_out = probs ? probs + (long)t * s.Tq * s.Tk : nullptr;
       a.scratch = scratch.data();
@@ -57,10 +60,7 @@ void attention_bwd(const AttnShape& s, const float* q, const float* k, const flo
     std::vector<float> scratch((size_t)(s.Tk > 0 ? s.Tk : 1));
     for (size_t t = t0; t < t1; ++t) {
       const long b = (long)(t / s.H), hc = (long)(t % s.H) * s.dh;
-      AttnHead a = head_of(s, k_len, t);
-      a.q = q + b * s.q_bs + hc;
-      a.k = k + b * s.k_bs + hc;
-      a.v = v + b * s.v_bs + hc;
+      AttnHead a = head_of(s, k_len, t, q, k, v);
       a.dout = dout + b * s.o_bs + hc;
       a.probs = probs + (long)t * s.Tq * s.Tk;
       a.dq = dq + b * s.q_bs + hc;
