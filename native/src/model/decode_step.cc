@@ -16,8 +16,7 @@ void Transformer::decode_begin(const int* src, const int* src_len, int B, int S,
   if (max_steps < 1 || max_steps > c.max_len) fail("EINVAL", "decode: max_steps out of range");
   const int d = c.d_model, f = c.d_ff, V = c.vocab_size, Ld = c.decoder_layers;
   const int R = B * rows_per_src;
-  // Run the encoder through the training pass with a one-token dummy target: it leaves
-  // the encoder output in the workspace at negligible extra cost.
+  // The encoder output stays in the workspace; the one-token target only sizes it.
   Batch b;
   b.B = B; b.S = S; b.T = 1;
   b.src.assign(src, src + (size_t)B * S);
@@ -26,7 +25,7 @@ void Transformer::decode_begin(const int* src, const int* src_len, int B, int S,
   b.src_len.assign(src_len, src_len + B);
   b.tgt_len.assign(B, 1);
   b.label_tokens = B;
-  forward_backward(b, false, false, 0, 0, 0);
+  encode(b);
   Workspace& w = *ws_;
 
   ds_.reset();

@@ -67,6 +67,13 @@ AttnShape cross_shape(int B, int H, int T, int S, int dh) {
 
 LossResult Transformer::forward_backward(const Batch& b, bool train, bool backward,
                                          uint64_t dropout_seed, uint64_t step, long grad_tokens) {
+  return pass(b, train, backward, dropout_seed, step, grad_tokens, false);
+}
+
+void Transformer::encode(const Batch& b) { pass(b, false, false, 0, 0, 0, true); }
+
+LossResult Transformer::pass(const Batch& b, bool train, bool backward, uint64_t dropout_seed,
+                             uint64_t step, long grad_tokens, bool encoder_only) {
   ensure_workspace(b.B, b.S, b.T, train);
   Workspace& w = *ws_;
   Backend& be = *be_;
@@ -108,6 +115,7 @@ LossResult Transformer::forward_backward(const Batch& b, bool train, bool backwa
     x = e.out;
   }
   ps.ln(w.enc_out, w.enc_m, w.enc_r, x, L.enc_norm, N);
+  if (encoder_only) return LossResult{};
 
   // ---- decoder ----
   const AttnShape ds = self_shape(B, H, T, dh, true);
@@ -143,8 +151,9 @@ LossResult Transformer::forward_backward(const Batch& b, bool train, bool backwa
   ps.ln(w.dec_out, w.dec_m, w.dec_r, y, L.dec_norm, M);
   be.gemm(false, true, M, V, d, 1.0f, w.dec_out, d, P + L.embed, d, 0.0f, w.logits, V);
   const float gscale = grad_tokens > 0 ? 1.0f / (float)grad_tokens : 0.0f;
+  // log p(label) comes out of the same pass (each row is read before it is overwritten).
   be.xent_fwd_bwd(w.logits, w.labels, M, V, (float)c.label_smoothing, c.pad_id, gscale, w.losses,
-                  nullptr, backward ? w.logits : nullptr);
+                  w.tlp, backward ? w.logits : nullptr);
   std::vector<float> losses(M);
   be.download(losses.data(), w.losses, (size_t)M * sizeof(float));
   LossResult r;
@@ -212,12 +221,10 @@ LossResult Transformer::forward_backward(const Batch& b, bool train, bool backwa
 }
 
 void Transformer::score(const Batch& b, double* per_sentence) {
-  // Forward without dropout; the loss pass also yields log p(label) per position.
-  ensure_workspace(b.B, b.S, b.T, false);
+  // Forward without dropout; the loss pass also leaves log p(label) per position in tlp.
   forward_backward(b, false, false, 0, 0, 0);
   Workspace& w = *ws_;
   const int M = b.B * b.T;
-  be_->xent_fwd_bwd(w.logits, w.labels, M, cfg_.vocab_size, 0.0f, cfg_.pad_id, 0.0f, nullptr, w.tlp, nullptr);
   std::vector<float> tlp(M);
   be_->download(tlp.data(), w.tlp, (size_t)M * sizeof(float));
   for (int i = 0; i < b.B; ++i) {

@@ -75,6 +75,8 @@ class Transformer {
   // mean loss over `grad_tokens` label tokens (pass batch.label_tokens for one batch).
   LossResult forward_backward(const Batch& b, bool train, bool backward, uint64_t dropout_seed,
                               uint64_t step, long grad_tokens);
+  // Runs only the encoder (decoding): its output stays in the workspace.
+  void encode(const Batch& b);
   // Forced decoding: per-sentence sum of log p(label) over the sentence's labels.
   void score(const Batch& b, double* per_sentence);
 
@@ -92,6 +94,8 @@ class Transformer {
   struct Workspace;
   struct DecodeState;
   void ensure_workspace(int B, int S, int T, bool train);
+  LossResult pass(const Batch& b, bool train, bool backward, uint64_t dropout_seed, uint64_t step,
+                  long grad_tokens, bool encoder_only);
 
   ModelConfig cfg_;
   ParamLayout layout_;
