@@ -43,7 +43,10 @@ Napi::Value ModelWrap::Decode(const Napi::CallbackInfo& info) {
       [model, src, off, s, res, cancel](AsyncJob&) {
         *res = search(*model, src->data(), off->data(), (int)off->size() - 1, s, [cancel] { return cancel->load(); });
       },
-      [res](Napi::Env env) -> Napi::Value {
+      [res, cancel](Napi::Env env) -> Napi::Value {
+        // A cancel() issued while the promise was pending wins even if the worker had
+        // just finished: the caller asked for no result, and this makes cancel deterministic.
+        if (cancel->load()) throw MakeError(env, "ECANCELED", "decoding cancelled");
         Napi::Object out = Napi::Object::New(env);
         Napi::Int32Array ids = Napi::Int32Array::New(env, res->ids.size());
         std::copy(res->ids.begin(), res->ids.end(), ids.Data());
@@ -89,7 +92,8 @@ Napi::Value ModelWrap::Score(const Napi::CallbackInfo& info) {
         *res = score_pairs(*model, p->src.data(), p->src_off.data(), p->tgt.data(), p->tgt_off.data(), p->size(),
                            batch, [cancel] { return cancel->load(); });
       },
-      [res](Napi::Env env) -> Napi::Value {
+      [res, cancel](Napi::Env env) -> Napi::Value {
+        if (cancel->load()) throw MakeError(env, "ECANCELED", "scoring cancelled");  // see decode
         Napi::Float64Array out = Napi::Float64Array::New(env, res->size());
         std::copy(res->begin(), res->end(), out.Data());
         return out;

@@ -132,6 +132,10 @@ export interface NativeModel {
     opts: NativeTrainOptions,
     onProgress: (p: NativeTrainProgress) => void,
   ): Promise<NativeTrainResult>;
+  /**
+   * Stops the running job. A pending train() resolves with `cancelled: true`; a pending
+   * decode() or score() rejects with ECANCELED, even if its worker had already finished.
+   */
   cancel(): void;
   decode(src: Int32Array, srcOffsets: Int32Array, opts: NativeDecodeOptions): Promise<NativeDecodeResult>;
   /** Forced decoding: per-pair sum of target log-probabilities (incl. EOS). */
