@@ -61,7 +61,9 @@ describe('validation and early stopping', () => {
     expect(() => m.getParams()).toThrow(/busy/); // the model is in use while training runs
     const res = await p;
     expect(res.cancelled).toBe(true);
-    expect(res.steps).toBeLessThan(10);
+    // The training thread runs ahead of the JS callback by however many steps the event
+    // loop lags (load-dependent), so the bound is loose; 100000 steps were asked for.
+    expect(res.steps).toBeLessThan(500);
     expect(steps).toBeGreaterThanOrEqual(3);
     expect(m.getParams().length).toBeGreaterThan(0); // usable again
   });
