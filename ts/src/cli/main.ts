@@ -9,6 +9,9 @@ import * as diversity from './diversity.js';
 import * as doctor from './doctor.js';
 import * as score from './score.js';
 import * as tokenizer from './tokenizer.js';
+import * as train from './train.js';
+import * as translate from './translate.js';
+import * as evaluate from './eval.js';
 import * as version from './version.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summary: string }> = {
@@ -18,6 +21,9 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summa
   score: { run: score.run, summary: 'BLEU, chrF, chrF++, TER exactly as sacreBLEU 2.6.0 (--json, --sentence, --baseline for paired bootstrap)' },
   diversity: { run: diversity.run, summary: 'lexical diversity of a text file, lexicalrichness-compatible (--json)' },
   data: { run: data.run, summary: 'corpora: `data prepare` cleans and splits the built-in bible or your files (Moses, TSV, JSONL, TMX)' },
+  train: { run: train.run, summary: 'train a translation model on a prepared corpus (best checkpoint by dev loss, resumable)' },
+  translate: { run: translate.run, summary: 'translate a text file with a trained run (greedy, --beam K or --sample)' },
+  eval: { run: evaluate.run, summary: 'BLEU, chrF and TER of a run (or of Apertium) on the test split, with signatures' },
   tokenizer: { run: tokenizer.run, summary: 'byte-level BPE: `tokenizer train|encode|decode` (Hugging Face tokenizer.json)' },
 };
 

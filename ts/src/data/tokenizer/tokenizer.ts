@@ -96,6 +96,12 @@ export interface EncodeOptions {
   /** Add BOS at the start and EOS at the end (default false). */
   addBos?: boolean;
   addEos?: boolean;
+  /**
+   * Whether special strings in the text ("<s>", "</s>"...) become special ids (default
+   * true, as Hugging Face does). Model training data sets false: a corpus line that
+   * happens to contain "</s>" is text, and must not end the sentence.
+   */
+  specials?: boolean;
 }
 
 export class Tokenizer {
@@ -398,7 +404,7 @@ export class Tokenizer {
     const out: number[] = [];
     if (o.addBos) out.push(BOS_ID);
     let hasSpecial = false;
-    if (this.oddSpecial || text.indexOf('<') >= 0) for (const s of this.specialList) if (text.includes(s)) hasSpecial = true;
+    if (o.specials !== false && (this.oddSpecial || text.indexOf('<') >= 0)) for (const s of this.specialList) if (text.includes(s)) hasSpecial = true;
     if (!hasSpecial) this.plain(text, out);
     else {
       const parts = splitSpecials(text, this.specialList);
