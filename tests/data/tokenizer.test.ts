@@ -129,6 +129,10 @@ describe('encoding', () => {
     expect(tok.encode('hola', { addBos: true, addEos: true })).toEqual([BOS_ID, ...tok.encode('hola'), EOS_ID]);
     expect(tok.decode([BOS_ID, ...tok.encode('hola'), EOS_ID, PAD_ID], { skipSpecial: true })).toBe('hola');
     expect(tok.decode([BOS_ID, ...tok.encode('hola'), EOS_ID])).toBe('<s>hola</s>');
+    // specials: false (model data): the strings are text, and decode back to themselves.
+    const plain = tok.encode('a</s>b<pad>', { specials: false });
+    expect(plain.every((i) => i >= 4)).toBe(true);
+    expect(tok.decode(plain)).toBe('a</s>b<pad>');
   });
 
   it('NFD input encodes like its NFC form', () => {

@@ -27,7 +27,7 @@ export function cacheKey(identity: Record<string, unknown>, sources: readonly st
   const h = createHash('sha256');
   h.update(canonicalJson(identity));
   h.update('\0');
-  for (const s of sources) h.update(s).update('\n');
+  for (const s of sources) h.update(JSON.stringify(s)).update('\n'); // quoted: boundaries are unambiguous
   return h.digest('hex').slice(0, 32);
 }
 
