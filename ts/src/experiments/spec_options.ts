@@ -17,6 +17,7 @@ import { DECODE_SETTING_KEYS, TRAIN_SETTING_KEYS, type DecodeSettings, type Mode
 
 const ARCH_KEYS = ['dModel', 'nHeads', 'dFF', 'encoderLayers', 'decoderLayers', 'maxLen', 'dropout', 'labelSmoothing', 'activation', 'lnEps'] as const;
 const TOKENIZER_FIELDS = ['vocabSize', 'padId', 'bosId', 'eosId'];
+const METHOD_FIELDS = ['beamSize', 'lengthPenalty', 'temperature', 'topK', 'topP'] as const;
 const RUNNER_TRAIN_FIELDS = ['seed', 'progressEvery', 'checkpointDir', 'checkpointEvery', 'resume', 'stopAfterSteps'];
 
 function toArch(c: ModelConfig): ModelArch {
@@ -79,7 +80,10 @@ export function readTrain(src: SpecSource, path: SpecPath, v: unknown, defaults:
 export function readDecode(src: SpecSource, path: SpecPath, v: unknown, defaults: Partial<DecodeSettings>): DecodeSettings {
   if (isPlainObject(v) && 'seed' in v) src.fail([...path, 'seed'], 'is set by the runner (the run\'s seed)', true);
   const obj = v === undefined || v === null ? {} : src.object(path, v, DECODE_SETTING_KEYS, 'a mapping of decoding options');
-  const full: Partial<DecodeOptions> = src.engine(path, 'decode', () => validateDecodeOptions({ ...defaults, ...obj }));
+  // A different method starts from its own defaults for the fields that depend on it.
+  const base: Partial<DecodeSettings> = { ...defaults };
+  if (obj.method !== undefined && obj.method !== base.method) for (const k of METHOD_FIELDS) delete base[k];
+  const full: Partial<DecodeOptions> = src.engine(path, 'decode', () => validateDecodeOptions({ ...base, ...obj }));
   delete full.seed;
   return full as DecodeSettings;
 }

@@ -5,6 +5,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } fro
 
 import { RegurgitateError } from '../engine/errors.js';
 import { isPlainObject, suggest } from '../engine/validate.js';
+import { jsonSyntaxError } from './json_check.js';
 
 export type SpecPath = readonly (string | number)[];
 
@@ -49,6 +50,12 @@ export class SpecSource {
 
   /** Parses YAML or JSON text; syntax errors are SpecErrors with the line. */
   static parse(text: string, file: string): { source: SpecSource; value: unknown } {
+    // YAML reads JSON too, but also what JSON forbids (trailing commas, comments):
+    // a .json file must be strict JSON.
+    if (/\.json$/i.test(file)) {
+      const e = jsonSyntaxError(text.replace(/^\uFEFF/, ''));
+      if (e) throw new SpecError(file, text.slice(0, e.offset).split('\n').length, '', `${e.message} (not valid JSON)`);
+    }
     const lines = new LineCounter();
     const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
     const source = new SpecSource(file, doc, lines);
@@ -106,7 +113,7 @@ export class SpecSource {
     if (!isPlainObject(v)) this.fail(path, `must be ${what} (got ${kindOf(v)})`);
     for (const k of Object.keys(v)) {
       if (known.includes(k)) continue;
-      const s = suggest(k, known);
+      const s = closest(k, known);
       this.fail([...path, k], `unknown field${s ? ` (did you mean '${s}'?)` : ''}; known: ${known.join(', ')}`, true);
     }
     return v;
@@ -134,7 +141,7 @@ export class SpecSource {
 
   oneOf<T extends string>(path: SpecPath, v: unknown, values: readonly T[]): T {
     if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) {
-      const s = typeof v === 'string' ? suggest(v, values) : undefined;
+      const s = typeof v === 'string' ? closest(v, values) : undefined;
       this.fail(path, `must be one of ${values.map((x) => `'${x}'`).join(', ')} (got ${kindOf(v)})${s ? `; did you mean '${s}'?` : ''}`);
     }
     return v as T;
@@ -162,6 +169,38 @@ export class SpecSource {
       this.fail(path, e.message);
     }
   }
+}
+
+/**
+ * The known name a typo most likely meant: the engine's suggestion, else one within two
+ * edits where swapping neighbours counts as one ('trian' -> 'train').
+ */
+export function closest(key: string, known: readonly string[]): string | undefined {
+  const s = suggest(key, known);
+  if (s) return s;
+  const a = key.toLowerCase();
+  let best: string | undefined;
+  let bestD = a.length >= 5 ? 2 : 1;
+  for (const k of known) {
+    const d = osaDistance(a, k.toLowerCase());
+    if (d <= bestD && (best === undefined || d < bestD)) {
+      best = k;
+      bestD = d;
+    }
+  }
+  return best;
+}
+
+/** Edit distance with adjacent transpositions (optimal string alignment). */
+function osaDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  return d[a.length][b.length];
 }
 
 function rangeStart(node: unknown): number | undefined {
