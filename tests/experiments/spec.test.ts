@@ -351,6 +351,15 @@ describe('presets and specToYaml', () => {
     expect(parseSpec(yaml, 'out.yaml')).toEqual(spec);
   });
 
+  it.each([
+    ['demo', () => presetSpec('demo')],
+    ['paper', () => presetSpec('paper')],
+    ['custom', () => parseSpec(custom, 'custom.yaml')],
+  ])('a parsed %s spec written as JSON parses to itself (what the results store keeps)', (_, make) => {
+    const spec: ExperimentSpec = make();
+    expect(parseSpec(JSON.stringify(spec), 'spec.json')).toEqual(spec);
+  });
+
   it('specToYaml writes short forms (preset names, decoding fields that differ)', () => {
     const yaml = specToYaml(parseSpec(custom, 'custom.yaml'));
     expect(yaml).toContain('  model: small\n');

@@ -2,6 +2,7 @@
 // settings, checked by the engine's own validators (engine/config.ts) and reported at
 // the spec field they came from.
 import {
+  DEFAULT_DECODE_OPTIONS,
   PRESET_NAMES,
   PRESETS,
   validateDecodeOptions,
@@ -18,6 +19,7 @@ import { DECODE_SETTING_KEYS, TRAIN_SETTING_KEYS, type DecodeSettings, type Mode
 const ARCH_KEYS = ['dModel', 'nHeads', 'dFF', 'encoderLayers', 'decoderLayers', 'maxLen', 'dropout', 'labelSmoothing', 'activation', 'lnEps'] as const;
 const TOKENIZER_FIELDS = ['vocabSize', 'padId', 'bosId', 'eosId'];
 const METHOD_FIELDS = ['beamSize', 'lengthPenalty', 'temperature', 'topK', 'topP'] as const;
+const SAMPLING_FIELDS = ['temperature', 'topK', 'topP'] as const;
 const RUNNER_TRAIN_FIELDS = ['seed', 'progressEvery', 'checkpointDir', 'checkpointEvery', 'resume', 'stopAfterSteps'];
 
 function toArch(c: ModelConfig): ModelArch {
@@ -83,7 +85,13 @@ export function readDecode(src: SpecSource, path: SpecPath, v: unknown, defaults
   // A different method starts from its own defaults for the fields that depend on it.
   const base: Partial<DecodeSettings> = { ...defaults };
   if (obj.method !== undefined && obj.method !== base.method) for (const k of METHOD_FIELDS) delete base[k];
-  const full: Partial<DecodeOptions> = src.engine(path, 'decode', () => validateDecodeOptions({ ...base, ...obj }));
+  const given: Record<string, unknown> = { ...obj };
+  // Sampling fields at their defaults are no setting at all: a parsed spec written out as
+  // JSON (all fields) reads back the same.
+  const method = given.method ?? base.method;
+  if (method !== undefined && method !== 'sample')
+    for (const k of SAMPLING_FIELDS) if (given[k] === DEFAULT_DECODE_OPTIONS[k]) delete given[k];
+  const full: Partial<DecodeOptions> = src.engine(path, 'decode', () => validateDecodeOptions({ ...base, ...given }));
   delete full.seed;
   return full as DecodeSettings;
 }
