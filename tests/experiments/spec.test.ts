@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { RegurgitateError } from '../../ts/src/engine/errors.js';
 import { presetSpec } from '../../ts/src/experiments/presets.js';
-import { loadSpec, parseSpec, SpecError, type ExperimentSpec } from '../../ts/src/experiments/spec.js';
+import { loadSpec, parseSpec, resolveSpecPaths, SpecError, type ExperimentSpec } from '../../ts/src/experiments/spec.js';
 import { jsonSyntaxError } from '../../ts/src/experiments/json_check.js';
 import { specToYaml } from '../../ts/src/experiments/spec_yaml.js';
 
@@ -239,6 +239,10 @@ describe('parseSpec: every error names file, line and field', () => {
     expect(specError(demoWith(10, '  apertium: { kind: moses }')).message).toMatch(/^demo\.yaml:10: generators\.apertium\.kind: must be one of 'model', 'self', 'apertium', 'openai'/);
     expect(specError(demoWith(10, '  real: { kind: apertium }')).message).toMatch(/^demo\.yaml:10: generators\.real: is not a usable generator name/);
     expect(specError(demoWith(12, '    trainPairs: 5000')).message).toBe('demo.yaml:12: generators.low.trainPairs: 5000 is more than pool A holds (splits.poolA = 4000)');
+    expect(specError(demoWith(10, '  apertium: { kind: apertium, mode: eng-spa }')).message).toBe(
+      "demo.yaml:10: generators.apertium.mode: 'eng-spa' translates eng -> spa, but the direction is es -> en (Apertium mode spa-eng)",
+    );
+    expect(parseSpec(demoWith(10, '  apertium: { mode: spa-eng_US }'), 'd.yaml').generators.apertium).toEqual({ kind: 'apertium', mode: 'spa-eng_US' });
     expect(specError(demoWith(10, '  apertium: { kind: apertium, mode: "spa eng" }')).message).toMatch(/^demo\.yaml:10: generators\.apertium\.mode: "spa eng" is not an Apertium mode/);
   });
 
@@ -302,7 +306,7 @@ describe('presets and specToYaml', () => {
     expect(d.device).toBe('cpu');
     expect(d.student.model.dModel).toBe(64);
     // a fixed budget: steps, no epochs, no early stopping
-    expect(d.student.train).toMatchObject({ maxSteps: 250, maxEpochs: 0, patience: 0, restoreBest: false });
+    expect(d.student.train).toMatchObject({ maxSteps: 200, maxEpochs: 0, patience: 0, restoreBest: false });
     expect(d.generators.low).toMatchObject({ kind: 'model', trainPairs: 2000, train: { maxSteps: 150, maxEpochs: 0 } });
   });
 
@@ -379,6 +383,15 @@ describe('loadSpec', () => {
     expect(loadSpec(f).name).toBe('demo');
     writeFileSync(f, demoWith(16, '  - mixx:low:0.5'));
     expect(() => loadSpec(f)).toThrow(`${f}:16: conditions[2]: unknown condition`);
+  });
+
+  it('resolveSpecPaths resolves corpus files and checkpoints against the spec folder, leaving the spec as written', () => {
+    const s = parseSpec('corpus: { kind: moses, srcFile: data/a.de, tgtFile: /abs/a.en }\nstudent: { init: { finetune: { checkpoint: ../base } } }\n', 'x.yaml');
+    const r = resolveSpecPaths(s, '/studies/one');
+    expect(r.corpus).toMatchObject({ srcFile: '/studies/one/data/a.de', tgtFile: '/abs/a.en' });
+    expect(r.student.init).toEqual({ finetune: { checkpoint: '/studies/base' } });
+    expect(s.corpus).toMatchObject({ srcFile: 'data/a.de' });
+    expect(resolveSpecPaths(parseSpec('corpus: { kind: tmx, file: t.tmx, src: en, tgt: fr }\n', 'y.yaml'), '/d').corpus).toMatchObject({ file: '/d/t.tmx' });
   });
 
   it('a missing file is ENOENT', () => {

@@ -2,7 +2,7 @@
 // fills every default and checks every field; an error names the file, the line and
 // the field. The result is an ExperimentSpec with nothing left to guess.
 import { readFileSync } from 'node:fs';
-import { basename, extname } from 'node:path';
+import { basename, extname, resolve } from 'node:path';
 
 import { BIBLE_MODULES, parseBiblePair } from '../data/bible.js';
 import { langsFromFiles } from '../data/prepare.js';
@@ -52,6 +52,23 @@ export function loadSpec(path: string): ExperimentSpec {
     throw new RegurgitateError(code === 'ENOENT' ? 'ENOENT' : 'EIO', `${path}: cannot read the spec (${(e as Error).message})`, { cause: e });
   }
   return parseSpec(text, path);
+}
+
+/**
+ * The spec with its relative paths (corpus files, a fine-tuning checkpoint) resolved
+ * against `baseDir`, the spec file's folder. Settings hashes use the paths as written,
+ * so a study folder can move; files are read through this.
+ */
+export function resolveSpecPaths(spec: ExperimentSpec, baseDir: string): ExperimentSpec {
+  const out = structuredClone(spec);
+  const c = out.corpus;
+  if (c.kind === 'moses') {
+    c.srcFile = resolve(baseDir, c.srcFile);
+    c.tgtFile = resolve(baseDir, c.tgtFile);
+  } else if (c.kind !== 'bible') c.file = resolve(baseDir, c.file);
+  const init = out.student.init;
+  if (typeof init === 'object' && 'checkpoint' in init.finetune) init.finetune.checkpoint = resolve(baseDir, init.finetune.checkpoint);
+  return out;
 }
 
 /** Checks a spec given as a value (presets, programmatic use); errors name `source.file`. */

@@ -116,7 +116,12 @@ function readGenerator(src: SpecSource, path: SpecPath, name: string, v: unknown
       const auto = apertiumMode(ctx.direction);
       if (merged.mode === undefined && !auto)
         src.fail(path, `needs a mode: no Apertium language code is known for ${ctx.direction.src} -> ${ctx.direction.tgt} (e.g. mode: spa-eng)`);
-      return { kind: 'apertium', mode: src.str([...path, 'mode'], merged.mode ?? auto, /^[A-Za-z0-9_]+(-[A-Za-z0-9_]+)+$/, "an Apertium mode such as 'spa-eng'") };
+      const mode = src.str([...path, 'mode'], merged.mode ?? auto, /^[A-Za-z0-9_]+(-[A-Za-z0-9_]+)+$/, "an Apertium mode such as 'spa-eng'");
+      // A mode for the other direction is a likely slip (eng-spa for es -> en).
+      const [a, b] = mode.split('-').map((x) => x.split('_')[0]);
+      if (auto && `${a}-${b}` !== auto)
+        src.fail([...path, 'mode'], `'${mode}' translates ${a} -> ${b}, but the direction is ${ctx.direction.src} -> ${ctx.direction.tgt} (Apertium mode ${auto})`);
+      return { kind: 'apertium', mode };
     }
     default:
       return readOpenAI(src, path, given);
