@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,6 +9,7 @@ import { presetSpec } from '../../ts/src/experiments/presets.js';
 import { loadSpec, parseSpec, resolveSpecPaths, SpecError, type ExperimentSpec } from '../../ts/src/experiments/spec.js';
 import { jsonSyntaxError } from '../../ts/src/experiments/json_check.js';
 import { specToYaml } from '../../ts/src/experiments/spec_yaml.js';
+import { ROOT } from '../helpers.js';
 
 /** The error parseSpec throws for `text` (fails the test when it does not throw). */
 function specError(text: string, file = 'demo.yaml'): SpecError {
@@ -370,6 +371,18 @@ describe('presets and specToYaml', () => {
     expect(yaml).toMatch(/odd:\n(.*\n)*?\s+model:\n\s+preset: small\n\s+dModel: 384\n\s+nHeads: 6\n/);
     expect(yaml).toMatch(/decode:\n\s+method: beam\n\s+beamSize: 6\n/);
     expect(yaml).not.toContain('lnEps');
+  });
+});
+
+describe('docs/experiments.md', () => {
+  it('its example spec parses, and is the demo preset in short', () => {
+    const md = readFileSync(join(ROOT, 'docs/experiments.md'), 'utf8');
+    const example = /```yaml\n([\s\S]*?)```/.exec(md)![1];
+    const s = parseSpec(example, 'example.yaml');
+    const demo = presetSpec('demo');
+    expect(s.conditions).toEqual(demo.conditions);
+    expect([s.sizes, s.seeds, s.splits, s.device]).toEqual([demo.sizes, demo.seeds, demo.splits, demo.device]);
+    expect(s.student.train).toMatchObject({ maxSteps: 200, maxEpochs: 0 });
   });
 });
 
