@@ -27,6 +27,7 @@ export { RegurgitateError, RegurgitateNativeError, wrapNative, type ErrorCode } 
 export { native, tryNative, packageRoot, packageVersion } from './native/load.js';
 export type * from './native/types.js';
 export * from './data/index.js';
+export * from './experiments/index.js';
 
 import { native } from './native/load.js';
 import { checkInt } from './engine/validate.js';

@@ -5,7 +5,7 @@ export type Condition = string;
 
 /** One finished student run (one object of results.json). */
 export interface StudentResult {
-  /** Stable id of the grid cell, e.g. 'real-s1000-seed1'. */
+  /** Stable id of the grid cell, e.g. 'real__n1000__seed1' (grid.ts). */
   id: string;
   condition: Condition;
   /** The generator of the generated part, null for 'real'. */
