@@ -86,13 +86,16 @@ describe('serve + openai generator', () => {
     expect(j2.choices[0].logprobs.content[0].logprob).toBeCloseTo(d.logprob!, 3);
   });
 
-  it('lists the model and reports health', async () => {
+  it('lists the model and reports health; a port in use is EBUSY', async () => {
     const m = await fetch(`${server.url}/v1/models`);
     expect(m.status).toBe(200);
     const j = (await m.json()) as any;
     expect(j.object).toBe('list');
     expect(j.data.map((x: any) => [x.id, x.object])).toEqual([['toy-copy', 'model']]);
     expect(((await (await fetch(`${server.url}/v1/models/toy-copy`)).json()) as any).id).toBe('toy-copy');
+    expect((await fetch(`${server.url}/v1/models/other`)).status).toBe(404);
+    // A port in use: EBUSY naming the address.
+    await expect(startServer({ translator: toy, modelName: 'x', port: server.port })).rejects.toMatchObject({ code: 'EBUSY', message: expect.stringContaining(`127.0.0.1:${server.port}`) });
     const h = await fetch(`${server.url}/health`);
     expect([h.status, ((await h.json()) as any).status]).toEqual([200, 'ok']);
   });

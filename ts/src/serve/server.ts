@@ -8,12 +8,12 @@
 // close() stops accepting connections and lets in-flight requests finish.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
-import { invalid } from '../engine/errors.js';
+import { invalid, RegurgitateError } from '../engine/errors.js';
 import { checkInt, checkNumber, checkString } from '../engine/validate.js';
 import { Batcher } from './batcher.js';
 import { chatCompletion, parseChatRequest } from './chat.js';
 import { ApiError, MAX_BODY_BYTES, readBody, sendError, sendJson } from './http.js';
-import type { RunningServer, ServerOptions } from './types.js';
+import type { RunningServer, ServerOptions, TranslatedText } from './types.js';
 
 export type { RunningServer, ServerOptions, TranslatedText, Translator } from './types.js';
 
@@ -35,6 +35,14 @@ function checkOptions(o: ServerOptions) {
   };
 }
 
+function safeDecode(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
+}
+
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const o = checkOptions(options);
   const log = options.log;
@@ -45,7 +53,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const chat: Handler = async (req, res) => {
     const parsed = parseChatRequest(await readBody(req, MAX_BODY_BYTES, o.bodyTimeoutMs));
-    let out;
+    let out: TranslatedText;
     try {
       out = await batcher.translate(parsed.source);
     } catch (e) {
@@ -57,9 +65,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const routes: Record<string, Record<string, Handler>> = {
     '/v1/chat/completions': { POST: chat },
     '/v1/models': { GET: (_, res) => sendJson(res, 200, { object: 'list', data: [model] }) },
-    [`/v1/models/${encodeURIComponent(o.modelName)}`]: { GET: (_, res) => sendJson(res, 200, model) },
     '/health': { GET: (_, res) => sendJson(res, closing ? 503 : 200, { status: closing ? 'closing' : 'ok', model: o.modelName }) },
   };
+  const modelRoute: Record<string, Handler> = { GET: (_, res) => sendJson(res, 200, model) };
 
   const server = createServer(async (req, res) => {
     const t0 = performance.now();
@@ -71,7 +79,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (closing) res.setHeader('connection', 'close');
     try {
       const path = (req.url ?? '/').split('?')[0];
-      const route = routes[path];
+      // GET /v1/models/{id}: the id may contain '/' (org/model), escaped or not.
+      const route = path.startsWith('/v1/models/') && safeDecode(path.slice(11)) === o.modelName ? modelRoute : routes[path];
       if (route === undefined) throw new ApiError(404, 'unknown_url', `Invalid URL (${req.method} ${path})`);
       const method = req.method === 'HEAD' && route.GET ? 'GET' : (req.method ?? '');
       const handler = route[method];
@@ -92,9 +101,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   server.requestTimeout = Math.max(o.bodyTimeoutMs * 2, 30_000);
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(new RegurgitateError(e.code === 'EADDRINUSE' || e.code === 'EACCES' ? 'EBUSY' : 'EIO', `serve: cannot listen on ${o.host}:${o.port}: ${e.message}`, { cause: e })),
+    );
     server.listen(o.port, o.host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });
