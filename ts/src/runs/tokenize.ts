@@ -11,8 +11,8 @@ import { writeFileAtomic } from '../cli/util.js';
 import { partDigest, type PreparedCorpus, type Sides } from './corpus.js';
 
 export interface TokenizerSettings {
-  /** Corpus part the tokenizer learns from (default 'train'). */
-  part: string;
+  /** Corpus part(s) the tokenizer learns from, both languages (default 'train'). */
+  part: string | readonly string[];
   vocabSize: number;
   minFrequency: number;
 }
@@ -35,7 +35,8 @@ export async function ensureTokenizer(c: PreparedCorpus, settings: Partial<Token
   const s: TokenizerSettings = { ...DEFAULT_TOKENIZER, ...settings };
   const path = join(c.dir, 'tokenizer.json');
   const metaPath = join(c.dir, 'tokenizer.meta.json');
-  const want: TokenizerMeta = { ...s, files: partDigest(c, s.part) };
+  const parts = typeof s.part === 'string' ? [s.part] : [...s.part];
+  const want: TokenizerMeta = { ...s, part: parts, files: Object.assign({}, ...parts.map((p) => partDigest(c, p))) };
   if (existsSync(path) && existsSync(metaPath)) {
     let have: unknown;
     try {
@@ -46,8 +47,8 @@ export async function ensureTokenizer(c: PreparedCorpus, settings: Partial<Token
     if (JSON.stringify(have) === JSON.stringify(want)) return { tokenizer: Tokenizer.load(path), path, trained: false };
     log(`${path} was trained on other data or settings: training a new one`);
   }
-  if (!c.meta.parts[s.part]) throw new RegurgitateError('ENOENT', `${c.dir}: no part '${s.part}' to train the tokenizer on (parts: ${c.parts.join(', ')})`);
-  const files = [join(c.dir, `${s.part}.${c.src}`), join(c.dir, `${s.part}.${c.tgt}`)];
+  for (const p of parts) if (!c.meta.parts[p]) throw new RegurgitateError('ENOENT', `${c.dir}: no part '${p}' to train the tokenizer on (parts: ${c.parts.join(', ')})`);
+  const files = parts.flatMap((p) => [join(c.dir, `${p}.${c.src}`), join(c.dir, `${p}.${c.tgt}`)]);
   const tokenizer = await Tokenizer.trainFiles(files, { vocabSize: s.vocabSize, minFrequency: s.minFrequency });
   writeFileAtomic(path, tokenizer.toJSONString());
   writeFileAtomic(metaPath, JSON.stringify(want, null, 2) + '\n');

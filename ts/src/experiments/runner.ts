@@ -1,0 +1,159 @@
+// `experiment run`: expands the spec's grid and runs every cell not yet done, in grid
+// order: generator jobs (and the fine-tuning base) first, then the students. Idempotent
+// and resumable: a done run is never redone, an interrupted training resumes from its
+// checkpoint, Ctrl-C (the signal) stops cleanly. Results go to DIR/results.sqlite.
+import { join } from 'node:path';
+
+import { RegurgitateError } from '../engine/errors.js';
+import type { Generator } from '../generators/types.js';
+import type { RunProgress } from '../runs/train.js';
+import { expandGrid, type Cell } from './grid.js';
+import { buildGenerator, generatePool, trainOnPoolA, type JobContext } from './jobs.js';
+import { RESULT_NAMES as N } from './store_schema.js';
+import { openStore, type ResultsStore } from './store.js';
+import { neededIndices, runStudent } from './student.js';
+import type { ExperimentSpec } from './spec_types.js';
+import { prepareWorkspace } from './workspace.js';
+
+export interface RunEvent {
+  /** Cells finished (done now or before) out of all. */
+  done: number;
+  total: number;
+  cell: Cell;
+  phase: 'train' | 'generate' | 'translate' | 'done' | 'failed' | 'skipped';
+  train?: RunProgress;
+  generated?: { done: number; total: number };
+  message?: string;
+}
+
+export interface RunOptions {
+  /** Restart runs whose settings changed since they ran (default: stop with the list). */
+  restartChanged?: boolean;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+  onEvent?: (e: RunEvent) => void;
+}
+
+export interface RunSummary {
+  total: number;
+  done: number;
+  ranNow: number;
+  failed: string[];
+  cancelled: boolean;
+  seconds: number;
+}
+
+function recordScores(store: ResultsStore, id: string, s: { bleu: number; chrf: number; ter: number; signatures: { bleu: string; chrf: string; ter: string } }): void {
+  store.recordMetric(id, N.bleu, s.bleu, s.signatures.bleu);
+  store.recordMetric(id, N.chrf, s.chrf, s.signatures.chrf);
+  store.recordMetric(id, N.ter, s.ter, s.signatures.ter);
+}
+
+function finite(store: ResultsStore, id: string, name: string, v: number): void {
+  if (Number.isFinite(v)) store.recordMetric(id, name, v);
+}
+
+export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOptions = {}): Promise<RunSummary> {
+  const t0 = performance.now();
+  const log = o.log ?? (() => {});
+  const cells = expandGrid(spec);
+  const store = openStore(dir, { spec });
+  try {
+    store.upsertCells(cells, { onChange: o.restartChanged ? 'restart' : 'error' });
+    const ws = await prepareWorkspace(spec, dir, log);
+    const statusOf = new Map(store.status().runs.map((r) => [r.id, r.status]));
+    let done = cells.filter((c) => statusOf.get(c.id) === 'done').length;
+    const startDone = done;
+    const failed = new Set<string>();
+    const generated = new Map<string, Map<number, string>>();
+    const generators: Generator[] = [];
+    let baseDir: string | undefined;
+    const emit = (cell: Cell, phase: RunEvent['phase'], extra: Partial<RunEvent> = {}) =>
+      o.onEvent?.({ done, total: cells.length, cell, phase, ...extra });
+    const ctxFor = (cell: Cell): JobContext => ({
+      spec,
+      ws,
+      signal: o.signal,
+      log,
+      onTrain: (p) => emit(cell, 'train', { train: p }),
+      onGenerate: (d, t) => emit(cell, 'generate', { generated: { done: d, total: t } }),
+    });
+
+    for (const cell of cells) {
+      if (o.signal?.aborted) break;
+      const wasDone = statusOf.get(cell.id) === 'done';
+      const blocked = cell.dependsOn.find((d) => failed.has(d));
+      if (blocked) {
+        failed.add(cell.id);
+        emit(cell, 'skipped', { message: `${blocked} failed` });
+        continue;
+      }
+      // Done students need nothing; done generators and the base are reopened for their
+      // outputs (the generation cache and the finished training make that cheap).
+      if (wasDone && cell.kind === 'student') continue;
+      if (!wasDone) store.markRunning(cell.id);
+      try {
+        const ctx = ctxFor(cell);
+        if (cell.kind === 'generator') {
+          const name = cell.generator!;
+          const g = await buildGenerator(ctx, name, spec.generators[name]);
+          generators.push(g);
+          const idx = neededIndices(cells, ws.poolB.src.length, name);
+          const pool = await generatePool(ctx, g, idx);
+          generated.set(name, pool.texts);
+          if (!wasDone) {
+            recordScores(store, cell.id, pool.quality);
+            store.recordMetric(cell.id, N.sentences, pool.quality.sentences);
+            finite(store, cell.id, N.mtld, pool.quality.diversity.mtld);
+            finite(store, cell.id, N.distinct2, pool.quality.diversity.distinct_2);
+            finite(store, cell.id, N.ttr, pool.quality.diversity.ttr);
+            store.recordTiming(cell.id, N.generateTiming, pool.seconds);
+            store.recordArtifact(cell.id, 'run', cell.generator && spec.generators[name].kind !== 'apertium' && spec.generators[name].kind !== 'openai' ? join('generators', name) : 'cache');
+          }
+        } else if (cell.kind === 'base') {
+          const s = cell.settings as { model: Record<string, unknown>; train: Record<string, unknown>; pairs: number; seed: number };
+          baseDir = join(dir, 'base');
+          await trainOnPoolA(ctx, baseDir, { ...s.model }, { ...s.train }, s.pairs, s.seed, 'base');
+          if (o.signal?.aborted) break;
+          if (!wasDone) store.recordArtifact(cell.id, 'run', 'base');
+        } else {
+          const gen = cell.generator ? (generated.get(cell.generator) ?? null) : null;
+          const r = await runStudent(spec, ws, cell, gen, baseDir, { signal: o.signal, onTrain: ctx.onTrain });
+          if (r === null) break; // cancelled: the checkpoint stays for the next run
+          recordScores(store, cell.id, r);
+          store.recordMetric(cell.id, N.steps, r.steps);
+          finite(store, cell.id, N.trainMtld, r.trainDiversity.mtld);
+          finite(store, cell.id, N.trainDistinct2, r.trainDiversity.distinct_2);
+          store.recordMetric(cell.id, 'dropped_pairs', r.dropped);
+          store.recordTiming(cell.id, N.trainTiming, r.trainSeconds);
+          store.recordTiming(cell.id, 'translate', r.translateSeconds);
+          store.recordArtifact(cell.id, N.hypotheses, r.hypotheses);
+          store.recordArtifact(cell.id, 'run', join('runs', cell.id));
+        }
+        if (!wasDone) {
+          store.markDone(cell.id);
+          done++;
+        }
+        emit(cell, 'done');
+      } catch (e) {
+        if (o.signal?.aborted || (e as { code?: string }).code === 'ECANCELED') break;
+        store.markFailed(cell.id, e);
+        failed.add(cell.id);
+        log(`${cell.id} failed: ${(e as Error).message}`);
+        emit(cell, 'failed', { message: (e as Error).message });
+      }
+    }
+    for (const g of generators) await g.close();
+    return {
+      total: cells.length,
+      done,
+      ranNow: done - startDone,
+      failed: [...failed],
+      cancelled: Boolean(o.signal?.aborted),
+      seconds: (performance.now() - t0) / 1000,
+    };
+  } finally {
+    store.close();
+  }
+}
+
