@@ -30,7 +30,7 @@ describe('regurgitate CLI', () => {
   });
 
   it('every command has --help', () => {
-    for (const args of [['doctor'], ['bench'], ['bench', 'gemm'], ['bench', 'train'], ['demo']]) {
+    for (const args of [['doctor'], ['bench'], ['bench', 'gemm'], ['bench', 'train'], ['demo'], ['train'], ['translate'], ['eval'], ['serve']]) {
       const r = cli([...args, '--help']);
       expect(r.code, args.join(' ')).toBe(0);
       expect(r.stdout).toContain(`usage: regurgitate ${args.join(' ')}`);
@@ -88,7 +88,7 @@ describe('regurgitate CLI', () => {
     r = cli(['--frobnicate']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('unknown flag --frobnicate');
-    r = cli(['demo', '--quick', 'extra']);
+    r = cli(['demo', '--synthetic', '--quick', 'extra']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("unexpected argument 'extra'");
   });
@@ -118,10 +118,10 @@ describe('regurgitate CLI', () => {
     expect(Number.isFinite(o.loss_last)).toBe(true);
   });
 
-  it('demo --quick trains, evaluates and writes demo.json', () => {
+  it('demo --synthetic --quick trains, evaluates and writes demo.json', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rg-demo-'));
     try {
-      const r = cli(['demo', '--quick', '--steps', '30', '--out', dir, '--json'], 300_000);
+      const r = cli(['demo', '--synthetic', '--quick', '--steps', '30', '--out', dir, '--json'], 300_000);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toContain('step 30/30');
       const o = JSON.parse(readFileSync(join(dir, 'demo.json'), 'utf8'));

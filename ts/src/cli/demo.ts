@@ -1,134 +1,33 @@
-// `regurgitate demo`: the CPU demo. Trains a tiny transformer to reverse random
-// sequences, then decodes held-out sequences greedily and reports token accuracy and
-// exact match. (A later version runs the real regurgitation study.)
-import { join, resolve } from 'node:path';
+// `regurgitate demo`: the whole regurgitative-training study on the built-in bible
+// corpus, sized for a laptop (the `demo` preset: 2 CPU cores, under 15 minutes), ending
+// with DIR/report.html and DIR/results.json. `--synthetic` runs the engine check instead.
+import { resolve } from 'node:path';
 
-import { native, packageVersion } from '../native/load.js';
-import { Transformer } from '../engine/transformer.js';
-import { Trainer } from '../engine/trainer.js';
-import type { Pair } from '../engine/pairs.js';
-import type { TrainOptions } from '../engine/config.js';
+import { presetSpec } from '../experiments/presets.js';
+import { native } from '../native/load.js';
 import { helpText, parseArgs, type CommandSpec } from './args.js';
-import { ProgressBar } from './progress.js';
-import { err, mulberry32, out, randInt, writeFileAtomic } from './util.js';
+import * as synthetic from './demo_synthetic.js';
+import { runStudy } from './experiment.js';
 
 export const spec: CommandSpec = {
   name: 'demo',
   summary:
-    'Train a tiny transformer (d 64, 2+2 layers) on CPU to reverse random sequences, decode held-out sequences greedily, and report token accuracy and exact match. Writes DIR/demo.json and the model to DIR/model.',
+    "Runs the regurgitative-training study on the built-in bible corpus (es->en) at laptop size: generators Apertium and a small model of ours ('low'); students trained on real, generated and mixed targets at 3 sizes x 2 seeds; then writes DIR/report.html, DIR/report.md and DIR/results.json. Resumable: run it again to continue.",
   flags: [
-    { name: 'out', type: 'string', value: 'DIR', default: 'runs/demo', description: 'output directory' },
-    { name: 'quick', type: 'boolean', description: 'a shorter run (fewer steps and examples)' },
-    { name: 'steps', type: 'int', value: 'N', min: 1, max: 10_000_000, description: 'optimizer steps (default 1500, 800 with --quick)' },
-    { name: 'seed', type: 'int', value: 'N', min: 0, default: 1, description: 'seed of data, weights and batching' },
+    { name: 'out', type: 'string', value: 'DIR', default: 'runs/demo', description: 'experiment folder' },
     { name: 'threads', type: 'int', value: 'N', min: 0, max: 1024, description: 'worker threads (0 = one per hardware thread)' },
-    { name: 'json', type: 'boolean', description: 'print the summary as one JSON line on stdout' },
+    { name: 'synthetic', type: 'boolean', description: 'instead: a one-minute engine check on a synthetic task (see demo --synthetic --help)' },
   ],
+  details: 'The study is the `demo` preset of docs/experiments.md; `regurgitate experiment init --preset demo` writes it as a spec file to edit.',
 };
 
-export const DEMO_VOCAB = 20; // ids 0..2 are PAD, BOS, EOS; 3..19 are symbols
-
-/** Random sequences of symbols [3, vocab) with lengths in [minLen, maxLen], and the task's targets. */
-export function taskPairs(task: 'copy' | 'reverse', n: number, seed: number, minLen = 4, maxLen = 10, vocab = DEMO_VOCAB): Pair[] {
-  const rng = mulberry32(seed);
-  const pairs: Pair[] = [];
-  for (let i = 0; i < n; i++) {
-    const len = randInt(rng, minLen, maxLen + 1);
-    const src = Array.from({ length: len }, () => randInt(rng, 3, vocab));
-    pairs.push({ src, tgt: task === 'copy' ? src.slice() : src.slice().reverse() });
-  }
-  return pairs;
-}
-
-/** Token accuracy (matches by position over the longer of hypothesis and reference) and exact match. */
-export function accuracy(hyps: number[][], refs: ArrayLike<number>[]): { tokenAccuracy: number; exactMatch: number } {
-  let correct = 0;
-  let total = 0;
-  let exact = 0;
-  for (let i = 0; i < refs.length; i++) {
-    const h = hyps[i] ?? [];
-    const r = Array.from(refs[i]);
-    let c = 0;
-    for (let j = 0; j < Math.min(h.length, r.length); j++) if (h[j] === r[j]) c++;
-    correct += c;
-    total += Math.max(h.length, r.length);
-    if (c === r.length && h.length === r.length) exact++;
-  }
-  return { tokenAccuracy: total ? correct / total : 0, exactMatch: refs.length ? exact / refs.length : 0 };
-}
-
-export const DEMO_MODEL = {
-  vocabSize: DEMO_VOCAB,
-  dModel: 64,
-  nHeads: 4,
-  dFF: 256,
-  encoderLayers: 2,
-  decoderLayers: 2,
-  maxLen: 32,
-  dropout: 0,
-  labelSmoothing: 0,
-} as const;
-
 export async function run(argv: string[]): Promise<number> {
+  if (argv.includes('--synthetic')) return synthetic.run(argv);
   const a = parseArgs(spec, argv);
   if (a.help) {
     process.stdout.write(helpText(spec));
     return 0;
   }
-  const quick = Boolean(a.flags.quick);
-  const seed = a.flags.seed as number;
-  const steps = (a.flags.steps as number | undefined) ?? (quick ? 800 : 1500);
-  const dir = resolve(a.flags.out as string);
-  const addon = native();
-  if (a.flags.threads !== undefined) addon.setThreads(a.flags.threads as number);
-  const info = addon.systemInfo();
-  const t0 = performance.now();
-
-  const train = taskPairs('reverse', quick ? 2000 : 4000, seed);
-  const test = taskPairs('reverse', 200, seed + 1_000_003);
-  const model = Transformer.create(DEMO_MODEL, { seed });
-  const options: Partial<TrainOptions> = {
-    seed,
-    maxSteps: steps,
-    lr: 1e-3,
-    warmupSteps: Math.min(100, Math.max(1, Math.round(steps / 10))),
-    // Small batches: the batcher groups equal lengths, and many small updates learn this
-    // task faster than few large ones.
-    maxSentences: 32,
-    maxTokens: 4096,
-    progressEvery: 5,
-  };
-  err(`regurgitate demo: reverse random sequences (lengths 4-10, ${DEMO_VOCAB - 3} symbols); ${train.length} training pairs, ${model.numParams.toLocaleString('en-US')} parameters, ${info.isa}, ${info.threads} threads`);
-  const bar = new ProgressBar({ total: steps, label: 'train' });
-  const result = await new Trainer(model, options).fit(train, null, {
-    onProgress: (p) => bar.update(p.step, { loss: p.loss, tokensPerSec: p.tokensPerSec }),
-  });
-  bar.update(result.steps, { loss: result.lastLoss });
-  bar.done();
-
-  const tr = await model.translate(test.map((p) => p.src));
-  const acc = accuracy(tr.ids, test.map((p) => p.tgt));
-  model.save(join(dir, 'model'));
-  const summary = {
-    version: packageVersion(),
-    task: 'reverse',
-    seed,
-    quick,
-    model: model.config,
-    params: model.numParams,
-    train: { pairs: train.length, options, result },
-    eval: { pairs: test.length, decoding: 'greedy', tokenAccuracy: acc.tokenAccuracy, exactMatch: acc.exactMatch },
-    examples: test.slice(0, 5).map((p, i) => ({ src: p.src, ref: p.tgt, hyp: tr.ids[i] })),
-    system: { isa: info.isa, threads: info.threads, cpu: info.cpuModel },
-    seconds: (performance.now() - t0) / 1000,
-  };
-  writeFileAtomic(join(dir, 'demo.json'), JSON.stringify(summary, null, 2) + '\n');
-  if (a.flags.json) out(JSON.stringify(summary));
-  else {
-    out(`held-out: ${test.length} sequences, greedy decoding`);
-    out(`token accuracy ${(acc.tokenAccuracy * 100).toFixed(2)}%, exact match ${(acc.exactMatch * 100).toFixed(1)}%`);
-    for (const ex of summary.examples.slice(0, 3)) out(`  ${ex.src.join(' ')}  ->  ${ex.hyp.join(' ')}`);
-    out(`wrote ${join(dir, 'demo.json')} and ${join(dir, 'model')}/ in ${summary.seconds.toFixed(1)} s`);
-  }
-  return 0;
+  if (a.flags.threads !== undefined) native().setThreads(a.flags.threads as number);
+  return runStudy(presetSpec('demo'), resolve(a.flags.out as string));
 }

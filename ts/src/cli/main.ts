@@ -12,18 +12,22 @@ import * as tokenizer from './tokenizer.js';
 import * as train from './train.js';
 import * as translate from './translate.js';
 import * as evaluate from './eval.js';
+import * as experiment from './experiment.js';
+import * as serve from './serve.js';
 import * as version from './version.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summary: string }> = {
   doctor: { run: doctor.run, summary: 'report runtime, CPU features, native addon and backends (--json)' },
   bench: { run: bench.run, summary: 'benchmarks: `bench gemm` (GFLOP/s per size), `bench train` (tokens/s)' },
-  demo: { run: demo.run, summary: 'train a tiny transformer on CPU to reverse sequences and evaluate it' },
+  demo: { run: demo.run, summary: 'the whole study on the bible corpus at laptop size, with its report (--synthetic: a one-minute engine check)' },
+  experiment: { run: experiment.run, summary: 'the study from a spec: `experiment init|run|status|report` (docs/experiments.md)' },
   score: { run: score.run, summary: 'BLEU, chrF, chrF++, TER exactly as sacreBLEU 2.6.0 (--json, --sentence, --baseline for paired bootstrap)' },
   diversity: { run: diversity.run, summary: 'lexical diversity of a text file, lexicalrichness-compatible (--json)' },
   data: { run: data.run, summary: 'corpora: `data prepare` cleans and splits the built-in bible or your files (Moses, TSV, JSONL, TMX)' },
   train: { run: train.run, summary: 'train a translation model on a prepared corpus (best checkpoint by dev loss, resumable)' },
   translate: { run: translate.run, summary: 'translate a text file with a trained run (greedy, --beam K or --sample)' },
   eval: { run: evaluate.run, summary: 'BLEU, chrF and TER of a run (or of Apertium) on the test split, with signatures' },
+  serve: { run: serve.run, summary: 'serve a trained run over an OpenAI-compatible chat-completions API' },
   tokenizer: { run: tokenizer.run, summary: 'byte-level BPE: `tokenizer train|encode|decode` (Hugging Face tokenizer.json)' },
 };
 

@@ -1,0 +1,54 @@
+// `regurgitate serve`: a trained run behind an OpenAI-compatible chat-completions API
+// (ts/src/serve), until Ctrl-C, which closes gracefully.
+import { basename } from 'node:path';
+
+import { openRun } from '../runs/open.js';
+import { startServer } from '../serve/server.js';
+import type { TranslatedText, Translator } from '../serve/types.js';
+import { helpText, parseArgs, UsageError, type CommandSpec } from './args.js';
+import { decodeFlags, decodeOptions } from './translate.js';
+import { err, out } from './util.js';
+
+export const spec: CommandSpec = {
+  name: 'serve',
+  summary: 'Serves a trained run over an OpenAI-compatible API (POST /v1/chat/completions, GET /v1/models, GET /health); concurrent requests are batched.',
+  flags: [
+    { name: 'run', type: 'string', value: 'RUN', description: 'run directory made by regurgitate train (required)' },
+    { name: 'port', type: 'int', value: 'P', min: 0, max: 65535, default: 8000, description: 'TCP port (0: any free port)' },
+    { name: 'host', type: 'string', value: 'H', default: '127.0.0.1', description: 'interface to listen on' },
+    { name: 'max-batch', type: 'int', value: 'N', min: 1, max: 65536, default: 32, description: 'most sentences translated in one model call' },
+    { name: 'name', type: 'string', value: 'MODEL', description: 'model name reported by the API (default: the run directory name)' },
+    ...decodeFlags,
+  ],
+  details: 'See docs/cli.md (regurgitate serve) and docs/generators.md.',
+};
+
+export async function run(argv: string[]): Promise<number> {
+  const a = parseArgs(spec, argv);
+  if (a.help) {
+    process.stdout.write(helpText(spec));
+    return 0;
+  }
+  if (a.flags.run === undefined) throw new UsageError(spec.name, '--run RUN is required');
+  const dec = decodeOptions(spec.name, a.flags);
+  const r = openRun(a.flags.run as string);
+  const translator: Translator = {
+    async translate(texts: string[]): Promise<TranslatedText[]> {
+      return (await r.translate(texts, dec)).map((g, i) => ({ ...g, sourceTokens: r.tokenizer.encode(texts[i], { specials: false }).length, tokens: r.tokenizer.encode(g.text, { specials: false }).length }));
+    },
+  };
+  const modelName = (a.flags.name as string | undefined) ?? basename(r.dir);
+  const server = await startServer({ translator, modelName, host: a.flags.host as string, port: a.flags.port as number, maxBatch: a.flags['max-batch'] as number, log: err });
+  out(`serving ${r.dir} as '${modelName}' at ${server.url}/v1 (Ctrl-C to stop)`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      err('closing: finishing requests in flight');
+      void server.close().then(resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  return 0;
+}

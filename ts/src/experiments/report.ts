@@ -1,0 +1,67 @@
+// The report of an experiment folder: results from the store, test references and
+// hypotheses from disk, analysed and written by ts/src/report (report.html with SVG
+// figures, report.md, results.json, analysis.json, figures/*.png when Chromium exists).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { packageVersion } from '../native/load.js';
+import { SACREBLEU_VERSION } from '../metrics/index.js';
+import { analyze, selectExamples, writeReport } from '../report/index.js';
+import { openCorpus } from '../runs/corpus.js';
+import type { StudentResult } from './types.js';
+import { openStore } from './store.js';
+import type { ExperimentSpec } from './spec_types.js';
+
+export interface BuiltReport {
+  html: string;
+  markdown: string;
+  results: string;
+  files: string[];
+  warnings: string[];
+}
+
+function lines(file: string): string[] {
+  const t = readFileSync(file, 'utf8');
+  return t === '' ? [] : t.replace(/\n$/, '').split('\n');
+}
+
+export async function buildReport(dir: string, spec: ExperimentSpec): Promise<BuiltReport> {
+  const store = openStore(dir);
+  let runs: StudentResult[];
+  let generators;
+  let created: string | undefined;
+  try {
+    runs = store.results();
+    generators = store.generatorQuality();
+    created = store.experiment()?.created;
+  } finally {
+    store.close();
+  }
+  const corpus = openCorpus(join(dir, 'data'));
+  const flip = corpus.src !== spec.direction.src;
+  const test = { src: lines(join(corpus.dir, `test.${flip ? corpus.tgt : corpus.src}`)), tgt: lines(join(corpus.dir, `test.${flip ? corpus.src : corpus.tgt}`)) };
+  const cache = new Map<string, string[]>();
+  const hyps = (r: StudentResult) => {
+    let h = cache.get(r.id);
+    if (!h) cache.set(r.id, (h = lines(join(dir, r.hypotheses))));
+    return h;
+  };
+  const analysis = analyze({ runs, generators, refs: test.tgt, hyps });
+  const examples = runs.length ? selectExamples({ sources: test.src, refs: test.tgt, runs, hyps, count: 4 }) : [];
+  const w = await writeReport(dir, {
+    analysis,
+    runs,
+    meta: {
+      experiment: spec.name,
+      corpus: spec.corpus.kind === 'bible' ? `bible (${spec.corpus.pair}): World English Bible + Reina-Valera 1909` : `${spec.corpus.kind} corpus`,
+      direction: `${spec.direction.src}-${spec.direction.tgt}`,
+      sizes: spec.sizes,
+      seeds: spec.seeds,
+      versions: { regurgitate: packageVersion(), node: process.version, sacrebleu: SACREBLEU_VERSION },
+      date: created,
+      description: `Students (${spec.student.model.dModel}-dim, ${spec.student.model.encoderLayers}+${spec.student.model.decoderLayers} layers) trained on real or generated targets for pool-B sources; scored on ${test.tgt.length} real test references.`,
+      examples,
+    },
+  });
+  return { html: join(dir, 'report.html'), markdown: join(dir, 'report.md'), results: join(dir, 'results.json'), files: w.files, warnings: w.warnings };
+}
