@@ -44,6 +44,10 @@ function checkCount(x: unknown, what: string, min: number): number {
   return x as number;
 }
 
+function distinct(xs: (string | undefined)[]): string[] {
+  return [...new Set(xs.filter((x): x is string => typeof x === 'string'))].sort(compareStrings);
+}
+
 export function analyze(input: AnalyzeInput): Analysis {
   const { runs, refs } = input;
   if (!Array.isArray(runs)) throw bad(`runs must be an array, got ${describe(runs)}`);
@@ -91,6 +95,11 @@ export function analyze(input: AnalyzeInput): Analysis {
     sizes: [...new Set(runs.map((r) => r.size))].sort((a, b) => a - b),
     seeds: [...new Set(runs.map((r) => r.seed))].sort((a, b) => a - b),
     testSentences: refs.length,
+    scoreSignatures: {
+      bleu: distinct(runs.map((r) => r.signatures?.bleu)),
+      chrf: distinct(runs.map((r) => r.signatures?.chrf)),
+      ter: distinct(runs.map((r) => r.signatures?.ter)),
+    },
     curves,
     significance: significance(runs, { refs, hyps, samples, seed, bleu: input.metrics?.bleu, chrf: input.metrics?.chrf }),
     fractionOfReal: fractionOfReal(

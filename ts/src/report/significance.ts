@@ -2,6 +2,11 @@
 // bootstrap (metrics/bootstrap.ts) per seed, the condition's run against the real run of
 // the same size and seed, on BLEU and chrF. A row counts as significant only when every
 // matched seed is, so one lucky seed cannot carry it.
+//
+// One correction to sacreBLEU's p-value: when the two systems score exactly the same (e.g.
+// identical output) every resampled difference is equal, no resample "exceeds" it, and
+// (0 + 1) / (n + 1) = 0.001 would call them significantly different. A zero observed
+// difference gets p = 1: nothing at least as extreme as "no difference" is ever unlikely.
 import type { StudentResult } from '../experiments/types.js';
 import type { BleuOptions } from '../metrics/bleu.js';
 import { pairedBootstrap } from '../metrics/bootstrap.js';
@@ -38,7 +43,8 @@ function compare(
       seed: o.seed,
     });
     signature = r.signature;
-    return { seed, real: r.baseline.score, system: r.system.score, delta: r.difference.observed, pValue: r.system.pValue };
+    const delta = r.difference.observed;
+    return { seed, real: r.baseline.score, system: r.system.score, delta, pValue: delta === 0 ? 1 : r.system.pValue };
   });
   const meanDelta = seeds.reduce((s, x) => s + x.delta, 0) / seeds.length;
   return { meanDelta, seeds, significant: seeds.every((s) => s.pValue < ALPHA), signature };

@@ -102,6 +102,8 @@ export interface Analysis {
   seeds: number[];
   /** Number of test segments (references). */
   testSentences: number;
+  /** The distinct sacreBLEU signatures of the runs' scores (normally one each). */
+  scoreSignatures: { bleu: string[]; chrf: string[]; ter: string[] };
   curves: LearningCurve[];
   significance: Significance;
   fractionOfReal: FractionOfReal[];
