@@ -26,7 +26,7 @@ export function formatPercent(f: number): string {
   return p < 10 && p !== Math.round(p) ? `${formatScore(p, 1)}%` : `${formatInt(p)}%`;
 }
 
-/** A p-value with three decimals, '< 0.001' below that. */
+/** A p-value with three decimals, '<0.001' below that. */
 export function formatP(p: number): string {
-  return p < 0.001 ? '< 0.001' : p.toFixed(3);
+  return p < 0.001 ? '<0.001' : p.toFixed(3);
 }

@@ -29,8 +29,9 @@ export function renderMarkdown(analysis: Analysis, meta: ReportMeta = {}): strin
     for (const f of analysis.fractionOfReal) out.push(`- ${text(f.statement)}`);
     out.push('', markdownTable(fractionTable(analysis)), '');
   }
-  out.push('## Learning curves', '');
-  for (const f of figures(analysis)) out.push(`![${text(f.title)}](figures/${f.name}.svg)`, '');
+  const figs = figures(analysis);
+  const image = (name: string) => figs.filter((f) => f.name === name).map((f) => `![${text(f.title)}](figures/${f.name}.svg)\n`);
+  out.push('## Learning curves', '', ...image('learning-curve-bleu'), ...image('learning-curve-chrf'));
   out.push('### BLEU by condition and training size', '', 'Mean over seeds ± half-width of the 95% Student-t confidence interval, n = number of seeds.', '');
   out.push(markdownTable(curveTable(analysis, 'bleu')), '');
   out.push('### chrF by condition and training size', '', markdownTable(curveTable(analysis, 'chrf')), '');
@@ -42,7 +43,7 @@ export function renderMarkdown(analysis: Analysis, meta: ReportMeta = {}): strin
     markdownTable(significanceTable(analysis)),
     '',
   );
-  if (analysis.generators.length) out.push('## Generator quality', '', markdownTable(generatorTable(analysis)), '');
+  if (analysis.generators.length) out.push('## Generator quality', '', ...image('generator-quality'), markdownTable(generatorTable(analysis)), '');
   const ex = meta.examples ?? [];
   if (ex.length) {
     out.push('## Example translations', '');

@@ -42,7 +42,7 @@ export function significanceTable(a: Analysis): Table {
         ? [r.condition, formatInt(r.size), `skipped: ${r.skipped}`, DASH, DASH, DASH, DASH, DASH, DASH]
         : [r.condition, formatInt(r.size), r.matchedSeeds.join(', '), ...cmpCells(r.bleu), ...cmpCells(r.chrf)],
     ),
-    numeric: [1, 3, 6],
+    numeric: [1, 3, 4, 6, 7],
   };
 }
 
