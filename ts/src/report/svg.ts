@@ -1,0 +1,185 @@
+// Dependency-free SVG charts for the report: learning curves (one line per condition with
+// markers and a shaded 95% CI band) and a grouped bar chart of generator quality.
+// Colours are Okabe and Ito's colour-blind safe palette; each series also gets its own
+// marker shape (and, past eight series, a dash pattern), so no reading relies on colour.
+// Every piece of text goes through escapeXml: condition and generator names are user input.
+import type { GeneratorQuality } from '../experiments/types.js';
+import { escapeXml as esc } from './escape.js';
+import { formatScore } from './format.js';
+import { compactNumber, logTicks, niceTicks } from './ticks.js';
+import type { LearningCurve } from './types.js';
+
+/** Okabe-Ito, minus black (kept for axes) and yellow (too light on white) until needed. */
+export const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#F0E442'];
+const DASHES = ['', '6 3', '2 3', '8 3 2 3'];
+const MARKERS = ['circle', 'square', 'triangle', 'diamond'] as const;
+const FONT = 'font-family="Helvetica, Arial, sans-serif"';
+
+export interface ChartOptions {
+  title: string;
+  width?: number;
+  height?: number;
+}
+
+const n2 = (x: number) => String(Math.round(x * 100) / 100);
+
+function open(title: string, width: number, height: number, desc: string): string[] {
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img">`,
+    `<title>${esc(title)}</title>`,
+    `<desc>${esc(desc)}</desc>`,
+    `<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="${n2(width / 2)}" y="26" text-anchor="middle" font-size="16" font-weight="bold" ${FONT} fill="#000000">${esc(title)}</text>`,
+  ];
+}
+
+/** Truncates a label for a fixed-width slot; the full text stays in a <title> tooltip. */
+function label(text: string, max: number): string {
+  const short = text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  return short === text ? esc(text) : `<title>${esc(text)}</title>${esc(short)}`;
+}
+
+function marker(shape: (typeof MARKERS)[number], x: number, y: number, color: string): string {
+  const s = 4.5;
+  switch (shape) {
+    case 'circle':
+      return `<circle cx="${n2(x)}" cy="${n2(y)}" r="${s}" fill="${color}"/>`;
+    case 'square':
+      return `<rect x="${n2(x - s)}" y="${n2(y - s)}" width="${2 * s}" height="${2 * s}" fill="${color}"/>`;
+    case 'triangle':
+      return `<path d="M${n2(x)} ${n2(y - s - 1)}L${n2(x + s + 1)} ${n2(y + s)}L${n2(x - s - 1)} ${n2(y + s)}Z" fill="${color}"/>`;
+    case 'diamond':
+      return `<path d="M${n2(x)} ${n2(y - s - 1)}L${n2(x + s + 1)} ${n2(y)}L${n2(x)} ${n2(y + s + 1)}L${n2(x - s - 1)} ${n2(y)}Z" fill="${color}"/>`;
+  }
+}
+
+/** Style of the i-th series: colour, dash pattern and marker shape. */
+export function seriesStyle(i: number): { color: string; dash: string; marker: (typeof MARKERS)[number] } {
+  return { color: PALETTE[i % PALETTE.length], dash: DASHES[Math.floor(i / PALETTE.length) % DASHES.length], marker: MARKERS[i % MARKERS.length] };
+}
+
+function yAxis(out: string[], ticks: number[], y: (v: number) => number, left: number, right: number, name: string, top: number, bottom: number): void {
+  for (const t of ticks) {
+    out.push(`<line x1="${left}" y1="${n2(y(t))}" x2="${right}" y2="${n2(y(t))}" stroke="#dddddd" stroke-width="1"/>`);
+    out.push(`<text x="${left - 8}" y="${n2(y(t) + 4)}" text-anchor="end" font-size="12" ${FONT} fill="#333333">${esc(String(t))}</text>`);
+  }
+  out.push(`<line x1="${left}" y1="${top}" x2="${left}" y2="${bottom}" stroke="#000000" stroke-width="1"/>`);
+  const cy = n2((top + bottom) / 2);
+  out.push(`<text x="16" y="${cy}" transform="rotate(-90 16 ${cy})" text-anchor="middle" font-size="13" ${FONT} fill="#000000">${esc(name)}</text>`);
+}
+
+/**
+ * Learning curves of one metric: x = training pairs (logarithmic when the sizes span more
+ * than a factor of 20), y = the mean over seeds, shaded band = the 95% CI over seeds.
+ */
+export function learningCurveSvg(curves: readonly LearningCurve[], metric: 'bleu' | 'chrf', opts: ChartOptions): string {
+  const W = opts.width ?? 760;
+  // tall enough for the legend, one row per condition
+  const H = opts.height ?? Math.max(440, 48 + 22 * curves.length + 80);
+  const L = 64, R = W - 200, T = 48, B = H - 56;
+  const name = metric === 'bleu' ? 'BLEU' : 'chrF';
+  const out = open(opts.title, W, H, `${name} by training size, one line per condition; shaded: 95% confidence interval over seeds.`);
+  const pts = curves.flatMap((c) => c.points);
+  if (pts.length === 0) {
+    out.push(`<text x="${n2(W / 2)}" y="${n2(H / 2)}" text-anchor="middle" font-size="14" ${FONT} fill="#333333">No runs to plot</text>`, '</svg>');
+    return out.join('\n');
+  }
+  const sizes = pts.map((p) => p.size);
+  const minS = Math.min(...sizes), maxS = Math.max(...sizes);
+  const log = maxS / minS > 20;
+  let x: (v: number) => number;
+  let xt: number[];
+  if (log) {
+    const a = Math.log(minS) - 0.05 * Math.log(maxS / minS), b = Math.log(maxS) + 0.05 * Math.log(maxS / minS);
+    x = (v) => L + ((Math.log(v) - a) / (b - a)) * (R - L);
+    xt = logTicks(Math.exp(a), Math.exp(b));
+  } else {
+    xt = niceTicks(minS === maxS ? 0 : minS, maxS, 6);
+    const a = xt[0], b = xt[xt.length - 1];
+    x = (v) => L + ((v - a) / (b - a)) * (R - L);
+  }
+  const ys = pts.flatMap((p) => [p[metric].mean, p[metric].low ?? p[metric].mean, p[metric].high ?? p[metric].mean]);
+  const yt = niceTicks(Math.min(...ys), Math.max(...ys), 6);
+  const y = (v: number) => B - ((v - yt[0]) / (yt[yt.length - 1] - yt[0])) * (B - T);
+
+  yAxis(out, yt, y, L, R, name, T, B);
+  out.push(`<line x1="${L}" y1="${B}" x2="${R}" y2="${B}" stroke="#000000" stroke-width="1"/>`);
+  for (const t of xt) {
+    out.push(`<line x1="${n2(x(t))}" y1="${B}" x2="${n2(x(t))}" y2="${B + 5}" stroke="#000000" stroke-width="1"/>`);
+    out.push(`<text x="${n2(x(t))}" y="${B + 19}" text-anchor="middle" font-size="12" ${FONT} fill="#333333">${esc(compactNumber(t))}</text>`);
+  }
+  out.push(`<text x="${n2((L + R) / 2)}" y="${H - 14}" text-anchor="middle" font-size="13" ${FONT} fill="#000000">Training pairs${log ? ' (log scale)' : ''}</text>`);
+
+  curves.forEach((c, i) => {
+    const st = seriesStyle(i);
+    const ps = c.points;
+    const g = [`<g class="series" data-condition="${esc(c.condition)}">`];
+    const lo = ps.map((p) => `${n2(x(p.size))} ${n2(y(p[metric].low ?? p[metric].mean))}`);
+    const hi = ps.map((p) => `${n2(x(p.size))} ${n2(y(p[metric].high ?? p[metric].mean))}`);
+    if (ps.length > 1) {
+      g.push(`<path class="ci" d="M${hi.join('L')}L${lo.reverse().join('L')}Z" fill="${st.color}" fill-opacity="0.15" stroke="none"/>`);
+      const dash = st.dash ? ` stroke-dasharray="${st.dash}"` : '';
+      g.push(`<polyline class="line" points="${ps.map((p) => `${n2(x(p.size))},${n2(y(p[metric].mean))}`).join(' ')}" fill="none" stroke="${st.color}" stroke-width="2.5"${dash}/>`);
+    } else if (ps[0][metric].low !== null) {
+      // one size only: an error bar instead of a band
+      const px = n2(x(ps[0].size));
+      g.push(`<path class="ci" d="M${px} ${n2(y(ps[0][metric].low!))}V${n2(y(ps[0][metric].high!))}" stroke="${st.color}" stroke-width="1.5"/>`);
+    }
+    for (const p of ps) g.push(marker(st.marker, x(p.size), y(p[metric].mean), st.color));
+    g.push('</g>');
+    out.push(...g);
+    // legend entry
+    const ly = T + 8 + i * 22;
+    const lx = R + 20;
+    const dash = st.dash ? ` stroke-dasharray="${st.dash}"` : '';
+    out.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 28}" y2="${ly}" stroke="${st.color}" stroke-width="2.5"${dash}/>`);
+    out.push(marker(st.marker, lx + 14, ly, st.color));
+    out.push(`<text x="${lx + 36}" y="${ly + 4}" font-size="12" ${FONT} fill="#000000">${label(c.condition, 22)}</text>`);
+  });
+  out.push(`<text x="${R + 20}" y="${n2(T + 8 + curves.length * 22 + 6)}" font-size="11" ${FONT} fill="#555555">shaded: 95% CI over seeds</text>`);
+  out.push('</svg>');
+  return out.join('\n');
+}
+
+/** Grouped bars of each generator's BLEU and chrF on the student pool, value on top of each bar. */
+export function generatorQualitySvg(generators: readonly GeneratorQuality[], opts: ChartOptions): string {
+  const W = opts.width ?? Math.max(520, 140 + 120 * generators.length);
+  const H = opts.height ?? 400;
+  const L = 64, R = W - 24, T = 72, B = H - 56;
+  const out = open(opts.title, W, H, 'BLEU and chrF of each generator on the student pool against the real references.');
+  if (generators.length === 0) {
+    out.push(`<text x="${n2(W / 2)}" y="${n2(H / 2)}" text-anchor="middle" font-size="14" ${FONT} fill="#333333">No generator quality records</text>`, '</svg>');
+    return out.join('\n');
+  }
+  const yt = niceTicks(0, Math.max(1, ...generators.flatMap((g) => [g.bleu, g.chrf])), 5);
+  const top = yt[yt.length - 1];
+  const y = (v: number) => B - (Math.max(0, v) / top) * (B - T);
+  yAxis(out, yt, y, L, R, 'Score', T, B);
+  out.push(`<line x1="${L}" y1="${B}" x2="${R}" y2="${B}" stroke="#000000" stroke-width="1"/>`);
+  const metrics = [
+    { key: 'bleu' as const, name: 'BLEU', color: PALETTE[0] },
+    { key: 'chrf' as const, name: 'chrF', color: PALETTE[4] },
+  ];
+  const slot = (R - L) / generators.length;
+  const bw = Math.min(40, slot * 0.35);
+  generators.forEach((g, i) => {
+    const cx = L + slot * (i + 0.5);
+    out.push(`<g class="generator" data-generator="${esc(g.name)}">`);
+    metrics.forEach((m, j) => {
+      const bx = cx - bw + j * bw;
+      const v = g[m.key];
+      out.push(`<rect class="bar" x="${n2(bx + 1)}" y="${n2(y(v))}" width="${n2(bw - 2)}" height="${n2(B - y(v))}" fill="${m.color}"><title>${esc(`${g.name} ${m.name} ${formatScore(v)}`)}</title></rect>`);
+      out.push(`<text x="${n2(bx + bw / 2)}" y="${n2(y(v) - 4)}" text-anchor="middle" font-size="11" ${FONT} fill="#000000">${formatScore(v)}</text>`);
+    });
+    out.push(`<text x="${n2(cx)}" y="${B + 19}" text-anchor="middle" font-size="12" ${FONT} fill="#000000">${label(g.name, Math.max(6, Math.floor(slot / 7.5)))}</text>`);
+    out.push('</g>');
+  });
+  metrics.forEach((m, j) => {
+    const lx = L + 10 + j * 90;
+    out.push(`<rect x="${lx}" y="44" width="14" height="14" fill="${m.color}"/>`);
+    out.push(`<text x="${lx + 20}" y="56" font-size="12" ${FONT} fill="#000000">${m.name}</text>`);
+  });
+  out.push(`<text x="${n2((L + R) / 2)}" y="${H - 14}" text-anchor="middle" font-size="13" ${FONT} fill="#000000">Generator</text>`);
+  out.push('</svg>');
+  return out.join('\n');
+}
