@@ -97,9 +97,32 @@ describe('learning-curve chart', () => {
     expect(findAll(root, 'b')).toHaveLength(0);
     expect(s).not.toContain('<b>');
     expect(s).toContain('&lt;b&gt;x&lt;/b&gt;&amp;&quot;y&#39;&lt;/svg&gt;');
-    // the hostile name round-trips through the XML parser (legend truncates it, its title keeps it whole)
+    // the hostile name round-trips through the XML parser, as attribute and as legend text
     expect(findAll(root, 'g').some((g) => g.attrs['data-condition'] === HOSTILE)).toBe(true);
-    expect(findAll(root, 'title').map(textOf)).toContain(HOSTILE);
+    expect(texts).toContain(HOSTILE);
+  });
+
+  it('cuts CI bands at 0 and 100 (two seeds far apart give a t interval past both)', () => {
+    const wild = [curve('real', [[1000, [2, 98]], [2000, [1, 99]]])];
+    expect(wild[0].points[0].bleu.low!).toBeLessThan(-100);
+    const r = svgOf(learningCurveSvg(wild, 'bleu', { title: 'wild' }));
+    const ticks = findAll(r, 'text').filter((t) => t.attrs['text-anchor'] === 'end').map((t) => Number(textOf(t)));
+    expect(Math.min(...ticks)).toBe(0);
+    expect(Math.max(...ticks)).toBe(100);
+  });
+
+  it('widens the legend for long names and truncates beyond that, the full name in a tooltip', () => {
+    const long = 'generated:' + 'x'.repeat(60);
+    const r = svgOf(learningCurveSvg([curve('real', [[1000, [1, 2]]]), curve('generated:abcdefghijklmnopqrst', [[1000, [1, 2]]])], 'bleu', { title: 't' }));
+    const legendTexts = findAll(r, 'text').map(textOf);
+    expect(legendTexts).toContain('generated:abcdefghijklmnopqrst');
+    const r2 = svgOf(learningCurveSvg([curve(long, [[1000, [1, 2]]])], 'bleu', { title: 't' }));
+    const label = findAll(r2, 'text').find((t) => textOf(t).startsWith('generated:x'))!;
+    expect(label.children.filter((c) => typeof c === 'string').join('').length).toBeLessThan(long.length);
+    expect(findAll(label, 'title').map(textOf)).toEqual([long]);
+    // the truncated label fits inside the width: 7 px per character is generous for 12 px Helvetica
+    const visible = label.children.filter((c) => typeof c === 'string').join('');
+    expect(Number(label.attrs.x) + 7 * visible.length).toBeLessThanOrEqual(Number(r2.attrs.width));
   });
 
   it('switches to a log axis when sizes span more than a factor of 20', () => {

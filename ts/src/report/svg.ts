@@ -7,7 +7,7 @@ import type { GeneratorQuality } from '../experiments/types.js';
 import { escapeXml as esc } from './escape.js';
 import { formatScore } from './format.js';
 import { compactNumber, logTicks, niceTicks } from './ticks.js';
-import type { LearningCurve } from './types.js';
+import type { CurvePoint, LearningCurve } from './types.js';
 
 /** Okabe-Ito, minus black (kept for axes) and yellow (too light on white) until needed. */
 export const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#F0E442'];
@@ -73,10 +73,14 @@ function yAxis(out: string[], ticks: number[], y: (v: number) => number, left: n
  * than a factor of 20), y = the mean over seeds, shaded band = the 95% CI over seeds.
  */
 export function learningCurveSvg(curves: readonly LearningCurve[], metric: 'bleu' | 'chrf', opts: ChartOptions): string {
-  const W = opts.width ?? 760;
+  // the legend column is as wide as the longest name needs, within limits
+  const longest = Math.max(8, ...curves.map((c) => c.condition.length));
+  const legend = Math.min(270, Math.max(170, 56 + 7 * longest));
+  const W = opts.width ?? 580 + legend;
   // tall enough for the legend, one row per condition
   const H = opts.height ?? Math.max(440, 48 + 22 * curves.length + 80);
-  const L = 64, R = W - 200, T = 48, B = H - 56;
+  const L = 64, R = W - legend, T = 48, B = H - 56;
+  const maxLabel = Math.floor((legend - 56) / 7);
   const name = metric === 'bleu' ? 'BLEU' : 'chrF';
   const out = open(opts.title, W, H, `${name} by training size, one line per condition; shaded: 95% confidence interval over seeds.`);
   const pts = curves.flatMap((c) => c.points);
@@ -98,7 +102,11 @@ export function learningCurveSvg(curves: readonly LearningCurve[], metric: 'bleu
     const a = xt[0], b = xt[xt.length - 1];
     x = (v) => L + ((v - a) / (b - a)) * (R - L);
   }
-  const ys = pts.flatMap((p) => [p[metric].mean, p[metric].low ?? p[metric].mean, p[metric].high ?? p[metric].mean]);
+  // BLEU and chrF live in [0, 100]; a t interval over two seeds can reach past that, which
+  // the tables report as computed but the chart cuts at the scale's ends
+  const lowOf = (p: CurvePoint) => Math.max(0, p[metric].low ?? p[metric].mean);
+  const highOf = (p: CurvePoint) => Math.min(100, p[metric].high ?? p[metric].mean);
+  const ys = pts.flatMap((p) => [p[metric].mean, lowOf(p), highOf(p)]);
   const yt = niceTicks(Math.min(...ys), Math.max(...ys), 6);
   const y = (v: number) => B - ((v - yt[0]) / (yt[yt.length - 1] - yt[0])) * (B - T);
 
@@ -114,8 +122,8 @@ export function learningCurveSvg(curves: readonly LearningCurve[], metric: 'bleu
     const st = seriesStyle(i);
     const ps = c.points;
     const g = [`<g class="series" data-condition="${esc(c.condition)}">`];
-    const lo = ps.map((p) => `${n2(x(p.size))} ${n2(y(p[metric].low ?? p[metric].mean))}`);
-    const hi = ps.map((p) => `${n2(x(p.size))} ${n2(y(p[metric].high ?? p[metric].mean))}`);
+    const lo = ps.map((p) => `${n2(x(p.size))} ${n2(y(lowOf(p)))}`);
+    const hi = ps.map((p) => `${n2(x(p.size))} ${n2(y(highOf(p)))}`);
     if (ps.length > 1) {
       g.push(`<path class="ci" d="M${hi.join('L')}L${lo.reverse().join('L')}Z" fill="${st.color}" fill-opacity="0.15" stroke="none"/>`);
       const dash = st.dash ? ` stroke-dasharray="${st.dash}"` : '';
@@ -123,7 +131,7 @@ export function learningCurveSvg(curves: readonly LearningCurve[], metric: 'bleu
     } else if (ps[0][metric].low !== null) {
       // one size only: an error bar instead of a band
       const px = n2(x(ps[0].size));
-      g.push(`<path class="ci" d="M${px} ${n2(y(ps[0][metric].low!))}V${n2(y(ps[0][metric].high!))}" stroke="${st.color}" stroke-width="1.5"/>`);
+      g.push(`<path class="ci" d="M${px} ${n2(y(lowOf(ps[0])))}V${n2(y(highOf(ps[0])))}" stroke="${st.color}" stroke-width="1.5"/>`);
     }
     for (const p of ps) g.push(marker(st.marker, x(p.size), y(p[metric].mean), st.color));
     g.push('</g>');
@@ -134,7 +142,7 @@ export function learningCurveSvg(curves: readonly LearningCurve[], metric: 'bleu
     const dash = st.dash ? ` stroke-dasharray="${st.dash}"` : '';
     out.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 28}" y2="${ly}" stroke="${st.color}" stroke-width="2.5"${dash}/>`);
     out.push(marker(st.marker, lx + 14, ly, st.color));
-    out.push(`<text x="${lx + 36}" y="${ly + 4}" font-size="12" ${FONT} fill="#000000">${label(c.condition, 22)}</text>`);
+    out.push(`<text x="${lx + 36}" y="${ly + 4}" font-size="12" ${FONT} fill="#000000">${label(c.condition, maxLabel)}</text>`);
   });
   out.push(`<text x="${R + 20}" y="${n2(T + 8 + curves.length * 22 + 6)}" font-size="11" ${FONT} fill="#555555">shaded: 95% CI over seeds</text>`);
   out.push('</svg>');
