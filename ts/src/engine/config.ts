@@ -351,3 +351,18 @@ export function validateDecodeOptions(input: Partial<DecodeOptions> | undefined)
   if (o.maxLenA === 0 && o.maxLenB === 0) throw invalid('decode.maxLenA and decode.maxLenB are both 0: outputs could not have any token');
   return o;
 }
+
+/**
+ * The fields of full decoding settings that apply to their method (sampling fields only
+ * for 'sample', beam fields only for 'beam'), as validateDecodeOptions accepts them.
+ */
+export function decodeInput(o: Partial<DecodeOptions>): Partial<DecodeOptions> {
+  const method = o.method ?? (o.beamSize !== undefined && o.beamSize > 1 ? 'beam' : 'greedy');
+  const out: Partial<DecodeOptions> = { ...o, method };
+  if (method !== 'sample') for (const k of SAMPLING_KEYS) delete out[k];
+  if (method !== 'beam') {
+    delete out.beamSize;
+    delete out.lengthPenalty;
+  }
+  return out;
+}

@@ -3,6 +3,7 @@
 // split, and its scores.
 import { join, relative } from 'node:path';
 
+import { decodeInput } from '../engine/config.js';
 import { RegurgitateError } from '../engine/errors.js';
 import { diversity } from '../metrics/diversity.js';
 import { scoreCorpus, type Scores } from '../runs/score.js';
@@ -80,7 +81,7 @@ export async function runStudent(
   const trainSeconds = r.reused ? r.result.seconds : (performance.now() - t0) / 1000;
   const t1 = performance.now();
   const run = openRun(dir);
-  const hyps = (await run.translate(ws.test.src, { ...spec.student.decode, seed: cell.seed ?? 1 }, { signal: o.signal })).map((h) => h.text);
+  const hyps = (await run.translate(ws.test.src, decodeInput({ ...spec.student.decode, seed: cell.seed ?? 1 }), { signal: o.signal })).map((h) => h.text);
   const translateSeconds = (performance.now() - t1) / 1000;
   const hypFile = join(dir, 'test.hyp');
   writeFileAtomic(hypFile, hyps.join('\n') + '\n');

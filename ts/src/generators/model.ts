@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { validateDecodeOptions, type DecodeOptions } from '../engine/config.js';
+import { decodeInput, validateDecodeOptions, type DecodeOptions } from '../engine/config.js';
 import { openRun, type OpenRun } from '../runs/open.js';
 import type { Generated, GenerateOptions, Generator } from './types.js';
 
@@ -24,7 +24,7 @@ export class ModelGenerator implements Generator {
 
   constructor(o: ModelGeneratorOptions) {
     this.name = o.name;
-    this.#decode = { ...o.decode };
+    this.#decode = decodeInput({ ...o.decode });
     validateDecodeOptions(this.#decode);
     this.#run = openRun(o.run);
     // The weights' hash, not the path, identifies the model: moving a run keeps its cache.
