@@ -2,7 +2,10 @@
 // order: generator jobs (and the fine-tuning base) first, then the students. Idempotent
 // and resumable: a done run is never redone, an interrupted training resumes from its
 // checkpoint, Ctrl-C (the signal) stops cleanly. Results go to DIR/results.sqlite.
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+
+import { writeFileAtomic } from '../cli/util.js';
 
 import { RegurgitateError } from '../engine/errors.js';
 import type { Generator } from '../generators/types.js';
@@ -53,6 +56,32 @@ function finite(store: ResultsStore, id: string, name: string, v: number): void 
   if (Number.isFinite(v)) store.recordMetric(id, name, v);
 }
 
+/** Where a cell's training (if any) lives. */
+function cellDir(dir: string, cell: Cell): string | null {
+  if (cell.kind === 'student') return join(dir, 'runs', cell.id);
+  if (cell.kind === 'base') return join(dir, 'base');
+  return cell.generator ? join(dir, 'generators', cell.generator) : null;
+}
+
+/**
+ * Before a cell runs: its folder may hold a checkpoint of the same settings (resume it)
+ * or the work of settings that changed since (delete it, or it would be reused).
+ */
+function claimRunDir(d: string | null, hash: string): void {
+  if (d === null) return;
+  const stamp = join(d, 'cell.json');
+  if (existsSync(d)) {
+    let same = false;
+    try {
+      same = (JSON.parse(readFileSync(stamp, 'utf8')) as { settingsHash?: string }).settingsHash === hash;
+    } catch {
+      same = false;
+    }
+    if (!same) rmSync(d, { recursive: true, force: true });
+  }
+  writeFileAtomic(stamp, JSON.stringify({ settingsHash: hash }) + '\n');
+}
+
 export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOptions = {}): Promise<RunSummary> {
   const t0 = performance.now();
   const log = o.log ?? (() => {});
@@ -91,7 +120,10 @@ export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOpt
       // Done students need nothing; done generators and the base are reopened for their
       // outputs (the generation cache and the finished training make that cheap).
       if (wasDone && cell.kind === 'student') continue;
-      if (!wasDone) store.markRunning(cell.id);
+      if (!wasDone) {
+        store.markRunning(cell.id);
+        claimRunDir(cellDir(dir, cell), cell.settingsHash);
+      }
       try {
         const ctx = ctxFor(cell);
         if (cell.kind === 'generator') {
@@ -114,12 +146,18 @@ export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOpt
           const s = cell.settings as { model: Record<string, unknown>; train: Record<string, unknown>; pairs: number; seed: number };
           baseDir = join(dir, 'base');
           await trainOnPoolA(ctx, baseDir, { ...s.model }, { ...s.train }, s.pairs, s.seed, 'base');
-          if (o.signal?.aborted) break;
+          if (o.signal?.aborted) {
+            if (!wasDone) store.markStopped(cell.id);
+            break;
+          }
           if (!wasDone) store.recordArtifact(cell.id, 'run', 'base');
         } else {
           const gen = cell.generator ? (generated.get(cell.generator) ?? null) : null;
           const r = await runStudent(spec, ws, cell, gen, baseDir, { signal: o.signal, onTrain: ctx.onTrain });
-          if (r === null) break; // cancelled: the checkpoint stays for the next run
+          if (r === null) {
+            store.markStopped(cell.id); // the checkpoint stays for the next run
+            break;
+          }
           recordScores(store, cell.id, r);
           store.recordMetric(cell.id, N.steps, r.steps);
           finite(store, cell.id, N.trainMtld, r.trainDiversity.mtld);
@@ -136,7 +174,10 @@ export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOpt
         }
         emit(cell, 'done');
       } catch (e) {
-        if (o.signal?.aborted || (e as { code?: string }).code === 'ECANCELED') break;
+        if (o.signal?.aborted || (e as { code?: string }).code === 'ECANCELED') {
+          if (!wasDone) store.markStopped(cell.id);
+          break;
+        }
         store.markFailed(cell.id, e);
         failed.add(cell.id);
         log(`${cell.id} failed: ${(e as Error).message}`);

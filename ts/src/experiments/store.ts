@@ -274,6 +274,15 @@ export class ResultsStore {
     });
   }
 
+  /** A run this process stops (Ctrl-C): it shows as interrupted and can be claimed again. */
+  markStopped(id: string): void {
+    this.#tx(() => {
+      const r = this.#get(id);
+      if (r.status !== 'running') return;
+      this.#db.prepare('UPDATE runs SET pid = NULL, pid_start = NULL, owner = NULL WHERE id = ?').run(id);
+    });
+  }
+
   markDone(id: string): void {
     this.#tx(() => {
       const r = this.#get(id);

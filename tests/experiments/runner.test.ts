@@ -1,0 +1,207 @@
+// The study end to end on a 2,000-verse sample of the bible: a model generator trained
+// on pool A, Apertium, students on real, generated and mixed targets, the results store,
+// the report; then what a researcher relies on: nothing finished is redone, a stopped
+// run resumes, a changed spec is caught, and the CLI commands around it work.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { parseSpec } from '../../ts/src/experiments/spec.js';
+import { runExperiment, type RunEvent } from '../../ts/src/experiments/runner.js';
+import { buildReport } from '../../ts/src/experiments/report.js';
+import { openStore } from '../../ts/src/experiments/store.js';
+import type { ExperimentSpec } from '../../ts/src/experiments/spec_types.js';
+import { corpusBleu } from '../../ts/src/metrics/index.js';
+import { CLI, ensureBuilt, ROOT } from '../helpers.js';
+
+const FIX = join(ROOT, 'tests', 'fixtures');
+const probe = spawnSync('apertium', ['-l'], { encoding: 'utf8' });
+const HAS_APERTIUM = !probe.error && probe.stdout.includes('spa-eng');
+if (!HAS_APERTIUM) console.warn('runner test: Apertium (Debian apertium-eng-spa) is not installed: its conditions are left out');
+
+function specText(studentSteps = 20): string {
+  return `
+name: tiny-study
+corpus: { kind: moses, srcFile: ${join(FIX, 'bible-sample.es')}, tgtFile: ${join(FIX, 'bible-sample.en')}, src: es, tgt: en }
+splits: { poolA: 600, poolB: rest, dev: 100, test: 100, splitSeed: 3 }
+tokenizer: { vocabSize: 600 }
+generators:
+  low: { kind: model, model: tiny, trainPairs: 300, train: { maxSteps: 20, maxEpochs: 0, maxTokens: 1500, lr: 0.003 }, decode: { method: greedy }, seed: 1 }
+${HAS_APERTIUM ? '  apertium: { kind: apertium, mode: spa-eng }' : ''}
+conditions: [real, generated:low, mix:low:0.5${HAS_APERTIUM ? ', generated:apertium' : ''}]
+sizes: [100, 200]
+seeds: [1, 2]
+student:
+  model: tiny
+  train: { maxSteps: ${studentSteps}, maxEpochs: 0, maxTokens: 1500, lr: 0.003, patience: 0, restoreBest: false }
+  decode: { method: greedy }
+device: cpu
+`;
+}
+
+let tmp: string;
+const spec = (steps?: number): ExperimentSpec => parseSpec(specText(steps), join(tmp, 'spec.yaml'));
+const nConditions = HAS_APERTIUM ? 4 : 3;
+
+beforeAll(() => {
+  ensureBuilt();
+  tmp = mkdtempSync(join(tmpdir(), 'rg-study-'));
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('experiment runner', () => {
+  const dir = () => join(tmp, 'exp');
+
+  it('runs every cell: generators first, students scored on the real test references, results in the store', async () => {
+    const events: RunEvent[] = [];
+    const s = await runExperiment(spec(), dir(), { onEvent: (e) => events.push(e) });
+    const students = nConditions * 2 * 2;
+    const generators = HAS_APERTIUM ? 2 : 1;
+    expect(s).toMatchObject({ total: students + generators, done: students + generators, ranNow: students + generators, failed: [], cancelled: false });
+    // Progress: training steps of the generator and the students, then one 'done' per cell.
+    expect(events.some((e) => e.phase === 'train' && e.cell.id === 'generator-low' && e.train!.totalSteps === 20)).toBe(true);
+    expect(events.filter((e) => e.phase === 'done').map((e) => e.cell.id).slice(0, generators).sort()).toEqual(HAS_APERTIUM ? ['generator-apertium', 'generator-low'] : ['generator-low']);
+    const store = openStore(dir());
+    const results = store.results();
+    const quality = store.generatorQuality();
+    store.close();
+    expect(results.length).toBe(students);
+    const refs = readFileSync(join(dir(), 'data', 'test.en'), 'utf8').replace(/\n$/, '').split('\n');
+    expect(refs.length).toBe(100);
+    for (const r of results) {
+      // The stored BLEU is the BLEU of the stored hypotheses against the test references.
+      const hyps = readFileSync(join(dir(), r.hypotheses), 'utf8').replace(/\n$/, '').split('\n');
+      expect(hyps.length).toBe(100);
+      expect(r.bleu).toBeCloseTo(corpusBleu(hyps, [refs]).score, 9);
+      expect(r.signatures.bleu).toMatch(/^nrefs:1\|case:mixed\|eff:no\|tok:13a\|smooth:exp\|version:2\.6\.0$/);
+      expect(r.steps).toBe(20);
+      // (The 20-step generator writes too little text for MTLD; real targets always have it.)
+      if (r.condition === 'real') expect(r.trainDiversity!.mtld).toBeGreaterThan(0);
+    }
+    // Generator quality is measured on the pool-B sentences it translated.
+    const low = quality.find((q) => q.name === 'low')!;
+    expect(low.sentences).toBeGreaterThan(0);
+    expect(low.sentences).toBeLessThanOrEqual(400); // at most the union of two seeds' 200-pair samples
+    if (HAS_APERTIUM) expect(quality.find((q) => q.name === 'apertium')!.bleu).toBeGreaterThan(low.bleu);
+    // A generated condition really trained on generated targets: its run's training set differs from real's.
+    expect(existsSync(join(dir(), 'generators', 'low', 'model', 'model.safetensors'))).toBe(true);
+  });
+
+  it('writes the report: results.json with one object per student run, report.html and report.md', async () => {
+    const r = await buildReport(dir(), spec());
+    const results = JSON.parse(readFileSync(r.results, 'utf8'));
+    expect(results.length).toBe(nConditions * 4);
+    for (const x of results) {
+      expect(typeof x.condition).toBe('string');
+      expect([100, 200]).toContain(x.size);
+      expect([1, 2]).toContain(x.seed);
+      expect(Number.isFinite(x.bleu) && Number.isFinite(x.chrf)).toBe(true);
+    }
+    expect(new Set(results.map((x: { condition: string }) => x.condition))).toEqual(new Set(['real', 'generated:low', 'mix:low:0.5', ...(HAS_APERTIUM ? ['generated:apertium'] : [])]));
+    const html = readFileSync(r.html, 'utf8');
+    expect(html).toContain('<svg');
+    expect(html).toContain('generated:low');
+    expect(readFileSync(r.markdown, 'utf8')).toMatch(/\| *real *\|/);
+  });
+
+  it('is idempotent: a finished experiment runs nothing again', async () => {
+    const t0 = performance.now();
+    const s = await runExperiment(spec(), dir());
+    expect(s.ranNow).toBe(0);
+    expect(s.done).toBe(s.total);
+    expect(performance.now() - t0).toBeLessThan(30_000);
+  });
+
+  it('a changed spec is caught with the changed fields; restartChanged reruns exactly the changed runs', async () => {
+    await expect(runExperiment(spec(25), dir())).rejects.toMatchObject({ code: 'ECHANGED', message: expect.stringMatching(/student\.train\.maxSteps/) });
+    const s = await runExperiment(spec(25), dir(), { restartChanged: true });
+    expect(s.ranNow).toBe(nConditions * 4); // every student, no generator
+    const store = openStore(dir());
+    expect(store.results().every((r) => r.steps === 25)).toBe(true);
+    store.close();
+  });
+
+  it('a stopped run resumes: cells done before are kept and the rest finish on the next run', async () => {
+    const d = join(tmp, 'exp-stop');
+    const ac = new AbortController();
+    let doneBefore = 0;
+    const s1 = await runExperiment(spec(), d, {
+      signal: ac.signal,
+      onEvent: (e) => {
+        if (e.phase === 'done') doneBefore = e.done;
+        if (e.phase === 'train' && e.cell.kind === 'student' && e.done >= 3 && e.train!.step >= 10) ac.abort();
+      },
+    });
+    expect(s1.cancelled).toBe(true);
+    expect(s1.done).toBeLessThan(s1.total);
+    const st = openStore(d);
+    const interrupted = st.status().runs.filter((r) => r.status === 'interrupted' || r.status === 'running');
+    st.close();
+    expect(interrupted.length).toBe(1); // the student that was training
+    expect(existsSync(join(d, 'runs', interrupted[0].id, 'checkpoints', 'latest.json'))).toBe(true);
+    const s2 = await runExperiment(spec(), d);
+    expect(s2.done).toBe(s2.total);
+    expect(s2.ranNow).toBe(s2.total - doneBefore);
+    // The resumed student equals the same student in the uninterrupted experiment.
+    const a = openStore(d);
+    const resumed = a.results().find((r) => r.id === interrupted[0].id)!;
+    a.close();
+    const ref = join(tmp, 'exp-ref');
+    await runExperiment(spec(), ref);
+    const b = openStore(ref);
+    const full = b.results().find((r) => r.id === interrupted[0].id)!;
+    b.close();
+    expect(resumed.bleu).toBe(full.bleu);
+    expect(readFileSync(join(d, resumed.hypotheses), 'utf8')).toBe(readFileSync(join(ref, full.hypotheses), 'utf8'));
+  });
+
+  it('CLI: experiment status shows the grid; report rebuilds; errors name the problem', () => {
+    const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: ROOT, timeout: 120_000 });
+    writeFileSync(join(dir(), 'spec.yaml'), specText(25));
+    const st = cli(['experiment', 'status', '--out', dir()]);
+    expect(st.status, st.stderr).toBe(0);
+    expect(st.stdout).toMatch(/real/);
+    expect(st.stdout).toMatch(/done/);
+    const js = JSON.parse(cli(['experiment', 'status', '--out', dir(), '--json']).stdout);
+    expect(js.counts.done).toBe(js.counts.total);
+    const rep = cli(['experiment', 'report', '--out', dir()]);
+    expect(rep.status, rep.stderr).toBe(0);
+    expect(rep.stdout).toMatch(/report\.html/);
+    const bad = join(tmp, 'bad.yaml');
+    writeFileSync(bad, specText().replace('conditions: [real,', 'conditions: [reel,'));
+    const r = cli(['experiment', 'run', bad, '--out', join(tmp, 'never')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/bad\.yaml:\d+: conditions\[0\]/);
+    expect(cli(['experiment', 'status', '--out', join(tmp, 'none')]).stderr).toMatch(/holds no experiment/);
+    const init = join(tmp, 'init.yaml');
+    expect(cli(['experiment', 'init', '--preset', 'demo', '--out', init]).status).toBe(0);
+    expect(readFileSync(init, 'utf8')).toMatch(/name: demo/);
+  });
+
+  it('serve: a trained run answers chat completions like translate does; Ctrl-C closes it', async () => {
+    const run = join(dir(), 'generators', 'low');
+    const child = spawn(process.execPath, [CLI, 'serve', '--run', run, '--port', '0'], { cwd: ROOT });
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /at (http:\/\/\S+)\/v1/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      child.on('close', (c) => reject(new Error(`serve exited ${c}`)));
+    });
+    const sentence = 'Y dijo Dios: Sea la luz.';
+    const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'low', messages: [{ role: 'user', content: sentence }] }) });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { choices: { message: { content: string } }[] };
+    const input = join(tmp, 'one.es');
+    writeFileSync(input, sentence + '\n');
+    const tr = spawnSync(process.execPath, [CLI, 'translate', '--run', run, '--input', input], { encoding: 'utf8' });
+    expect(body.choices[0].message.content).toBe(tr.stdout.trim());
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(code).toBe(0);
+  });
+});
