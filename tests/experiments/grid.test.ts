@@ -9,9 +9,9 @@ import { parseSpec } from '../../ts/src/experiments/spec.js';
 const spec = (yaml: string) => parseSpec(yaml, 'g.yaml');
 
 describe('expandGrid', () => {
-  it('the demo: 2 generator jobs, then 4 conditions x 3 sizes x 2 seeds students', () => {
+  it('the demo: 2 generator jobs, then 4 conditions x 2 sizes x 2 seeds students', () => {
     const cells = expandGrid(presetSpec('demo'));
-    expect(cells.length).toBe(2 + 4 * 3 * 2);
+    expect(cells.length).toBe(2 + 4 * 2 * 2);
     expect(cells.slice(0, 2).map((c) => c.id)).toEqual(['generator-apertium', 'generator-low']);
     expect(cells[0]).toMatchObject({ kind: 'generator', generator: 'apertium', size: null, seed: null, dependsOn: [] });
     expect(cells[1]).toMatchObject({ kind: 'generator', generator: 'low', size: 2000, seed: 1 });
@@ -26,10 +26,11 @@ describe('expandGrid', () => {
       'generated-low__n1000__seed2',
       'mix-apertium-0.5__n1000__seed2',
     ]);
+    expect(cells[10].id).toBe('real__n4000__seed1');
     expect(cells[cells.length - 1].id).toBe('mix-apertium-0.5__n4000__seed2');
-    const mix = cells.find((c) => c.id === 'mix-apertium-0.5__n2000__seed1')!;
-    expect(mix).toMatchObject({ kind: 'student', condition: 'mix:apertium:0.5', generator: 'apertium', generatedFraction: 0.5, size: 2000, seed: 1, dependsOn: ['generator-apertium'] });
-    expect(cells.find((c) => c.id === 'real__n2000__seed1')).toMatchObject({ generator: null, generatedFraction: 0, dependsOn: [] });
+    const mix = cells.find((c) => c.id === 'mix-apertium-0.5__n4000__seed1')!;
+    expect(mix).toMatchObject({ kind: 'student', condition: 'mix:apertium:0.5', generator: 'apertium', generatedFraction: 0.5, size: 4000, seed: 1, dependsOn: ['generator-apertium'] });
+    expect(cells.find((c) => c.id === 'real__n4000__seed1')).toMatchObject({ generator: null, generatedFraction: 0, dependsOn: [] });
     expect(cells.find((c) => c.id === 'generated-low__n4000__seed2')).toMatchObject({ generatedFraction: 1, dependsOn: ['generator-low'] });
     expect(new Set(cells.map((c) => c.id)).size).toBe(cells.length);
     for (const c of cells) expect(c.settingsHash).toMatch(/^[0-9a-f]{64}$/);
@@ -158,15 +159,15 @@ describe('sampling', () => {
 
   it('cellTrainingSet combines sample and mask, and refuses what does not fit', () => {
     const cells = expandGrid(presetSpec('demo'));
-    const mix = cells.find((c) => c.id === 'mix-apertium-0.5__n2000__seed1')!;
-    const real = cells.find((c) => c.id === 'real__n2000__seed1')!;
+    const mix = cells.find((c) => c.id === 'mix-apertium-0.5__n4000__seed1')!;
+    const real = cells.find((c) => c.id === 'real__n4000__seed1')!;
     const t = cellTrainingSet(mix, 20000);
-    expect(t.indices.length).toBe(2000);
-    expect(t.generated.reduce((a, b) => a + b, 0)).toBe(1000);
+    expect(t.indices.length).toBe(4000);
+    expect(t.generated.reduce((a, b) => a + b, 0)).toBe(2000);
     // same seed, same sources, whatever the condition
     expect(Array.from(cellTrainingSet(real, 20000).indices)).toEqual(Array.from(t.indices));
     expect(cellTrainingSet(real, 20000).generated.every((x) => x === 0)).toBe(true);
-    expect(() => cellTrainingSet(mix, 1500)).toThrow(/needs 2000 pairs but pool B has 1500/);
+    expect(() => cellTrainingSet(mix, 3500)).toThrow(/needs 4000 pairs but pool B has 3500/);
     expect(() => cellTrainingSet(cells[0], 20000)).toThrow(/not a student run/);
   });
 });

@@ -299,16 +299,19 @@ describe('jsonSyntaxError', () => {
 });
 
 describe('presets and specToYaml', () => {
-  it('the demo preset: bible, 3 sizes, 2 seeds, apertium and low, tiny students on CPU', () => {
+  it('the demo preset: bible, 2 sizes, 2 seeds, apertium and low, tiny students on CPU', () => {
     const d = presetSpec('demo');
-    expect(d.sizes).toEqual([1000, 2000, 4000]);
+    expect(d.sizes).toEqual([1000, 4000]);
     expect(d.seeds).toEqual([1, 2]);
     expect(d.conditions).toEqual(['real', 'generated:apertium', 'generated:low', 'mix:apertium:0.5']);
     expect(d.device).toBe('cpu');
     expect(d.student.model.dModel).toBe(64);
-    // a fixed budget: steps, no epochs, no early stopping
-    expect(d.student.train).toMatchObject({ maxSteps: 200, maxEpochs: 0, patience: 0, restoreBest: false });
-    expect(d.generators.low).toMatchObject({ kind: 'model', trainPairs: 2000, train: { maxSteps: 150, maxEpochs: 0 } });
+    // a fixed budget: steps, no epochs, no early stopping; a high learning rate with a
+    // cosine decay after a warmup of a tenth of the steps
+    expect(d.student.train).toMatchObject({ maxSteps: 1000, maxEpochs: 0, patience: 0, restoreBest: false });
+    expect(d.student.train).toMatchObject({ maxTokens: 2048, lr: 0.005, schedule: 'cosine', warmupSteps: 100 });
+    expect(d.generators.low).toMatchObject({ kind: 'model', trainPairs: 2000, train: { maxSteps: 600, maxEpochs: 0 } });
+    expect(d.generators.low).toMatchObject({ train: { maxTokens: 2048, lr: 0.005, schedule: 'cosine', warmupSteps: 60 } });
   });
 
   it('the paper preset: base students, steps of 1,000, 5 seeds, low/high/self/apertium', () => {
@@ -323,7 +326,7 @@ describe('presets and specToYaml', () => {
   it('presets return fresh objects', () => {
     const a = presetSpec('demo');
     a.sizes.push(99999);
-    expect(presetSpec('demo').sizes).toEqual([1000, 2000, 4000]);
+    expect(presetSpec('demo').sizes).toEqual([1000, 4000]);
     expect(() => presetSpec('nope' as never)).toThrow(RegurgitateError);
   });
 
@@ -382,7 +385,18 @@ describe('docs/experiments.md', () => {
     const demo = presetSpec('demo');
     expect(s.conditions).toEqual(demo.conditions);
     expect([s.sizes, s.seeds, s.splits, s.device]).toEqual([demo.sizes, demo.seeds, demo.splits, demo.device]);
-    expect(s.student.train).toMatchObject({ maxSteps: 200, maxEpochs: 0 });
+    // the same training budgets and schedules as the preset's (the example leaves out
+    // what does not change the picture, such as validEvery)
+    const pick = <T extends object>(o: T, keys: (keyof T)[]) => Object.fromEntries(keys.map((k) => [k, o[k]]));
+    expect(s.student.model).toEqual(demo.student.model);
+    expect(s.student.train).toMatchObject(pick(demo.student.train, ['maxSteps', 'maxEpochs', 'maxTokens', 'lr', 'schedule', 'warmupSteps', 'patience', 'restoreBest']));
+    const low = (x: ExperimentSpec) => {
+      const g = x.generators.low;
+      if (g.kind !== 'model') throw new Error(`generators.low is a ${g.kind} generator`);
+      return g;
+    };
+    expect(low(s)).toMatchObject({ model: low(demo).model, trainPairs: low(demo).trainPairs });
+    expect(low(s).train).toMatchObject(pick(low(demo).train, ['maxSteps', 'maxEpochs', 'lr', 'schedule', 'warmupSteps']));
   });
 });
 
