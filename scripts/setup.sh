@@ -14,10 +14,12 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 # numpy and OpenBLAS for the reference model and the peer benchmarks; cmake for the
 # separate CUDA build; the built-in bible corpus (docs/data.md): mod2imp from
 # libsword-utils and the public-domain SWORD modules World English Bible and
-# Reina-Valera 1909; chromium, headless, renders the report's figures to PNG and is how
-# tests/report checks that report.html really displays.
+# Reina-Valera 1909; the Apertium rule-based MT system with its Spanish-English data,
+# a generator of the study and the reference system of `regurgitate eval --apertium`;
+# chromium, headless, renders the report's figures to PNG and is how tests/report
+# checks that report.html really displays.
 PKGS=(build-essential python3 cmake python3-numpy python3-torch libopenblas0-pthread
-  libsword-utils sword-text-web sword-text-sparv chromium)
+  libsword-utils sword-text-web sword-text-sparv apertium apertium-eng-spa chromium)
 
 installed() { dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'; }
 

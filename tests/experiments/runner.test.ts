@@ -85,7 +85,10 @@ describe('experiment runner', () => {
     expect(low.sentences).toBeGreaterThan(0);
     expect(low.sentences).toBeLessThanOrEqual(400); // at most the union of two seeds' 200-pair samples
     if (HAS_APERTIUM) expect(quality.find((q) => q.name === 'apertium')!.bleu).toBeGreaterThan(low.bleu);
-    // A generated condition really trained on generated targets: its run's training set differs from real's.
+    // The experiment log: one JSON line per finished run.
+    const log = readFileSync(join(dir(), 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(log.filter((l) => l.event === 'done').length).toBe(students + generators);
+    // The model generator's run directory is kept (a checkpoint of its own).
     expect(existsSync(join(dir(), 'generators', 'low', 'model', 'model.safetensors'))).toBe(true);
   });
 
@@ -155,6 +158,13 @@ describe('experiment runner', () => {
     b.close();
     expect(resumed.bleu).toBe(full.bleu);
     expect(readFileSync(join(d, resumed.hypotheses), 'utf8')).toBe(readFileSync(join(ref, full.hypotheses), 'utf8'));
+  });
+
+  it('device: cuda fails at once with the reason (no CUDA training backend in this build), before any work', async () => {
+    const d = join(tmp, 'exp-cuda');
+    const s = parseSpec(specText().replace('device: cpu', 'device: cuda'), join(tmp, 'spec.yaml'));
+    await expect(runExperiment(s, d)).rejects.toMatchObject({ code: 'EBACKEND', message: expect.stringMatching(/device: cuda .*set device: cpu/) });
+    expect(existsSync(join(d, 'results.sqlite'))).toBe(false);
   });
 
   it('CLI: experiment status shows the grid; report rebuilds; errors name the problem', () => {

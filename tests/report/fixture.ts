@@ -6,18 +6,10 @@ import type { GeneratorQuality, StudentResult } from '../../ts/src/experiments/t
 import { corpusBleu } from '../../ts/src/metrics/bleu.js';
 import { corpusChrf } from '../../ts/src/metrics/chrf.js';
 import { corpusTer } from '../../ts/src/metrics/ter.js';
+import { rng } from '../helpers.js';
 
-/** mulberry32: a small seeded PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: a small seeded PRNG (the tests' shared one). */
+export const prng = rng;
 
 const WORDS = (
   'the a house river green small old new parliament council member state law vote report we they she he it ' +

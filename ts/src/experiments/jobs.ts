@@ -18,6 +18,7 @@ import type { Sides } from '../runs/corpus.js';
 import { resolveGenerator } from './spec_generators.js';
 import { poolASample } from './sampling.js';
 import type { ExperimentSpec, GeneratorSpec } from './spec_types.js';
+import type { GeneratorQuality } from './types.js';
 import type { Workspace } from './workspace.js';
 
 export interface JobContext {
@@ -71,6 +72,15 @@ export async function trainOnPoolA(
   return out;
 }
 
+/** 'es' -> 'Spanish': prompts read better with names than with codes. */
+export function languageName(code: string): string {
+  try {
+    return new Intl.DisplayNames(['en'], { type: 'language' }).of(code) ?? code;
+  } catch {
+    return code;
+  }
+}
+
 /** Opens (training first, for model generators) the generator `name`. */
 export async function buildGenerator(ctx: JobContext, name: string, g: GeneratorSpec): Promise<Generator> {
   const r = resolveGenerator(g, ctx.spec.student);
@@ -90,8 +100,8 @@ export async function buildGenerator(ctx: JobContext, name: string, g: Generator
         model: r.model,
         apiKeyEnv: r.apiKeyEnv ?? undefined,
         prompt: r.prompt,
-        srcLang: ctx.spec.direction.src,
-        tgtLang: ctx.spec.direction.tgt,
+        srcLang: languageName(ctx.spec.direction.src),
+        tgtLang: languageName(ctx.spec.direction.tgt),
         temperature: r.temperature,
         maxTokens: r.maxTokens,
         concurrency: r.concurrency,
@@ -107,15 +117,7 @@ export async function buildGenerator(ctx: JobContext, name: string, g: Generator
 export interface GeneratedPool {
   /** Pool-B index -> generated target. */
   texts: Map<number, string>;
-  quality: {
-    sentences: number;
-    bleu: number;
-    chrf: number;
-    ter: number;
-    signatures: { bleu: string; chrf: string; ter: string };
-    diversity: { mtld: number; distinct_2: number; ttr: number };
-    realDiversity: { mtld: number; distinct_2: number; ttr: number };
-  };
+  quality: Pick<GeneratorQuality, 'sentences' | 'bleu' | 'chrf' | 'ter' | 'signatures' | 'diversity'> & { realDiversity: GeneratorQuality['diversity'] };
   seconds: number;
   cacheHit: boolean;
 }

@@ -2,12 +2,13 @@
 // order: generator jobs (and the fine-tuning base) first, then the students. Idempotent
 // and resumable: a done run is never redone, an interrupted training resumes from its
 // checkpoint, Ctrl-C (the signal) stops cleanly. Results go to DIR/results.sqlite.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { writeFileAtomic } from '../cli/util.js';
-
 import { RegurgitateError } from '../engine/errors.js';
+import { probeCuda } from '../native/cuda.js';
+
 import type { Generator } from '../generators/types.js';
 import type { RunProgress } from '../runs/train.js';
 import { expandGrid, type Cell } from './grid.js';
@@ -82,10 +83,23 @@ function claimRunDir(d: string | null, hash: string): void {
   writeFileAtomic(stamp, JSON.stringify({ settingsHash: hash }) + '\n');
 }
 
+/**
+ * Students train on the CPU backend; the CUDA training backend is not part of this
+ * build yet (native/cuda). `cuda` fails early with the reason instead of silently taking
+ * days on the CPU; `auto` trains on the CPU and says so.
+ */
+function checkDevice(spec: ExperimentSpec, log: (s: string) => void): void {
+  if (spec.device === 'cpu') return;
+  const why = `the CUDA training backend is not part of this build (CUDA module: ${probeCuda().reason})`;
+  if (spec.device === 'cuda') throw new RegurgitateError('EBACKEND', `device: cuda was asked for, but ${why}; set device: cpu (or auto) in the spec to train on the CPU`);
+  log(`device auto: training on the CPU; ${why}`);
+}
+
 export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOptions = {}): Promise<RunSummary> {
   const t0 = performance.now();
   const log = o.log ?? (() => {});
   const cells = expandGrid(spec);
+  checkDevice(spec, log);
   const store = openStore(dir, { spec });
   try {
     store.upsertCells(cells, { onChange: o.restartChanged ? 'restart' : 'error' });
@@ -97,8 +111,13 @@ export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOpt
     const generated = new Map<string, Map<number, string>>();
     const generators: Generator[] = [];
     let baseDir: string | undefined;
-    const emit = (cell: Cell, phase: RunEvent['phase'], extra: Partial<RunEvent> = {}) =>
+    const logFile = join(dir, 'log.jsonl');
+    const emit = (cell: Cell, phase: RunEvent['phase'], extra: Partial<RunEvent> = {}) => {
+      // The experiment's own log: one line per run that ends (progress stays on screen).
+      if (phase === 'done' || phase === 'failed' || phase === 'skipped')
+        appendFileSync(logFile, JSON.stringify({ time: new Date().toISOString(), run: cell.id, event: phase, message: extra.message }) + '\n');
       o.onEvent?.({ done, total: cells.length, cell, phase, ...extra });
+    };
     const ctxFor = (cell: Cell): JobContext => ({
       spec,
       ws,
