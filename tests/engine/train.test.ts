@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { Trainer, Transformer, RegurgitateError } from '../../ts/src/index.js';
-import { accuracy, taskPairs } from '../../ts/src/cli/demo.js';
+import { accuracy, taskPairs } from '../../ts/src/cli/demo_synthetic.js';
 
 // A config that converges reliably: small batches (the native batcher groups sentences of
 // equal length, so big batches make few, correlated updates on this task).
