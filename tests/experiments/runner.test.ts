@@ -160,6 +160,28 @@ describe('experiment runner', () => {
     expect(readFileSync(join(d, resumed.hypotheses), 'utf8')).toBe(readFileSync(join(ref, full.hypotheses), 'utf8'));
   });
 
+  it('fine-tuning: students start from a base trained on real pool-A pairs, or from a given checkpoint', async () => {
+    const d = join(tmp, 'exp-ft');
+    const text = specText(10)
+      .replace('conditions: [real, generated:low, mix:low:0.5' + (HAS_APERTIUM ? ', generated:apertium' : '') + ']', 'conditions: [real]')
+      .replace('sizes: [100, 200]', 'sizes: [100]')
+      .replace('seeds: [1, 2]', 'seeds: [1]')
+      .replace('decode: { method: greedy }\ndevice', 'decode: { method: greedy }\n  init: { finetune: { pairs: 200 } }\ndevice');
+    const s = await runExperiment(parseSpec(text, join(tmp, 'ft.yaml')), d);
+    expect(s.failed).toEqual([]);
+    expect(s.total).toBe(2); // the base and one student (no generator is used)
+    const run = JSON.parse(readFileSync(join(d, 'runs', 'real__n100__seed1', 'run.json'), 'utf8'));
+    expect(run.init).toBe(join(d, 'base'));
+    expect(existsSync(join(d, 'base', 'model', 'model.safetensors'))).toBe(true);
+    // The same student from a checkpoint folder given in the spec.
+    const d2 = join(tmp, 'exp-ft2');
+    const s2 = await runExperiment(parseSpec(text.replace('init: { finetune: { pairs: 200 } }', `init: { finetune: { checkpoint: ${join(d, 'base')} } }`), join(tmp, 'ft2.yaml')), d2);
+    expect(s2.total).toBe(1);
+    expect(JSON.parse(readFileSync(join(d2, 'runs', 'real__n100__seed1', 'run.json'), 'utf8')).init).toBe(join(d, 'base'));
+    // Same start, same data, same seed: the same student.
+    expect(readFileSync(join(d2, 'runs', 'real__n100__seed1', 'model', 'model.safetensors')).equals(readFileSync(join(d, 'runs', 'real__n100__seed1', 'model', 'model.safetensors')))).toBe(true);
+  });
+
   it('device: cuda fails at once with the reason (no CUDA training backend in this build), before any work', async () => {
     const d = join(tmp, 'exp-cuda');
     const s = parseSpec(specText().replace('device: cpu', 'device: cuda'), join(tmp, 'spec.yaml'));

@@ -110,7 +110,9 @@ export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOpt
     const failed = new Set<string>();
     const generated = new Map<string, Map<number, string>>();
     const generators: Generator[] = [];
-    let baseDir: string | undefined;
+    // Students fine-tune from the base cell's run or from a given checkpoint.
+    const init = spec.student.init;
+    let baseDir: string | undefined = typeof init === 'object' && 'checkpoint' in init.finetune ? init.finetune.checkpoint : undefined;
     const logFile = join(dir, 'log.jsonl');
     const emit = (cell: Cell, phase: RunEvent['phase'], extra: Partial<RunEvent> = {}) => {
       // The experiment's own log: one line per run that ends (progress stays on screen).

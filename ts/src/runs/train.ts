@@ -81,7 +81,9 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
 
   let model: Transformer;
   if (o.init) {
-    model = Transformer.load(o.init);
+    // A run directory's weights are in RUN/model; a model directory is taken as it is.
+    const from = existsSync(join(o.init, 'model', 'model.safetensors')) ? join(o.init, 'model') : o.init;
+    model = Transformer.load(from);
     if (JSON.stringify(model.config) !== JSON.stringify(config))
       throw new RegurgitateError('EINVAL', `trainRun: the model to fine-tune (${o.init}) has another configuration than the one asked for`);
   } else model = Transformer.create(config, { seed });
