@@ -107,6 +107,7 @@ export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOpt
     const statusOf = new Map(store.status().runs.map((r) => [r.id, r.status]));
     let done = cells.filter((c) => statusOf.get(c.id) === 'done').length;
     const startDone = done;
+    const pendingNeeds = new Set(cells.filter((c) => statusOf.get(c.id) !== 'done').flatMap((c) => c.dependsOn));
     const failed = new Set<string>();
     const generated = new Map<string, Map<number, string>>();
     const generators: Generator[] = [];
@@ -139,8 +140,9 @@ export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOpt
         continue;
       }
       // Done students need nothing; done generators and the base are reopened for their
-      // outputs (the generation cache and the finished training make that cheap).
-      if (wasDone && cell.kind === 'student') continue;
+      // outputs (the generation cache and the finished training make that cheap), but
+      // only when a student still to run depends on them.
+      if (wasDone && (cell.kind === 'student' || !pendingNeeds.has(cell.id))) continue;
       if (!wasDone) {
         store.markRunning(cell.id);
         claimRunDir(cellDir(dir, cell), cell.settingsHash);
