@@ -28,6 +28,25 @@ export { native, tryNative, packageRoot, packageVersion } from './native/load.js
 export type * from './native/types.js';
 export * from './data/index.js';
 export * from './experiments/index.js';
+export { runExperiment, type RunOptions, type RunSummary, type RunEvent } from './experiments/runner.js';
+export { buildReport, type BuiltReport } from './experiments/report.js';
+export type { Generator, Generated, GenerateOptions } from './generators/types.js';
+export { ModelGenerator, type ModelGeneratorOptions } from './generators/model.js';
+export { ApertiumGenerator, apertiumModes, apertiumPackage, type ApertiumOptions } from './generators/apertium.js';
+export { OpenAIGenerator, createOpenAIGenerator } from './generators/openai.js';
+export type { OpenAIGeneratorOptions } from './generators/openai-options.js';
+export { generateCached, cacheKey, type CachedResult } from './generators/cache.js';
+export { openCorpus, readPart, type PreparedCorpus, type Sides } from './runs/corpus.js';
+export { ensureTokenizer, encodeText, encodePairs, type TokenizerSettings } from './runs/tokenize.js';
+export { trainRun, runFinished, type TrainRunOptions, type TrainRunResult, type RunProgress } from './runs/train.js';
+export { openRun, translateTexts, type OpenRun } from './runs/open.js';
+export { scoreCorpus, type Scores } from './runs/score.js';
+export { startServer } from './serve/server.js';
+export type { Translator, TranslatedText } from './serve/types.js';
+/** Metrics (sacreBLEU-exact BLEU, chrF, TER; diversity; paired bootstrap): `metrics.corpusBleu(...)`. */
+export * as metrics from './metrics/index.js';
+/** Analysis and report rendering: `report.analyze(...)`, `report.writeReport(...)`. */
+export * as report from './report/index.js';
 
 import { native } from './native/load.js';
 import { checkInt } from './engine/validate.js';
