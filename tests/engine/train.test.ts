@@ -3,21 +3,12 @@
 import { describe, expect, it } from 'vitest';
 
 import { Trainer, Transformer, RegurgitateError } from '../../ts/src/index.js';
-import { accuracy, taskPairs } from '../../ts/src/cli/demo_synthetic.js';
+import { accuracy, DEMO_MODEL, taskPairs } from '../../ts/src/cli/demo_synthetic.js';
 
 // A config that converges reliably: small batches (the native batcher groups sentences of
 // equal length, so big batches make few, correlated updates on this task).
-const CONFIG = {
-  vocabSize: 20,
-  dModel: 64,
-  nHeads: 4,
-  dFF: 256,
-  encoderLayers: 2,
-  decoderLayers: 2,
-  maxLen: 32,
-  dropout: 0,
-  labelSmoothing: 0,
-};
+// The synthetic demo's model: vocabulary 20, d 64, 2+2 layers, no dropout or smoothing.
+const CONFIG = { ...DEMO_MODEL };
 const OPTIONS = { seed: 11, maxSteps: 1500, lr: 1e-3, warmupSteps: 100, maxSentences: 32, maxTokens: 4096, progressEvery: 50 };
 const STEPS = { copy: 1200, reverse: 2000 };
 
