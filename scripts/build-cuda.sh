@@ -16,6 +16,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 say() { printf 'build-cuda: %s\n' "$*" >&2; }
 
 NVCC="${CUDACXX:-}"
+if [[ -n "$NVCC" && ! -x "$NVCC" ]]; then
+  say "error: CUDACXX=$NVCC is not an executable nvcc"
+  exit 1
+fi
 if [[ -z "$NVCC" ]]; then
   NVCC="$(command -v nvcc || true)"
   [[ -z "$NVCC" && -x /usr/local/cuda/bin/nvcc ]] && NVCC=/usr/local/cuda/bin/nvcc
