@@ -139,9 +139,9 @@ describe('CUDA kernels vs the CPU addon', () => {
   it.skipIf(!HAS_DEVICE)(skipGpu('AdamW: ten steps match cpu adamwUpdate (rel < 1e-5), every element written'), () => {
     for (const n of SIZES) {
       for (const weightDecay of [0, 0.01]) {
-        let p = values(n, 1 + n, -1, 1);
-        let m = new Float32Array(n);
-        let v = new Float32Array(n);
+        let p: Float32Array = values(n, 1 + n, -1, 1);
+        let m: Float32Array = new Float32Array(n);
+        let v: Float32Array = new Float32Array(n);
         let gp = p, gm = m, gv = v;
         for (let step = 1; step <= 10; ++step) {
           const g = values(n, 1000 * step + n, -0.5, 0.5);
