@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything regurgitate needs on a fresh Debian machine, then the package
-# itself (npm ci: dependencies, the native addon, the TypeScript build). Idempotent:
+# itself (npm ci: dependencies, the native addon, the TypeScript build), then the optional
+# CUDA module when nvcc is present (scripts/build-cuda.sh). Idempotent:
 # Debian packages are installed only when missing, and apt-get update runs only then.
 #
 #   bash scripts/setup.sh && npx regurgitate demo
@@ -75,6 +76,11 @@ if ! node -e "require('./build/Release/regurgitate.node')" >/dev/null 2>&1; then
   say "the addon did not build or does not load; rebuilding it from source"
   npm run build:native
 fi
+# The optional CUDA module (docs/cuda.md): built whenever nvcc is found, so CI (nvcc, no
+# GPU) compiles it and a CUDA compile error fails setup; skipped, with the reason, when
+# nvcc is absent. After npm ci, whose node-gyp rebuild empties build/.
+bash scripts/build-cuda.sh
+
 node dist/cli/main.js doctor >/dev/null 2>&1 && say "ok: $(node dist/cli/main.js --version), native addon loads" || {
   say "error: the native addon does not load; details:"
   node dist/cli/main.js doctor >&2 || true

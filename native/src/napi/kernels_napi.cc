@@ -1,15 +1,18 @@
 // Kernel entry points for benchmarks and tests (owned by the GEMM work): gemm, gemmRef,
-// benchGemm. Every argument is checked here; bad input throws an Error with code EINVAL.
+// benchGemm; adamwUpdate and dropout, the CPU side of the CUDA kernel tests (tests/cuda). Every argument is checked here; bad input throws an Error with code EINVAL.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdint>
+#include <cstring>
 #include <new>
 #include <string>
 #include <vector>
 
 #include "common/cpu_features.h"
 #include "common/error.h"
+#include "cpu/adamw.h"
+#include "cpu/dropout.h"
 #include "cpu/gemm.h"
 #include "napi/register.h"
 
@@ -249,12 +252,82 @@ Napi::Value BenchGemm(const Napi::CallbackInfo& info) {
   return r;
 }
 
+Napi::Float32Array copy_f32(Napi::Env env, const Napi::Float32Array& a) {
+  Napi::Float32Array out = Napi::Float32Array::New(env, a.ElementLength());
+  if (a.ElementLength()) std::memcpy(out.Data(), a.Data(), a.ElementLength() * sizeof(float));
+  return out;
+}
+
+// adamwUpdate(p, g, m, v, {lr, beta1, beta2, eps, step, weightDecay}) -> {p, m, v}: one
+// cpu::adamw_update on copies (the inputs are not modified).
+Napi::Value AdamWUpdate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "adamwUpdate";
+  if (info.Length() < 5) bad(env, "adamwUpdate(p, g, m, v, hyper): expected 5 arguments");
+  auto p = get_f32(env, fn, "p", info[0]), g = get_f32(env, fn, "g", info[1]);
+  auto m = get_f32(env, fn, "m", info[2]), v = get_f32(env, fn, "v", info[3]);
+  const size_t n = p.ElementLength();
+  if (g.ElementLength() != n || m.ElementLength() != n || v.ElementLength() != n)
+    bad(env, "adamwUpdate: p, g, m and v must have the same length");
+  if (!info[4].IsObject()) bad(env, "adamwUpdate: hyper must be an object, got " + value_desc(info[4]));
+  Napi::Object h = info[4].As<Napi::Object>();
+  cpu::AdamWHyper hy;
+  hy.lr = get_float(env, fn, "hyper.lr", h.Get("lr"));
+  hy.beta1 = get_float(env, fn, "hyper.beta1", h.Get("beta1"));
+  hy.beta2 = get_float(env, fn, "hyper.beta2", h.Get("beta2"));
+  hy.eps = get_float(env, fn, "hyper.eps", h.Get("eps"));
+  hy.step = get_dim(env, fn, "hyper.step", h.Get("step"));
+  float wd = get_float(env, fn, "hyper.weightDecay", h.Get("weightDecay"));
+  Napi::Float32Array po = copy_f32(env, p), mo = copy_f32(env, m), vo = copy_f32(env, v);
+  cpu::adamw_update(po.Data(), g.Data(), mo.Data(), vo.Data(), n, hy, wd);
+  Napi::Object r = Napi::Object::New(env);
+  r.Set("p", po);
+  r.Set("m", mo);
+  r.Set("v", vo);
+  return r;
+}
+
+uint64_t get_u64(Napi::Env env, const char* fn, const char* name, const Napi::Value& v) {
+  if (v.IsBigInt()) {
+    bool lossless = true;
+    uint64_t u = v.As<Napi::BigInt>().Uint64Value(&lossless);
+    if (!lossless) bad(env, std::string(fn) + ": " + name + " must fit in 64 unsigned bits");
+    return u;
+  }
+  if (v.IsNumber()) {
+    double d = v.As<Napi::Number>().DoubleValue();
+    if (d >= 0 && d <= 9007199254740991.0 && std::floor(d) == d) return (uint64_t)d;
+  }
+  bad(env, std::string(fn) + ": " + name + " must be an integer in [0, 2^53) or a bigint, got " + value_desc(v));
+}
+
+// dropout(x, p, seed, stream, backward = false) -> y (cpu::dropout_fwd / dropout_bwd).
+Napi::Value Dropout(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "dropout";
+  if (info.Length() < 4) bad(env, "dropout(x, p, seed, stream, backward?): expected at least 4 arguments");
+  auto x = get_f32(env, fn, "x", info[0]);
+  float p = get_float(env, fn, "p", info[1]);
+  if (!(p >= 0.0f && p <= 1.0f)) bad(env, "dropout: p must be in [0, 1], got " + num_str(p));
+  uint64_t seed = get_u64(env, fn, "seed", info[2]), stream = get_u64(env, fn, "stream", info[3]);
+  bool backward = info.Length() > 4 && info[4].ToBoolean().Value();
+  const size_t n = x.ElementLength();
+  Napi::Float32Array y = Napi::Float32Array::New(env, n);
+  if (backward)
+    cpu::dropout_bwd(y.Data(), x.Data(), n, p, seed, stream);
+  else
+    cpu::dropout_fwd(y.Data(), x.Data(), n, p, seed, stream);
+  return y;
+}
+
 }  // namespace
 
 void RegisterKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));
   exports.Set("gemmRef", Napi::Function::New(env, GemmRef, "gemmRef"));
   exports.Set("benchGemm", Napi::Function::New(env, BenchGemm, "benchGemm"));
+  exports.Set("adamwUpdate", Napi::Function::New(env, AdamWUpdate, "adamwUpdate"));
+  exports.Set("dropout", Napi::Function::New(env, Dropout, "dropout"));
 }
 
 }  // namespace rg::napi

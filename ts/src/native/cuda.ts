@@ -1,6 +1,9 @@
-// Probing the optional CUDA module (build/Release/regurgitate_cuda.node, built by a
-// separate step). It is loaded only when it exists, so a missing driver or toolkit can
-// never break CPU use (node-llama-cpp's rule).
+// Probing the optional CUDA module (build/Release/regurgitate_cuda.node, built from
+// native/cuda by cmake-js in scripts/build-cuda.sh; docs/cuda.md). It is loaded only when
+// it exists, so a missing driver or toolkit can never break CPU use (node-llama-cpp's
+// rule). The module links the CUDA runtime statically and opens libcuda.so.1 lazily, so
+// it loads without a driver; its devices() then throws "CUDA unavailable: <cuda error>",
+// which becomes the reason here (and in `regurgitate doctor`).
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -117,8 +120,11 @@ export function probeCuda(): CudaStatus {
       const r = (list as () => unknown)();
       devices = Array.isArray(r) ? r : [r];
     } catch (e) {
+      // The module throws "CUDA unavailable: <cuda error>" when the runtime cannot start
+      // (no driver, no device); say what the driver probe found as well.
       const msg = e instanceof Error ? e.message : String(e);
-      return { built, loadable: false, reason: `loaded, but listing devices failed: ${msg}`, path, driver, devices: [] };
+      const lead = msg.startsWith('CUDA unavailable') ? msg : `loaded, but listing devices failed: ${msg}`;
+      return { built, loadable: false, reason: problem ? `${lead}; ${problem}` : lead, path, driver, devices: [] };
     }
   }
   if (problem && devices.length === 0) return { built, loadable: false, reason: problem, path, driver, devices };

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# The one script for a GPU machine: builds everything (the CPU addon and the CUDA module),
+# runs the CUDA tests and the benchmarks, and writes JSON results under $OUT.
+#
+#   bash scripts/device-run.sh            # OUT defaults to ./device-out
+#
+# The GPU machine is bare and offline (no npm registry, no Node header download), and it
+# receives the working tree plus carried, git-ignored paths. What to carry, in .device/
+# (git-ignored; make it on the development machine, x86-64):
+#
+#   .device/node.xz                the official Node tarball, e.g. node-v20.x-linux-x64.tar.xz
+#                                  renamed; unpacked to .device/node/ when `node` is missing.
+#                                  It holds include/node/*.h, the headers both node-gyp and
+#                                  cmake-js are pointed at (npm_config_nodedir), so nothing
+#                                  is downloaded.
+#   .device/node_modules.tar.xz    this checkout's node_modules (npm ci here, then
+#                                  `tar -cJf .device/node_modules.tar.xz node_modules`;
+#                                  node_modules itself is over the 64 MiB carry limit);
+#                                  unpacked when node_modules/vitest is missing.
+#   .device/include/node/          optional: Node headers, when the machine has node but not
+#                                  its headers (used when the node prefix has none).
+#
+#   carry: [".device"]             (build/ is rebuilt there; carry nothing else)
+#
+# Writes, in $OUT (at most 8 files come back):
+#   system.json       nvidia-smi -q (text), GPU query, nvcc/node/cmake versions, the CUDA
+#                     module's version() and devices(), build seconds, step exit codes
+#   cuda-tests.json   vitest --reporter=json over tests/cuda
+#   bench-kernels.json  the CPU kernel benchmark (scripts/bench-kernels.mjs), the peer
+#   bench-cuda.json   the CUDA kernel benchmark, once scripts/bench-cuda.mjs exists
+#   device-run.log    everything this script printed
+# Exit status: non-zero when a build fails or a CUDA test fails.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT="$PWD"
+OUT="${OUT:-$ROOT/device-out}"
+mkdir -p "$OUT"
+exec > >(tee -a "$OUT/device-run.log") 2>&1
+
+say() { printf 'device-run: %s\n' "$*"; }
+die() { say "error: $*"; write_system; exit 1; }
+
+declare -A STEP_RC=()
+BUILD_CPU_S=null
+BUILD_CUDA_S=null
+
+write_system() {
+  # Plain JSON by node when it is there; nvidia-smi's text kept as one string.
+  local smi smi_csv nvcc_v cmake_v
+  smi="$(nvidia-smi -q 2>&1 || true)"
+  smi_csv="$(nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap,clocks.max.sm --format=csv 2>&1 || true)"
+  nvcc_v="$( (${CUDACXX:-nvcc} --version || /usr/local/cuda/bin/nvcc --version) 2>&1 | tail -2 || true)"
+  cmake_v="$(cmake --version 2>&1 | head -1 || true)"
+  local steps="{" first=1 k
+  for k in "${!STEP_RC[@]}"; do
+    ((first)) || steps+=","
+    steps+="\"$k\":${STEP_RC[$k]}"
+    first=0
+  done
+  steps+="}"
+  if command -v node >/dev/null 2>&1; then
+    SMI="$smi" SMI_CSV="$smi_csv" NVCC_V="$nvcc_v" CMAKE_V="$cmake_v" STEPS="$steps" \
+      BUILD_CPU_S="$BUILD_CPU_S" BUILD_CUDA_S="$BUILD_CUDA_S" node -e '
+        const fs = require("fs"), os = require("os");
+        const r = {
+          date: new Date().toISOString(), host: os.hostname(), kernel: os.release(), cpus: os.cpus().length,
+          cpuModel: os.cpus()[0]?.model, memoryBytes: os.totalmem(), node: process.version,
+          nvcc: process.env.NVCC_V, cmake: process.env.CMAKE_V,
+          buildSeconds: { cpuAddon: JSON.parse(process.env.BUILD_CPU_S), cudaModule: JSON.parse(process.env.BUILD_CUDA_S) },
+          steps: JSON.parse(process.env.STEPS), nvidiaSmiQuery: process.env.SMI_CSV, nvidiaSmi: process.env.SMI,
+        };
+        try {
+          const m = require("./build/Release/regurgitate_cuda.node");
+          r.cudaModule = m.version();
+          try { r.devices = m.devices(); } catch (e) { r.devicesError = e.message; }
+        } catch (e) { r.cudaModuleError = e.message; }
+        try { r.cpuAddon = require("./build/Release/regurgitate.node").systemInfo(); } catch (e) { r.cpuAddonError = e.message; }
+        fs.writeFileSync(process.argv[1], JSON.stringify(r, null, 2) + "\n");
+      ' "$OUT/system.json" || say "warning: system.json not written"
+  else
+    printf '{"error":"node missing","nvidiaSmi":%s}\n' "$(printf '%s' "$smi" | python3 -c 'import json,sys; print(json.dumps(sys.stdin.read()))' 2>/dev/null || echo null)" >"$OUT/system.json"
+  fi
+}
+
+# 1. Node.
+if ! command -v node >/dev/null 2>&1; then
+  [[ -f .device/node.xz ]] || die "node is missing and .device/node.xz was not carried"
+  mkdir -p .device/node
+  tar -xJf .device/node.xz -C .device/node --strip-components=1 || die "could not unpack .device/node.xz"
+fi
+[[ -x .device/node/bin/node ]] && export PATH="$ROOT/.device/node/bin:$PATH"
+command -v node >/dev/null 2>&1 || die "no node after unpacking .device/node.xz"
+say "node $(node --version) at $(command -v node)"
+
+# 2. Node headers, so node-gyp and cmake-js download nothing.
+if [[ -z "${npm_config_nodedir:-}" ]]; then
+  prefix="$(dirname "$(dirname "$(command -v node)")")"
+  for d in "$prefix" "$ROOT/.device/node" "$ROOT/.device" /usr /usr/local; do
+    if [[ -f "$d/include/node/node_api.h" ]]; then export npm_config_nodedir="$d"; break; fi
+  done
+fi
+[[ -n "${npm_config_nodedir:-}" ]] || die "no Node headers (include/node/node_api.h): carry .device/node.xz or .device/include/node"
+say "Node headers: $npm_config_nodedir/include/node"
+
+# 3. node_modules.
+if [[ ! -d node_modules/vitest ]]; then
+  [[ -f .device/node_modules.tar.xz ]] || die "node_modules is missing and .device/node_modules.tar.xz was not carried"
+  tar -xJf .device/node_modules.tar.xz || die "could not unpack .device/node_modules.tar.xz"
+fi
+
+# 4. The CPU addon (the reference the CUDA kernels are tested against), then the CUDA module.
+export JOBS="${JOBS:-$(nproc)}"
+t0=$(date +%s)
+node node_modules/node-gyp/bin/node-gyp.js rebuild -j "$JOBS" >"$OUT/build-cpu.log" 2>&1
+STEP_RC[build_cpu]=$?
+BUILD_CPU_S=$(($(date +%s) - t0))
+((STEP_RC[build_cpu] == 0)) || { tail -40 "$OUT/build-cpu.log"; die "the CPU addon did not build"; }
+rm -f "$OUT/build-cpu.log"
+say "CPU addon built in ${BUILD_CPU_S} s"
+
+t0=$(date +%s)
+REGURGITATE_CUDA=require bash scripts/build-cuda.sh
+STEP_RC[build_cuda]=$?
+BUILD_CUDA_S=$(($(date +%s) - t0))
+((STEP_RC[build_cuda] == 0)) || die "the CUDA module did not build"
+say "CUDA module built in ${BUILD_CUDA_S} s"
+
+# 5. The CUDA tests (they compare the GPU kernels with the CPU addon's).
+node node_modules/vitest/vitest.mjs run tests/cuda --reporter=json --outputFile="$OUT/cuda-tests.json" \
+  --reporter=verbose
+STEP_RC[cuda_tests]=$?
+
+# 6. Benchmarks: JSON on stdout.
+if [[ -f scripts/bench-cuda.mjs ]]; then
+  timeout 300 node scripts/bench-cuda.mjs >"$OUT/bench-cuda.json"
+  STEP_RC[bench_cuda]=$?
+else
+  say "no scripts/bench-cuda.mjs yet: no CUDA benchmark"
+fi
+if [[ "${RG_DEVICE_CPU_BENCH:-1}" == 1 ]]; then
+  timeout 300 node scripts/bench-kernels.mjs --iters 5 >"$OUT/bench-kernels.json"
+  STEP_RC[bench_kernels]=$?
+fi
+
+write_system
+say "done: $(ls "$OUT" | tr '\n' ' ')"
+exit "${STEP_RC[cuda_tests]}"
