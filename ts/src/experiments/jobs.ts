@@ -3,7 +3,7 @@
 // by content), and score that output against the real references.
 import { join } from 'node:path';
 
-import type { ModelConfigInput } from '../engine/config.js';
+import { DEFAULT_MODEL_CONFIG, type ModelConfigInput } from '../engine/config.js';
 import { RegurgitateError } from '../engine/errors.js';
 import { ApertiumGenerator } from '../generators/apertium.js';
 import { generateCached } from '../generators/cache.js';
@@ -54,14 +54,13 @@ export async function trainOnPoolA(
   const n = ws.poolA.src.length;
   if (pairs !== 'all' && pairs > n) throw new RegurgitateError('ERANGE', `${out}: asks for ${pairs} pool-A pairs but pool A has ${n}`);
   const idx = pairs === 'all' ? Uint32Array.from({ length: n }, (_, i) => i) : poolASample(n, pairs, seed, stream);
-  const maxLen = model.maxLen ?? 256;
+  const maxLen = model.maxLen ?? DEFAULT_MODEL_CONFIG.maxLen;
   const enc = encodePairs(ws.tokenizer, sample(ws.poolA, idx), maxLen);
-  const dev = encodePairs(ws.tokenizer, ws.dev, maxLen);
   await trainRun({
     out,
     tokenizer: ws.tokenizer,
     train: enc.pairs,
-    dev: dev.pairs,
+    dev: ws.devPairs(maxLen),
     model,
     trainOptions: { ...train },
     seed,

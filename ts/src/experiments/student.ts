@@ -3,7 +3,7 @@
 // split, and its scores.
 import { join, relative } from 'node:path';
 
-import { decodeInput } from '../engine/config.js';
+import { decodeInput, DEFAULT_MODEL_CONFIG } from '../engine/config.js';
 import { RegurgitateError } from '../engine/errors.js';
 import { diversity } from '../metrics/diversity.js';
 import { scoreCorpus, type Scores } from '../runs/score.js';
@@ -59,16 +59,15 @@ export async function runStudent(
     src.push(ws.poolB.src[i]);
     tgt.push(t);
   }
-  const maxLen = spec.student.model.maxLen ?? 256;
+  const maxLen = spec.student.model.maxLen ?? DEFAULT_MODEL_CONFIG.maxLen;
   const enc = encodePairs(ws.tokenizer, { src, tgt }, maxLen);
-  const dev = encodePairs(ws.tokenizer, ws.dev, maxLen);
   const dir = join(ws.dir, 'runs', cell.id);
   const t0 = performance.now();
   const r = await trainRun({
     out: dir,
     tokenizer: ws.tokenizer,
     train: enc.pairs,
-    dev: dev.pairs,
+    dev: ws.devPairs(maxLen),
     model: { ...spec.student.model },
     trainOptions: { ...spec.student.train },
     seed: cell.seed ?? 1,

@@ -9,14 +9,17 @@ import { prepareBible, prepareCorpus } from '../data/prepare.js';
 import type { CorpusSource } from '../data/corpus.js';
 import type { PartSpec } from '../data/split.js';
 import type { Tokenizer } from '../data/tokenizer/index.js';
+import type { Pair } from '../engine/pairs.js';
 import { openCorpus, readPart, type PreparedCorpus, type Sides } from '../runs/corpus.js';
-import { ensureTokenizer } from '../runs/tokenize.js';
+import { encodePairs, ensureTokenizer } from '../runs/tokenize.js';
 import { writeFileAtomic } from '../cli/util.js';
 import { canonicalJson } from './canonical.js';
 import type { ExperimentSpec } from './spec_types.js';
 
 export interface Workspace {
   dir: string;
+  /** The dev part encoded for a model of this maxLen (encoded once, shared by every run). */
+  devPairs(maxLen: number): Pair[];
   corpus: PreparedCorpus;
   tokenizer: Tokenizer;
   poolA: Sides;
@@ -73,13 +76,20 @@ export async function prepareWorkspace(spec: ExperimentSpec, dir: string, log: (
   }
   const corpus = openCorpus(dataDir);
   const { tokenizer } = await ensureTokenizer(corpus, { part: ['poolA', 'poolB'], vocabSize: spec.tokenizer.vocabSize }, log);
+  const dev = directed(corpus, 'dev', spec);
+  const devByLen = new Map<number, Pair[]>();
   return {
     dir,
+    devPairs: (maxLen) => {
+      let d = devByLen.get(maxLen);
+      if (!d) devByLen.set(maxLen, (d = encodePairs(tokenizer, dev, maxLen).pairs));
+      return d;
+    },
     corpus,
     tokenizer,
     poolA: directed(corpus, 'poolA', spec),
     poolB: directed(corpus, 'poolB', spec),
-    dev: directed(corpus, 'dev', spec),
+    dev,
     test: directed(corpus, 'test', spec),
   };
 }
