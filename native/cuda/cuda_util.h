@@ -61,6 +61,9 @@ class DeviceFloats {
   size_t n_ = 0;
 };
 
-void RegisterTesting(Napi::Env env, Napi::Object exports);  // testing.cc
+void RegisterTesting(Napi::Env env, Napi::Object exports);           // testing.cc (adamw, dropout)
+void RegisterGemmTesting(Napi::Env env, Napi::Object exports);       // testing_gemm.cc
+void RegisterAttentionTesting(Napi::Env env, Napi::Object exports);  // testing_attention.cc
+void RegisterRowsTesting(Napi::Env env, Napi::Object exports);       // testing_rows.cc (layernorm, xent, embedding, elementwise)
 
 }  // namespace rg::cuda

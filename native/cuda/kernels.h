@@ -1,24 +1,97 @@
-// Host launchers of the CUDA kernels. Every pointer is a device pointer; every launcher
-// enqueues on `stream` (0: the default stream) and returns the launch error, never
-// synchronises. Semantics are the CPU backend's: see the matching header in
-// native/src/cpu/ (adamw.h, dropout.h). This header includes no CUDA header, so plain
-// C++ (the N-API files) can call the launchers.
+// Host launchers of the CUDA kernels: the contract between the kernel files (*.cu, one
+// family each) and the CUDA backend (cuda_backend.cc). Every pointer is a device pointer;
+// every launcher enqueues on `stream` (nullptr: the default stream), never synchronises,
+// and returns the launch error (cudaError_t as int; 0 = success). Semantics are the CPU
+// backend's unless said otherwise: see the matching header in native/src/cpu/. This header
+// includes no CUDA header, so plain C++ (N-API files, the backend) can call the launchers.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 
-#include "cpu/adamw.h"  // rg::cpu::AdamWHyper
+#include "cpu/activation.h"  // rg::cpu::Act
+#include "cpu/adamw.h"       // rg::cpu::AdamWHyper
+#include "cpu/attention.h"   // rg::cpu::AttnShape
 
 namespace rg::cuda {
 
 using Stream = void*;  // a cudaStream_t
+using bf16_t = uint16_t;  // raw bfloat16 bits (the launchers take __nv_bfloat16 data)
 
+// ---- gemm.cu -------------------------------------------------------------------------
+// How a GEMM multiplies: FP32 (CUDA cores, fp32 FMA), TF32 (tensor cores, tf32 inputs,
+// fp32 accumulation), BF16 (tensor cores, inputs rounded to bf16, fp32 accumulation).
+enum class GemmPrecision { FP32 = 0, TF32 = 1, BF16 = 2 };
+// C = alpha * op(A) op(B) + beta * C, all fp32 row-major as cpu::gemm (op(A) is M x K,
+// op(B) is K x N; transA: A is stored K x M). beta == 0 never reads C (NaN there is
+// overwritten). Any M, N, K >= 0 and any leading dimensions.
+int gemm(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda,
+         const float* B, int ldb, float beta, float* C, int ldc, GemmPrecision prec,
+         Stream stream = nullptr);
+// bf16 inputs, fp32 accumulation, bf16 output (beta == 0): the benchmark's cuBLAS peer.
+int gemm_bf16(bool transA, bool transB, int M, int N, int K, const bf16_t* A, int lda,
+              const bf16_t* B, int ldb, bf16_t* C, int ldc, Stream stream = nullptr);
+
+// ---- attention.cu ----------------------------------------------------------------------
+// Flash-style attention (no [Tq, Tk] matrix in memory), the masks of cpu/attention.h.
+// lse [B, H, Tq]: the log-sum-exp of each row's scaled, masked scores (-inf for a row
+// that sees no key), saved for backward; nullable when not training. Tq = 1 with a
+// KV cache is the incremental (decoding) form.
+int attention_fwd(const cpu::AttnShape& s, const float* q, const float* k, const float* v,
+                  const int* k_len, float* out, float* lse, Stream stream = nullptr);
+// OVERWRITES dq, dk, dv (layouts and strides of q, k, v). `out` is the forward output;
+// scratch holds attention_bwd_scratch_bytes(s) bytes.
+int attention_bwd(const cpu::AttnShape& s, const float* q, const float* k, const float* v,
+                  const int* k_len, const float* out, const float* lse, const float* dout,
+                  float* dq, float* dk, float* dv, void* scratch, Stream stream = nullptr);
+size_t attention_bwd_scratch_bytes(const cpu::AttnShape& s);
+
+// ---- layernorm.cu ----------------------------------------------------------------------
+int layernorm_fwd(float* y, float* mean, float* rstd, const float* x, const float* gamma,
+                  const float* beta, int rows, int cols, float eps, Stream stream = nullptr);
+// ACCUMULATES into dx, dgamma, dbeta, deterministically (fixed partial sums, no atomics).
+int layernorm_bwd(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
+                  const float* mean, const float* rstd, const float* gamma, int rows, int cols,
+                  void* scratch, Stream stream = nullptr);
+size_t layernorm_bwd_scratch_bytes(int rows, int cols);
+
+// ---- xent.cu ---------------------------------------------------------------------------
+int xent_fwd_bwd(const float* logits, const int* targets, int N, int V, float eps,
+                 int ignore_index, float grad_scale, float* losses, float* target_logprob,
+                 float* dlogits, Stream stream = nullptr);
+int log_softmax_rows(float* out, const float* logits, int N, int V, Stream stream = nullptr);
+
+// ---- embedding.cu ----------------------------------------------------------------------
+int embed_fwd(float* out, const float* E, const int* ids, int N, int T, int pos0, int d,
+              float scale, const float* pe, Stream stream = nullptr);
+// ACCUMULATES dE[ids[i]] += scale * dout[i], deterministically: each row's contributions
+// are summed in increasing i (no float atomics). V bounds the ids (0 <= id < V).
+int embed_bwd(float* dE, const float* dout, const int* ids, int N, int d, int V, float scale,
+              void* scratch, Stream stream = nullptr);
+size_t embed_bwd_scratch_bytes(int N, int V);
+
+// ---- elementwise.cu --------------------------------------------------------------------
+int act_fwd(cpu::Act a, float* y, const float* x, size_t n, Stream stream = nullptr);
+int act_bwd(cpu::Act a, float* dx, const float* dy, const float* x, size_t n,
+            Stream stream = nullptr);
+int bias_add(float* y, const float* b, int rows, int cols, Stream stream = nullptr);
+// ACCUMULATES column sums into db, deterministically.
+int bias_grad(float* db, const float* dy, int rows, int cols, void* scratch,
+              Stream stream = nullptr);
+size_t bias_grad_scratch_bytes(int rows, int cols);
+int add_inplace(float* y, const float* x, size_t n, Stream stream = nullptr);
+int scale_inplace(float* x, size_t n, float s, Stream stream = nullptr);
+// *result (a device double) = sum of x[i]^2 in double, deterministic (fixed blocks).
+int sum_squares(const float* x, size_t n, double* result, void* scratch, Stream stream = nullptr);
+size_t sum_squares_scratch_bytes(size_t n);
+
+// ---- adamw.cu --------------------------------------------------------------------------
 // AdamW (torch.optim.AdamW, decoupled weight decay) on fp32 master weights, one thread
 // per element, in the CPU reference's order of operations with non-contracted (_rn)
 // arithmetic, so results equal cpu::adamw_update_ref bit for bit.
 int adamw_update(float* p, const float* g, float* m, float* v, size_t n,
                  const cpu::AdamWHyper& h, float weight_decay, Stream stream = nullptr);
 
+// ---- dropout.cu ------------------------------------------------------------------------
 // Inverted dropout: y[i] = uniform_at(seed, stream_id, i) >= p ? x[i] / (1 - p) : 0, with
 // the same Philox4x32-10 counters as the CPU (common/rng.h), so masks are identical.
 // Backward is the same call on (dx, dy). y may equal x.

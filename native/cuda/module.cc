@@ -80,6 +80,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("version", Napi::Function::New(env, Version, "version"));
   exports.Set("devices", Napi::Function::New(env, Devices, "devices"));
   RegisterTesting(env, exports);
+  RegisterGemmTesting(env, exports);
+  RegisterAttentionTesting(env, exports);
+  RegisterRowsTesting(env, exports);
   return exports;
 }
 

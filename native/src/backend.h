@@ -45,10 +45,12 @@ class Backend {
                              int cols) = 0;
   virtual void attention_fwd(const AttnShape& s, const float* q, const float* k, const float* v,
                              const int* k_len, float* out, float* probs) = 0;
+  // `out` is attention_fwd's output (flash-style backends need it; the CPU does not).
   virtual void attention_bwd(const AttnShape& s, const float* q, const float* k, const float* v,
-                             const int* k_len, const float* probs, const float* dout, float* dq,
-                             float* dk, float* dv) = 0;
-  // Floats attention_fwd saves per call for backward (CPU: the probabilities).
+                             const int* k_len, const float* out, const float* probs,
+                             const float* dout, float* dq, float* dk, float* dv) = 0;
+  // Floats attention_fwd saves per call for backward (CPU: the probabilities [B,H,Tq,Tk];
+  // CUDA: the log-sum-exp of each row, [B,H,Tq]).
   virtual size_t attention_saved_floats(int B, int H, int Tq, int Tk) = 0;
   virtual void act_fwd(Act a, float* y, const float* x, size_t n) = 0;
   virtual void act_bwd(Act a, float* dx, const float* dy, const float* x, size_t n) = 0;

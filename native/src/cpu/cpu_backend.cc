@@ -56,8 +56,8 @@ class CpuBackend final : public Backend {
     cpu::attention_fwd(s, q, k, v, k_len, out, probs);
   }
   void attention_bwd(const AttnShape& s, const float* q, const float* k, const float* v,
-                     const int* k_len, const float* probs, const float* dout, float* dq, float* dk,
-                     float* dv) override {
+                     const int* k_len, const float*, const float* probs, const float* dout,
+                     float* dq, float* dk, float* dv) override {
     cpu::attention_bwd(s, q, k, v, k_len, probs, dout, dq, dk, dv);
   }
   size_t attention_saved_floats(int B, int H, int Tq, int Tk) override {

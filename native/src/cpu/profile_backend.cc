@@ -79,9 +79,9 @@ class ProfilingBackend final : public Backend {
   void attention_fwd(const AttnShape& s, const float* q, const float* k, const float* v, const int* kl, float* o, float* p) override {
     time("attention_fwd", [&] { in_->attention_fwd(s, q, k, v, kl, o, p); });
   }
-  void attention_bwd(const AttnShape& s, const float* q, const float* k, const float* v, const int* kl, const float* p,
-                     const float* dO, float* dq, float* dk, float* dv) override {
-    time("attention_bwd", [&] { in_->attention_bwd(s, q, k, v, kl, p, dO, dq, dk, dv); });
+  void attention_bwd(const AttnShape& s, const float* q, const float* k, const float* v, const int* kl,
+                     const float* o, const float* p, const float* dO, float* dq, float* dk, float* dv) override {
+    time("attention_bwd", [&] { in_->attention_bwd(s, q, k, v, kl, o, p, dO, dq, dk, dv); });
   }
   size_t attention_saved_floats(int B, int H, int Tq, int Tk) override { return in_->attention_saved_floats(B, H, Tq, Tk); }
   void act_fwd(Act a, float* y, const float* x, size_t n) override { time("act_fwd", [&] { in_->act_fwd(a, y, x, n); }); }

@@ -183,14 +183,14 @@ LossResult Transformer::pass(const Batch& b, bool train, bool backward, uint64_t
     // h2 = h1 + drop(cross_out(cross_attn(q_proj(ln2(h1)), kv_proj(enc))))
     ps.drop_bwd(g_a, g_res, (size_t)M * d, dec_site(l, 1));
     ps.linear_bwd(g_b, false, g_a, e.catt, M, o.cross_out, d, d);
-    be.attention_bwd(cs, e.q, e.kv, e.kv + d, w.src_len, e.cprobs, g_b, g_a, w.g_kv, w.g_kv + d);
+    be.attention_bwd(cs, e.q, e.kv, e.kv + d, w.src_len, e.catt, e.cprobs, g_b, g_a, w.g_kv, w.g_kv + d);
     ps.linear_bwd(g_b, false, g_a, e.ln2, M, o.q_proj, d, d);
     ps.linear_bwd(w.g_enc, true, w.g_kv, w.enc_out, N, o.kv_proj, 2 * d, d);
     ps.ln_bwd(g_res, g_b, e.h1, e.ln2_m, e.ln2_r, o.ln2, M);
     // h1 = y + drop(out_proj(self_attn(in_proj(ln1(y)))))
     ps.drop_bwd(g_a, g_res, (size_t)M * d, dec_site(l, 0));
     ps.linear_bwd(g_b, false, g_a, e.att, M, o.out_proj, d, d);
-    be.attention_bwd(ds, e.qkv, e.qkv + d, e.qkv + 2 * d, w.tgt_len, e.probs, g_b, g_qkv, g_qkv + d, g_qkv + 2 * d);
+    be.attention_bwd(ds, e.qkv, e.qkv + d, e.qkv + 2 * d, w.tgt_len, e.att, e.probs, g_b, g_qkv, g_qkv + d, g_qkv + 2 * d);
     ps.linear_bwd(g_a, false, g_qkv, e.ln1, M, o.in_proj, 3 * d, d);
     ps.ln_bwd(g_res, g_a, y_in, e.ln1_m, e.ln1_r, o.ln1, M);
   }
@@ -211,7 +211,7 @@ LossResult Transformer::pass(const Batch& b, bool train, bool backward, uint64_t
     ps.ln_bwd(g_res, g_a, e.h, e.ln2_m, e.ln2_r, o.ln2, N);
     ps.drop_bwd(g_a, g_res, (size_t)N * d, enc_site(l, 0));
     ps.linear_bwd(g_b, false, g_a, e.att, N, o.out_proj, d, d);
-    be.attention_bwd(sa, e.qkv, e.qkv + d, e.qkv + 2 * d, w.src_len, e.probs, g_b, g_qkv, g_qkv + d, g_qkv + 2 * d);
+    be.attention_bwd(sa, e.qkv, e.qkv + d, e.qkv + 2 * d, w.src_len, e.att, e.probs, g_b, g_qkv, g_qkv + d, g_qkv + 2 * d);
     ps.linear_bwd(g_a, false, g_qkv, e.ln1, N, o.in_proj, 3 * d, d);
     ps.ln_bwd(g_res, g_a, x_in, e.ln1_m, e.ln1_r, o.ln1, N);
   }

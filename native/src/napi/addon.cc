@@ -16,6 +16,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   rg::napi::RegisterKernels(env, exports);
   rg::napi::RegisterTesting(env, exports);
   rg::napi::RegisterModel(env, exports);
+  rg::napi::RegisterAttentionKernels(env, exports);
+  rg::napi::RegisterRowKernels(env, exports);
   return exports;
 }
 

@@ -9,6 +9,10 @@ void RegisterSystem(Napi::Env env, Napi::Object exports);    // system_napi.cc
 void RegisterKernels(Napi::Env env, Napi::Object exports);   // kernels_napi.cc (gemm, benches)
 void RegisterTesting(Napi::Env env, Napi::Object exports);   // testing_napi.cc (gradchecks)
 void RegisterModel(Napi::Env env, Napi::Object exports);     // model_napi.cc
+// The CPU kernels as plain functions over Float32Arrays: the references tests/cuda
+// compares the CUDA kernels with.
+void RegisterAttentionKernels(Napi::Env env, Napi::Object exports);  // kernels_attention_napi.cc
+void RegisterRowKernels(Napi::Env env, Napi::Object exports);        // kernels_rows_napi.cc
 
 // Throws a JS error carrying `code` (called inside catch blocks on the main thread).
 Napi::Error MakeError(Napi::Env env, const std::string& code, const std::string& msg);
