@@ -6,29 +6,26 @@
 #
 # The GPU machine is bare and offline (no npm registry, no Node header download), and it
 # receives the working tree plus carried, git-ignored paths. What to carry, in .device/
-# (git-ignored; make it on the development machine, x86-64):
+# (git-ignored; `bash scripts/device-pack.sh` makes it on the development machine, x86-64):
 #
-#   .device/node.xz                the official Node tarball, e.g. node-v20.x-linux-x64.tar.xz
-#                                  renamed; unpacked to .device/node/ when `node` is missing.
-#                                  It holds include/node/*.h, the headers both node-gyp and
-#                                  cmake-js are pointed at (npm_config_nodedir), so nothing
-#                                  is downloaded.
-#   .device/node_modules.tar.xz    this checkout's node_modules (npm ci here, then
-#                                  `tar -cJf .device/node_modules.tar.xz node_modules`;
-#                                  node_modules itself is over the 64 MiB carry limit);
-#                                  unpacked when node_modules/vitest is missing.
-#   .device/include/node/          optional: Node headers, when the machine has node but not
-#                                  its headers (used when the node prefix has none).
+#   .device/node.xz                the node binary, xz-compressed; unpacked to
+#                                  /usr/local/bin/node when `node` is missing.
+#   .device/include/node/          Node's N-API headers and *.gypi, the nodedir node-gyp
+#                                  and cmake-js are pointed at, so nothing is downloaded.
+#   .device/node_modules.tar.xz    this checkout's node_modules without the TypeScript
+#                                  compiler and sqlite sources; unpacked when missing.
+#   .device/dist.tar.xz            the compiled TypeScript (dist/), for the CLI.
 #
 #   carry: [".device"]             (build/ is rebuilt there; carry nothing else)
 #
-# Writes, in $OUT (at most 8 files come back):
-#   system.json       nvidia-smi -q (text), GPU query, nvcc/node/cmake versions, the CUDA
-#                     module's version() and devices(), build seconds, step exit codes
-#   cuda-tests.json   vitest --reporter=json over tests/cuda
-#   bench-kernels.json  the CPU kernel benchmark (scripts/bench-kernels.mjs), the peer
-#   bench-cuda.json   the CUDA kernel benchmark, once scripts/bench-cuda.mjs exists
-#   device-run.log    everything this script printed
+# Steps (RG_DEVICE_STEPS, comma-separated; default all): build, tests, bench, torch, train.
+# Writes, in $OUT:
+#   system.json        nvidia-smi, GPU query, versions, the CUDA module's version() and
+#                      devices(), build seconds, step exit codes
+#   cuda-tests.json    vitest --reporter=json over tests/cuda
+#   bench-cuda.jsonl   our CUDA benchmarks (scripts/bench-cuda.mjs)
+#   bench-torch.jsonl  the PyTorch peers (scripts/bench_torch_cuda.py), same GPU, same run
+#   device-run.log     everything this script printed
 # Exit status: non-zero when a build fails or a CUDA test fails.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -82,64 +79,75 @@ write_system() {
   fi
 }
 
+STEPS=",${RG_DEVICE_STEPS:-build,tests,bench,torch,train},"
+want() { [[ "$STEPS" == *",$1,"* ]]; }
+
 # 1. Node.
 if ! command -v node >/dev/null 2>&1; then
   [[ -f .device/node.xz ]] || die "node is missing and .device/node.xz was not carried"
-  mkdir -p .device/node
-  tar -xJf .device/node.xz -C .device/node --strip-components=1 || die "could not unpack .device/node.xz"
+  xz -dc .device/node.xz >/usr/local/bin/node && chmod +x /usr/local/bin/node || die "could not unpack .device/node.xz"
 fi
-[[ -x .device/node/bin/node ]] && export PATH="$ROOT/.device/node/bin:$PATH"
 command -v node >/dev/null 2>&1 || die "no node after unpacking .device/node.xz"
 say "node $(node --version) at $(command -v node)"
 
 # 2. Node headers, so node-gyp and cmake-js download nothing.
 if [[ -z "${npm_config_nodedir:-}" ]]; then
   prefix="$(dirname "$(dirname "$(command -v node)")")"
-  for d in "$prefix" "$ROOT/.device/node" "$ROOT/.device" /usr /usr/local; do
-    if [[ -f "$d/include/node/node_api.h" ]]; then export npm_config_nodedir="$d"; break; fi
+  for d in "$ROOT/.device" "$prefix" /usr /usr/local; do
+    if [[ -f "$d/include/node/node_api.h" && -f "$d/include/node/common.gypi" ]]; then export npm_config_nodedir="$d"; break; fi
   done
 fi
-[[ -n "${npm_config_nodedir:-}" ]] || die "no Node headers (include/node/node_api.h): carry .device/node.xz or .device/include/node"
+[[ -n "${npm_config_nodedir:-}" ]] || die "no Node headers (include/node/node_api.h): carry .device/include/node"
 say "Node headers: $npm_config_nodedir/include/node"
 
-# 3. node_modules.
+# 3. node_modules and dist/.
 if [[ ! -d node_modules/vitest ]]; then
   [[ -f .device/node_modules.tar.xz ]] || die "node_modules is missing and .device/node_modules.tar.xz was not carried"
   tar -xJf .device/node_modules.tar.xz || die "could not unpack .device/node_modules.tar.xz"
 fi
+if [[ ! -f dist/cli/main.js && -f .device/dist.tar.xz ]]; then tar -xJf .device/dist.tar.xz; fi
 
 # 4. The CPU addon (the reference the CUDA kernels are tested against), then the CUDA module.
 export JOBS="${JOBS:-$(nproc)}"
-t0=$(date +%s)
-node node_modules/node-gyp/bin/node-gyp.js rebuild -j "$JOBS" >"$OUT/build-cpu.log" 2>&1
-STEP_RC[build_cpu]=$?
-BUILD_CPU_S=$(($(date +%s) - t0))
-((STEP_RC[build_cpu] == 0)) || { tail -40 "$OUT/build-cpu.log"; die "the CPU addon did not build"; }
-rm -f "$OUT/build-cpu.log"
-say "CPU addon built in ${BUILD_CPU_S} s"
+if want build; then
+  t0=$(date +%s)
+  node node_modules/node-gyp/bin/node-gyp.js rebuild -j "$JOBS" >"$OUT/build-cpu.log" 2>&1
+  STEP_RC[build_cpu]=$?
+  BUILD_CPU_S=$(($(date +%s) - t0))
+  ((STEP_RC[build_cpu] == 0)) || { tail -40 "$OUT/build-cpu.log"; die "the CPU addon did not build"; }
+  rm -f "$OUT/build-cpu.log"
+  say "CPU addon built in ${BUILD_CPU_S} s"
 
-t0=$(date +%s)
-REGURGITATE_CUDA=require bash scripts/build-cuda.sh
-STEP_RC[build_cuda]=$?
-BUILD_CUDA_S=$(($(date +%s) - t0))
-((STEP_RC[build_cuda] == 0)) || die "the CUDA module did not build"
-say "CUDA module built in ${BUILD_CUDA_S} s"
+  t0=$(date +%s)
+  REGURGITATE_CUDA=require bash scripts/build-cuda.sh
+  STEP_RC[build_cuda]=$?
+  BUILD_CUDA_S=$(($(date +%s) - t0))
+  ((STEP_RC[build_cuda] == 0)) || die "the CUDA module did not build"
+  say "CUDA module built in ${BUILD_CUDA_S} s"
+fi
 
 # 5. The CUDA tests (they compare the GPU kernels with the CPU addon's).
-node node_modules/vitest/vitest.mjs run tests/cuda --reporter=json --outputFile="$OUT/cuda-tests.json" \
-  --reporter=verbose
-STEP_RC[cuda_tests]=$?
-
-# 6. Benchmarks: JSON on stdout.
-if [[ -f scripts/bench-cuda.mjs ]]; then
-  timeout 300 node scripts/bench-cuda.mjs >"$OUT/bench-cuda.json"
-  STEP_RC[bench_cuda]=$?
-else
-  say "no scripts/bench-cuda.mjs yet: no CUDA benchmark"
+STEP_RC[cuda_tests]=0
+if want tests; then
+  timeout "${RG_DEVICE_TEST_TIMEOUT:-300}" node node_modules/vitest/vitest.mjs run tests/cuda \
+    --reporter=json --outputFile="$OUT/cuda-tests.json" --reporter=verbose
+  STEP_RC[cuda_tests]=$?
 fi
-if [[ "${RG_DEVICE_CPU_BENCH:-1}" == 1 ]]; then
-  timeout 300 node scripts/bench-kernels.mjs --iters 5 >"$OUT/bench-kernels.json"
-  STEP_RC[bench_kernels]=$?
+
+# 6. Benchmarks, ours then the PyTorch peers, on the same GPU: JSON lines.
+PY="$(command -v python3 || true)"
+if want bench; then
+  timeout "${RG_DEVICE_BENCH_TIMEOUT:-240}" node scripts/bench-cuda.mjs kernels >"$OUT/bench-cuda.jsonl"
+  STEP_RC[bench_cuda]=$?
+fi
+if want train; then
+  timeout "${RG_DEVICE_TRAIN_TIMEOUT:-180}" node scripts/bench-cuda.mjs train >>"$OUT/bench-cuda.jsonl"
+  STEP_RC[bench_train]=$?
+fi
+if want torch; then
+  timeout "${RG_DEVICE_TORCH_TIMEOUT:-300}" "$PY" scripts/bench_torch_cuda.py "${RG_DEVICE_TORCH_WHAT:-all}" \
+    --iters "${RG_DEVICE_ITERS:-10}" >"$OUT/bench-torch.jsonl"
+  STEP_RC[bench_torch]=$?
 fi
 
 write_system

@@ -44,6 +44,9 @@ int attention_bwd(const cpu::AttnShape& s, const float* q, const float* k, const
                   const int* k_len, const float* out, const float* lse, const float* dout,
                   float* dq, float* dk, float* dv, void* scratch, Stream stream = nullptr);
 size_t attention_bwd_scratch_bytes(const cpu::AttnShape& s);
+// Whether attention uses bf16 tensor cores for QK^T and PV (fp32 softmax and accumulators)
+// or fp32 throughout (the default). A process-wide setting; the backend sets it per call.
+void attention_set_precision(bool bf16);
 
 // ---- layernorm.cu ----------------------------------------------------------------------
 int layernorm_fwd(float* y, float* mean, float* rstd, const float* x, const float* gamma,

@@ -8,13 +8,16 @@
 //   devices(): [{ index, name, computeCapability, memoryBytes, smCount }]; throws
 //              "CUDA unavailable: <cuda error>" (code ECUDA_UNAVAILABLE) when the runtime
 //              cannot initialise (no driver, no device)
-//   test entry points: testing.cc
+//   Model, gemm, systemInfo, ...: the CPU addon's whole surface (native/src/napi), with
+//              new Model(config, seed, 'cuda') / Model.load(dir, 'cuda') on the GPU
+//   test entry points: testing*.cc
 #include <cuda_runtime.h>
 #include <napi.h>
 
 #include <string>
 
 #include "cuda_util.h"
+#include "napi/register.h"
 
 #ifndef RG_CUDA_ARCHS
 #define RG_CUDA_ARCHS "unknown"
@@ -79,6 +82,14 @@ Napi::Value Devices(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("version", Napi::Function::New(env, Version, "version"));
   exports.Set("devices", Napi::Function::New(env, Devices, "devices"));
+  // The whole engine's surface (Model with device 'cuda' or 'cpu', kernels, system info),
+  // as the CPU addon's, then the CUDA-only entry points.
+  rg::napi::RegisterSystem(env, exports);
+  rg::napi::RegisterKernels(env, exports);
+  rg::napi::RegisterTesting(env, exports);
+  rg::napi::RegisterModel(env, exports);
+  rg::napi::RegisterAttentionKernels(env, exports);
+  rg::napi::RegisterRowKernels(env, exports);
   RegisterTesting(env, exports);
   RegisterGemmTesting(env, exports);
   RegisterAttentionTesting(env, exports);

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "cpu/activation.h"
 #include "cpu/attention.h"
@@ -37,7 +38,9 @@ class Backend {
   virtual void sinusoidal_table(float* pe, int max_len, int d) = 0;
   virtual void embed_fwd(float* out, const float* E, const int* ids, int N, int T, int pos0, int d,
                          float scale, const float* pe) = 0;
-  virtual void embed_bwd(float* dE, const float* dout, const int* ids, int N, int d, float scale) = 0;
+  // V: the vocabulary size (ids lie in [0, V); backends that bucket by id need it).
+  virtual void embed_bwd(float* dE, const float* dout, const int* ids, int N, int d, int V,
+                         float scale) = 0;
   virtual void layernorm_fwd(float* y, float* mean, float* rstd, const float* x, const float* gamma,
                              const float* beta, int rows, int cols, float eps) = 0;
   virtual void layernorm_bwd(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
@@ -72,6 +75,9 @@ class Backend {
 };
 
 std::unique_ptr<Backend> make_cpu_backend();
+// The backend for a device string: "cpu", or in the CUDA module also "cuda" (GEMMs in
+// bf16 on tensor cores), "cuda:tf32", "cuda:fp32" (napi/device_cpu.cc, cuda/device.cc).
+std::unique_ptr<Backend> make_backend(const std::string& device);
 // Wraps b in a per-op timer when REGURGITATE_PROFILE is set (printed to stderr at exit).
 std::unique_ptr<Backend> maybe_profile(std::unique_ptr<Backend> b);
 

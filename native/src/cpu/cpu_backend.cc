@@ -40,7 +40,7 @@ class CpuBackend final : public Backend {
                  float scale, const float* pe) override {
     cpu::embed_fwd(out, E, ids, N, T, pos0, d, scale, pe);
   }
-  void embed_bwd(float* dE, const float* dout, const int* ids, int N, int d, float scale) override {
+  void embed_bwd(float* dE, const float* dout, const int* ids, int N, int d, int, float scale) override {
     cpu::embed_bwd(dE, dout, ids, N, d, scale);
   }
   void layernorm_fwd(float* y, float* mean, float* rstd, const float* x, const float* g,

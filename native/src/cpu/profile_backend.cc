@@ -66,8 +66,8 @@ class ProfilingBackend final : public Backend {
   void embed_fwd(float* o, const float* E, const int* ids, int N, int T, int p0, int d, float s, const float* pe) override {
     time("embed_fwd", [&] { in_->embed_fwd(o, E, ids, N, T, p0, d, s, pe); });
   }
-  void embed_bwd(float* dE, const float* dO, const int* ids, int N, int d, float s) override {
-    time("embed_bwd", [&] { in_->embed_bwd(dE, dO, ids, N, d, s); });
+  void embed_bwd(float* dE, const float* dO, const int* ids, int N, int d, int V, float s) override {
+    time("embed_bwd", [&] { in_->embed_bwd(dE, dO, ids, N, d, V, s); });
   }
   void layernorm_fwd(float* y, float* m, float* r, const float* x, const float* g, const float* b, int R, int C, float e) override {
     time("layernorm_fwd", [&] { in_->layernorm_fwd(y, m, r, x, g, b, R, C, e); });

@@ -195,7 +195,7 @@ LossResult Transformer::pass(const Batch& b, bool train, bool backward, uint64_t
     ps.ln_bwd(g_res, g_a, y_in, e.ln1_m, e.ln1_r, o.ln1, M);
   }
   ps.drop_bwd(g_res, g_res, (size_t)M * d, 2);
-  be.embed_bwd(G + L.embed, g_res, w.tgt_in, M, d, emb_scale);
+  be.embed_bwd(G + L.embed, g_res, w.tgt_in, M, d, V, emb_scale);
 
   be.zero(g_res, (size_t)N * d * sizeof(float));
   ps.ln_bwd(g_res, w.g_enc, x, w.enc_m, w.enc_r, L.enc_norm, N);
@@ -216,7 +216,7 @@ LossResult Transformer::pass(const Batch& b, bool train, bool backward, uint64_t
     ps.ln_bwd(g_res, g_a, x_in, e.ln1_m, e.ln1_r, o.ln1, N);
   }
   ps.drop_bwd(g_res, g_res, (size_t)N * d, 1);
-  be.embed_bwd(G + L.embed, g_res, w.src, N, d, emb_scale);
+  be.embed_bwd(G + L.embed, g_res, w.src, N, d, V, emb_scale);
   return r;
 }
 

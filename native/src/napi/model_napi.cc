@@ -33,7 +33,16 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
   return f;
 }
 
-// new Model(configJson, seed) or, internally, new Model(External<shared_ptr<Transformer>>).
+namespace {
+// The optional device argument ("cpu" when absent): see make_backend in backend.h.
+std::string device_arg(Napi::Env env, const Napi::CallbackInfo& info, size_t i) {
+  if (info.Length() <= i || info[i].IsUndefined()) return "cpu";
+  if (!info[i].IsString()) ThrowInvalid(env, "device must be a string ('cpu', 'cuda', 'cuda:tf32', 'cuda:fp32')");
+  return info[i].As<Napi::String>().Utf8Value();
+}
+}  // namespace
+
+// new Model(configJson, seed, device = 'cpu') or, internally, new Model(External<shared_ptr<Transformer>>).
 ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWrap>(info) {
   Napi::Env env = info.Env();
   if (info.Length() == 1 && info[0].IsExternal()) {
@@ -46,9 +55,10 @@ ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWra
   double seed = info[1].As<Napi::Number>().DoubleValue();
   if (!std::isfinite(seed) || seed < 0 || seed != std::floor(seed) || seed > 9007199254740991.0)
     ThrowInvalid(env, "seed must be a non-negative integer");
+  const std::string device = device_arg(env, info, 2);
   model_ = Guard(env, [&] {
     ModelConfig cfg = ModelConfig::from_json(Json::parse(text, "configJson"), "model config");
-    auto m = std::make_shared<Transformer>(cfg, make_cpu_backend());
+    auto m = std::make_shared<Transformer>(cfg, make_backend(device));
     m->init_params((uint64_t)seed);
     return m;
   });
@@ -69,7 +79,8 @@ void ModelWrap::begin_job(Napi::Env env) {
 Napi::Value ModelWrap::Load(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string dir = GetPath(env, info.Length() ? info[0] : env.Undefined(), "Model.load(dir): dir");
-  auto m = Guard(env, [&] { return std::shared_ptr<Transformer>(load_model(dir, make_cpu_backend())); });
+  const std::string device = device_arg(env, info, 1);
+  auto m = Guard(env, [&] { return std::shared_ptr<Transformer>(load_model(dir, make_backend(device))); });
   auto* holder = new std::shared_ptr<Transformer>(std::move(m));
   Napi::External<std::shared_ptr<Transformer>> ext = Napi::External<std::shared_ptr<Transformer>>::New(
       env, holder, [](Napi::Env, std::shared_ptr<Transformer>* p) { delete p; });

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-import { nativeExport } from '../native/load.js';
+import { isDevice, modelCtorFor, resolveDevice, DEVICES, type Device } from '../native/device.js';
 import type { NativeModel, NativeParamInfo } from '../native/types.js';
 import {
   fromNative,
@@ -23,6 +23,18 @@ import { checkSeed, isPlainObject } from './validate.js';
 export interface CreateOptions {
   /** Seed of the initial weights (integer >= 0). Default 1. */
   seed?: number;
+  /** Where the model lives and runs: 'cpu' (default), 'cuda' (GPU 0, bf16 GEMMs), 'cuda:tf32', 'cuda:fp32', or 'auto'. */
+  device?: Device;
+}
+
+export interface LoadOptions {
+  /** As CreateOptions.device. */
+  device?: Device;
+}
+
+function checkDevice(where: string, v: unknown): Exclude<Device, 'auto'> {
+  if (v !== undefined && !isDevice(v)) throw invalid(`${where}: device must be one of ${DEVICES.join(', ')} (got ${describe(v)})`);
+  return resolveDevice(v as Device | undefined);
 }
 
 export interface Translation {
@@ -41,14 +53,21 @@ function checkDir(dir: unknown, what: string): string {
 export class Transformer {
   readonly #native: NativeModel;
   readonly #config: ModelConfig;
+  readonly #device: Exclude<Device, 'auto'>;
   #busy: string | undefined; // set while fit() runs
   #bufferLength: number | undefined;
   #inflight = 0; // queued or running decode/score calls
   #queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(nativeModel: NativeModel, config: ModelConfig) {
+  private constructor(nativeModel: NativeModel, config: ModelConfig, device: Exclude<Device, 'auto'>) {
     this.#native = nativeModel;
     this.#config = Object.freeze({ ...config });
+    this.#device = device;
+  }
+
+  /** Where this model runs ('auto' already resolved). */
+  get device(): Exclude<Device, 'auto'> {
+    return this.#device;
   }
 
   /**
@@ -60,24 +79,27 @@ export class Transformer {
     const cfg = validateModelConfig(config);
     if (!isPlainObject(options)) throw invalid(`create options must be an object (got ${describe(options)})`);
     const seed = options.seed === undefined ? 1 : checkSeed('create.seed', options.seed);
-    for (const k of Object.keys(options)) if (k !== 'seed') throw invalid(`create.${k} is not a known option; known: seed`);
-    const Model = nativeExport('Model');
-    const m = wrapNative(() => new Model(JSON.stringify(toNative(cfg)), seed));
-    return new Transformer(m, cfg);
+    for (const k of Object.keys(options)) if (k !== 'seed' && k !== 'device') throw invalid(`create.${k} is not a known option; known: seed, device`);
+    const device = checkDevice('create', options.device);
+    const Model = modelCtorFor(device);
+    const m = wrapNative(() => new Model(JSON.stringify(toNative(cfg)), seed, device));
+    return new Transformer(m, cfg, device);
   }
 
   /** Loads dir/config.json and dir/model.safetensors (as written by save()). */
-  static load(dir: string): Transformer {
+  static load(dir: string, options: LoadOptions = {}): Transformer {
     checkDir(dir, 'Transformer.load');
     const abs = resolve(dir);
     if (!existsSync(abs)) throw new RegurgitateError('ENOENT', `Transformer.load: no such directory: ${abs}`);
     if (!statSync(abs).isDirectory()) throw new RegurgitateError('ENOENT', `Transformer.load: not a directory: ${abs}`);
     for (const f of ['config.json', 'model.safetensors'])
       if (!existsSync(join(abs, f))) throw new RegurgitateError('ENOENT', `Transformer.load: ${join(abs, f)} is missing (a model directory holds config.json and model.safetensors)`);
-    const Model = nativeExport('Model');
-    const m = wrapNative(() => Model.load(abs));
+    if (!isPlainObject(options)) throw invalid(`Transformer.load options must be an object (got ${describe(options)})`);
+    const device = checkDevice('Transformer.load', options.device);
+    const Model = modelCtorFor(device);
+    const m = wrapNative(() => Model.load(abs, device));
     const cfg = fromNative(wrapNative(() => m.config), join(abs, 'config.json'));
-    return new Transformer(m, cfg);
+    return new Transformer(m, cfg, device);
   }
 
   /** Writes dir/config.json and dir/model.safetensors atomically (creates dir). */

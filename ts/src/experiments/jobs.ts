@@ -20,6 +20,7 @@ import { poolASample } from './sampling.js';
 import type { ExperimentSpec, GeneratorSpec } from './spec_types.js';
 import type { GeneratorQuality } from './types.js';
 import type { Workspace } from './workspace.js';
+import type { Device } from '../native/device.js';
 
 export interface JobContext {
   spec: ExperimentSpec;
@@ -28,6 +29,8 @@ export interface JobContext {
   onTrain?: (p: RunProgress) => void;
   onGenerate?: (done: number, total: number) => void;
   log: (s: string) => void;
+  /** Where models train and decode ('auto' resolved by the runner). */
+  device?: Device;
 }
 
 export function sample(s: Sides, idx: ArrayLike<number>): Sides {
@@ -65,6 +68,7 @@ export async function trainOnPoolA(
     trainOptions: { ...train },
     seed,
     info: { poolAPairs: idx.length, droppedLong: enc.dropped },
+    device: ctx.device,
     signal: ctx.signal,
     onProgress: ctx.onTrain,
   });
@@ -88,7 +92,7 @@ export async function buildGenerator(ctx: JobContext, name: string, g: Generator
       const dir = join(ctx.ws.dir, 'generators', name);
       await trainOnPoolA(ctx, dir, { ...r.model }, { ...r.train }, r.trainPairs, r.seed, `generator:${name}`);
       if (ctx.signal?.aborted) throw new RegurgitateError('ECANCELED', `generator ${name}: training stopped`);
-      return new ModelGenerator({ name, run: dir, decode: { ...r.decode, seed: r.seed } });
+      return new ModelGenerator({ name, run: dir, decode: { ...r.decode, seed: r.seed }, device: ctx.device });
     }
     case 'apertium':
       return new ApertiumGenerator({ name, mode: r.mode });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 import { writeFileAtomic } from '../cli/util.js';
 import { RegurgitateError } from '../engine/errors.js';
-import { probeCuda } from '../native/cuda.js';
+import { cudaStatus } from '../native/device.js';
 
 import type { Generator } from '../generators/types.js';
 import type { RunProgress } from '../runs/train.js';
@@ -84,22 +84,28 @@ function claimRunDir(d: string | null, hash: string): void {
 }
 
 /**
- * Students train on the CPU backend; the CUDA training backend is not part of this
- * build yet (native/cuda). `cuda` fails early with the reason instead of silently taking
- * days on the CPU; `auto` trains on the CPU and says so.
+ * Where generators and students train and decode. `cuda` without a usable GPU fails at
+ * once with the reason, instead of silently taking days on the CPU; `auto` takes the GPU
+ * when there is one and says which it took.
  */
-function checkDevice(spec: ExperimentSpec, log: (s: string) => void): void {
-  if (spec.device === 'cpu') return;
-  const why = `the CUDA training backend is not part of this build (CUDA module: ${probeCuda().reason})`;
-  if (spec.device === 'cuda') throw new RegurgitateError('EBACKEND', `device: cuda was asked for, but ${why}; set device: cpu (or auto) in the spec to train on the CPU`);
-  log(`device auto: training on the CPU; ${why}`);
+function pickDevice(spec: ExperimentSpec, log: (s: string) => void): 'cpu' | 'cuda' {
+  if (spec.device === 'cpu') return 'cpu';
+  const st = cudaStatus();
+  if (st.loadable) {
+    if (spec.device === 'auto') log(`device auto: training on the GPU (${st.reason})`);
+    return 'cuda';
+  }
+  if (spec.device === 'cuda')
+    throw new RegurgitateError('EBACKEND', `device: cuda was asked for, but CUDA is unavailable: ${st.reason}; set device: cpu (or auto) in the spec to train on the CPU`);
+  log(`device auto: training on the CPU; CUDA is unavailable: ${st.reason}`);
+  return 'cpu';
 }
 
 export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOptions = {}): Promise<RunSummary> {
   const t0 = performance.now();
   const log = o.log ?? (() => {});
   const cells = expandGrid(spec);
-  checkDevice(spec, log);
+  const device = pickDevice(spec, log);
   const store = openStore(dir, { spec });
   try {
     store.upsertCells(cells, { onChange: o.restartChanged ? 'restart' : 'error' });
@@ -126,6 +132,7 @@ export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOpt
       ws,
       signal: o.signal,
       log,
+      device,
       onTrain: (p) => emit(cell, 'train', { train: p }),
       onGenerate: (d, t) => emit(cell, 'generate', { generated: { done: d, total: t } }),
     });
@@ -176,7 +183,7 @@ export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOpt
           if (!wasDone) store.recordArtifact(cell.id, 'run', 'base');
         } else {
           const gen = cell.generator ? (generated.get(cell.generator) ?? null) : null;
-          const r = await runStudent(spec, ws, cell, gen, baseDir, { signal: o.signal, onTrain: ctx.onTrain });
+          const r = await runStudent(spec, ws, cell, gen, baseDir, { signal: o.signal, onTrain: ctx.onTrain, device });
           if (r === null) {
             store.markStopped(cell.id); // the checkpoint stays for the next run
             break;

@@ -14,6 +14,7 @@ import { writeFileAtomic } from '../cli/util.js';
 import { cellTrainingSet, type Cell } from './grid.js';
 import type { ExperimentSpec } from './spec_types.js';
 import type { Workspace } from './workspace.js';
+import type { Device } from '../native/device.js';
 
 export interface StudentOutcome extends Scores {
   steps: number;
@@ -43,7 +44,7 @@ export async function runStudent(
   cell: Cell,
   generated: Map<number, string> | null,
   init: string | undefined,
-  o: { signal?: AbortSignal; onTrain?: (p: RunProgress) => void },
+  o: { signal?: AbortSignal; onTrain?: (p: RunProgress) => void; device?: Device },
 ): Promise<StudentOutcome | null> {
   const { indices, generated: mask } = cellTrainingSet(cell, ws.poolB.src.length);
   const src: string[] = [];
@@ -73,13 +74,14 @@ export async function runStudent(
     seed: cell.seed ?? 1,
     init,
     info: { cell: cell.id, condition: cell.condition, size: cell.size, dropped: enc.dropped },
+    device: o.device,
     signal: o.signal,
     onProgress: o.onTrain,
   });
   if (r.result.cancelled) return null;
   const trainSeconds = r.reused ? r.result.seconds : (performance.now() - t0) / 1000;
   const t1 = performance.now();
-  const run = openRun(dir);
+  const run = openRun(dir, { device: o.device });
   const hyps = (await run.translate(ws.test.src, decodeInput({ ...spec.student.decode, seed: cell.seed ?? 1 }), { signal: o.signal })).map((h) => h.text);
   const translateSeconds = (performance.now() - t1) / 1000;
   const hypFile = join(dir, 'test.hyp');

@@ -7,12 +7,15 @@ import { join } from 'node:path';
 import { decodeInput, validateDecodeOptions, type DecodeOptions } from '../engine/config.js';
 import { openRun, type OpenRun } from '../runs/open.js';
 import type { Generated, GenerateOptions, Generator } from './types.js';
+import type { Device } from '../native/device.js';
 
 export interface ModelGeneratorOptions {
   name: string;
   /** A run directory made by `regurgitate train` or the experiment runner. */
   run: string;
   decode?: Partial<DecodeOptions>;
+  /** Where the model decodes (default 'cpu'). Not part of the generator's identity. */
+  device?: Device;
 }
 
 export class ModelGenerator implements Generator {
@@ -26,7 +29,7 @@ export class ModelGenerator implements Generator {
     this.name = o.name;
     this.#decode = decodeInput({ ...o.decode });
     validateDecodeOptions(this.#decode);
-    this.#run = openRun(o.run);
+    this.#run = openRun(o.run, { device: o.device });
     // The weights' hash, not the path, identifies the model: moving a run keeps its cache.
     const modelDir = join(this.#run.dir, 'model');
     this.#weights = createHash('sha256').update(readFileSync(join(modelDir, 'model.safetensors'))).digest('hex');

@@ -145,9 +145,10 @@ export interface NativeModel {
 }
 
 export interface NativeModelCtor {
-  new (configJson: string, seed: number): NativeModel;
+  /** device: 'cpu' (default), or in the CUDA module 'cuda', 'cuda:bf16', 'cuda:tf32', 'cuda:fp32'. */
+  new (configJson: string, seed: number, device?: string): NativeModel;
   /** Reads dir/config.json and dir/model.safetensors. */
-  load(dir: string): NativeModel;
+  load(dir: string, device?: string): NativeModel;
 }
 
 export interface GradcheckResult {

@@ -9,6 +9,7 @@ import { RegurgitateError } from '../engine/errors.js';
 import { Transformer } from '../engine/transformer.js';
 import { Tokenizer } from '../data/tokenizer/index.js';
 import type { Generated, GenerateOptions } from '../generators/types.js';
+import type { Device } from '../native/device.js';
 import { encodeText } from './tokenize.js';
 
 export interface OpenRun {
@@ -20,7 +21,7 @@ export interface OpenRun {
 }
 
 /** Opens RUN (a run directory) or a bare model directory with a tokenizer.json beside it. */
-export function openRun(dir: string): OpenRun {
+export function openRun(dir: string, o: { device?: Device } = {}): OpenRun {
   const abs = resolve(dir);
   if (!existsSync(abs)) throw new RegurgitateError('ENOENT', `${abs}: no such run directory`);
   const modelDir = existsSync(join(abs, 'model', 'model.safetensors')) ? join(abs, 'model') : abs;
@@ -28,7 +29,7 @@ export function openRun(dir: string): OpenRun {
   if (!existsSync(join(modelDir, 'model.safetensors')))
     throw new RegurgitateError('ENOENT', `${abs}: no trained model (expected ${join(abs, 'model', 'model.safetensors')}; is training finished? 'regurgitate train' resumes it)`);
   if (!tokPath) throw new RegurgitateError('ENOENT', `${abs}: no tokenizer.json`);
-  const model = Transformer.load(modelDir);
+  const model = Transformer.load(modelDir, { device: o.device });
   const tokenizer = Tokenizer.load(tokPath);
   if (tokenizer.vocabSize !== model.config.vocabSize)
     throw new RegurgitateError('EFORMAT', `${tokPath} has ${tokenizer.vocabSize} tokens but the model's vocabulary has ${model.config.vocabSize}: they do not belong together`);

@@ -17,6 +17,7 @@ import { Transformer } from '../engine/transformer.js';
 import type { Tokenizer } from '../data/tokenizer/index.js';
 import { packageVersion } from '../native/load.js';
 import { writeFileAtomic } from '../cli/util.js';
+import type { Device } from '../native/device.js';
 import { TRAIN_PRESETS } from './presets.js';
 
 export interface RunProgress extends TrainProgress {
@@ -39,6 +40,8 @@ export interface TrainRunOptions {
   init?: string;
   /** Continue from RUN/checkpoints when a checkpoint is there (default true). */
   resume?: boolean;
+  /** Where to train: 'cpu' (default), 'cuda' (GPU, bf16 GEMMs), 'cuda:tf32', 'cuda:fp32' or 'auto'. */
+  device?: Device;
   /** Recorded in run.json (where the data came from). */
   info?: Record<string, unknown>;
   onProgress?: (p: RunProgress) => void;
@@ -83,10 +86,10 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
   if (o.init) {
     // A run directory's weights are in RUN/model; a model directory is taken as it is.
     const from = existsSync(join(o.init, 'model', 'model.safetensors')) ? join(o.init, 'model') : o.init;
-    model = Transformer.load(from);
+    model = Transformer.load(from, { device: o.device });
     if (JSON.stringify(model.config) !== JSON.stringify(config))
       throw new RegurgitateError('EINVAL', `trainRun: the model to fine-tune (${o.init}) has another configuration than the one asked for`);
-  } else model = Transformer.create(config, { seed });
+  } else model = Transformer.create(config, { seed, device: o.device });
 
   mkdirSync(dir, { recursive: true });
   const native = toNativePairs(o.train, model.config, 'train');
@@ -109,6 +112,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
         model: config,
         preset: presetName ?? null,
         params: model.numParams,
+        device: model.device,
         train: { ...o2, checkpointDir: 'checkpoints' },
         init: o.init ?? null,
         data: { trainPairs: o.train.length, devPairs: o.dev?.length ?? 0, ...o.info },

@@ -1,0 +1,222 @@
+// The CUDA backend: rg::Backend over device memory, every op a kernel launch from
+// kernels.h on one stream, so ops run in order without host synchronisation; only
+// download() and sum_squares() (which return data to the host) wait for the stream.
+// Precision of the GEMMs: bf16 tensor cores by default ("cuda"), or "cuda:tf32" /
+// "cuda:fp32" (the mode the model-level tests compare with the CPU engine).
+#include <cuda_runtime.h>
+
+#include <cstring>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "backend.h"
+#include "common/error.h"
+#include "cpu/embedding.h"
+#include "kernels.h"
+
+namespace rg {
+namespace {
+
+[[noreturn]] void cuda_fail(const char* what, int err) {
+  const cudaError_t e = (cudaError_t)err;
+  fail(e == cudaErrorMemoryAllocation ? "ENOMEM" : "EBACKEND",
+       std::string("CUDA ") + what + " failed: " + cudaGetErrorName(e) + ": " + cudaGetErrorString(e));
+}
+inline void ck(const char* what, int err) {
+  if (err != 0) cuda_fail(what, err);
+}
+inline void ck(const char* what, cudaError_t err) { ck(what, (int)err); }
+
+class CudaBackend final : public Backend {
+ public:
+  CudaBackend(int device, cuda::GemmPrecision prec, const std::string& name)
+      : device_(device), prec_(prec), name_(name) {
+    ck("cudaSetDevice", cudaSetDevice(device_));
+    ck("cudaStreamCreate", cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+    ck("cudaMalloc", cudaMalloc((void**)&result_, sizeof(double)));
+  }
+  ~CudaBackend() override {
+    cudaSetDevice(device_);
+    if (stream_) cudaStreamSynchronize(stream_);
+    if (scratch_) cudaFree(scratch_);
+    if (result_) cudaFree(result_);
+    if (stream_) cudaStreamDestroy(stream_);
+  }
+  const char* name() const override { return name_.c_str(); }
+
+  void* alloc(size_t bytes) override {
+    bind();
+    void* p = nullptr;
+    const cudaError_t e = cudaMalloc(&p, bytes ? bytes : 1);
+    if (e != cudaSuccess) {
+      cudaGetLastError();
+      size_t free_b = 0, total_b = 0;
+      cudaMemGetInfo(&free_b, &total_b);
+      fail("ENOMEM", "CUDA out of memory allocating " + std::to_string(bytes >> 20) + " MiB (" +
+                         std::to_string(free_b >> 20) + " of " + std::to_string(total_b >> 20) +
+                         " MiB free): use smaller batches (max tokens)");
+    }
+    return p;
+  }
+  void release(void* p) override {
+    if (!p) return;
+    bind();
+    cudaStreamSynchronize(stream_);  // a kernel may still read it
+    cudaFree(p);
+  }
+  void upload(void* d, const void* s, size_t n) override {
+    if (!n) return;
+    bind();
+    ck("upload", cudaMemcpyAsync(d, s, n, cudaMemcpyHostToDevice, stream_));
+    // Pageable host memory: the copy is staged before the call returns, but sync anyway
+    // so the caller may reuse or free `s` at once whatever the driver does.
+    ck("upload", cudaStreamSynchronize(stream_));
+  }
+  void download(void* d, const void* s, size_t n) override {
+    if (!n) return;
+    bind();
+    ck("download", cudaMemcpyAsync(d, s, n, cudaMemcpyDeviceToHost, stream_));
+    ck("download", cudaStreamSynchronize(stream_));
+  }
+  void copy(void* d, const void* s, size_t n) override {
+    if (!n || d == s) return;
+    ck("copy", cudaMemcpyAsync(d, s, n, cudaMemcpyDeviceToDevice, stream_));
+  }
+  void zero(void* p, size_t n) override {
+    if (n) ck("memset", cudaMemsetAsync(p, 0, n, stream_));
+  }
+  void synchronize() override { ck("synchronize", cudaStreamSynchronize(stream_)); }
+
+  void gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float* A, int lda,
+            const float* B, int ldb, float beta, float* C, int ldc) override {
+    ck("gemm", cuda::gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, prec_, stream_));
+  }
+  void sinusoidal_table(float* pe, int max_len, int d) override {
+    // Computed on the host in double exactly as the CPU does, so positions match bit for bit.
+    std::vector<float> h((size_t)max_len * d);
+    cpu::sinusoidal_table(h.data(), max_len, d);
+    upload(pe, h.data(), h.size() * sizeof(float));
+  }
+  void embed_fwd(float* out, const float* E, const int* ids, int N, int T, int pos0, int d,
+                 float scale, const float* pe) override {
+    ck("embed_fwd", cuda::embed_fwd(out, E, ids, N, T, pos0, d, scale, pe, stream_));
+  }
+  void embed_bwd(float* dE, const float* dout, const int* ids, int N, int d, int V,
+                 float scale) override {
+    void* s = scratch(cuda::embed_bwd_scratch_bytes(N, V));
+    ck("embed_bwd", cuda::embed_bwd(dE, dout, ids, N, d, V, scale, s, stream_));
+  }
+  void layernorm_fwd(float* y, float* mean, float* rstd, const float* x, const float* g,
+                     const float* b, int rows, int cols, float eps) override {
+    ck("layernorm_fwd", cuda::layernorm_fwd(y, mean, rstd, x, g, b, rows, cols, eps, stream_));
+  }
+  void layernorm_bwd(float* dx, float* dg, float* db, const float* dy, const float* x,
+                     const float* mean, const float* rstd, const float* g, int rows, int cols) override {
+    void* s = scratch(cuda::layernorm_bwd_scratch_bytes(rows, cols));
+    ck("layernorm_bwd", cuda::layernorm_bwd(dx, dg, db, dy, x, mean, rstd, g, rows, cols, s, stream_));
+  }
+  void attention_fwd(const AttnShape& s, const float* q, const float* k, const float* v,
+                     const int* k_len, float* out, float* lse) override {
+    cuda::attention_set_precision(prec_ == cuda::GemmPrecision::BF16);  // per backend, set per call
+    ck("attention_fwd", cuda::attention_fwd(s, q, k, v, k_len, out, lse, stream_));
+  }
+  void attention_bwd(const AttnShape& s, const float* q, const float* k, const float* v,
+                     const int* k_len, const float* out, const float* lse, const float* dout,
+                     float* dq, float* dk, float* dv) override {
+    cuda::attention_set_precision(prec_ == cuda::GemmPrecision::BF16);
+    void* sc = scratch(cuda::attention_bwd_scratch_bytes(s));
+    ck("attention_bwd", cuda::attention_bwd(s, q, k, v, k_len, out, lse, dout, dq, dk, dv, sc, stream_));
+  }
+  // Flash-style: only the log-sum-exp of each query row is kept for backward.
+  size_t attention_saved_floats(int B, int H, int Tq, int) override { return (size_t)B * H * Tq; }
+  void act_fwd(Act a, float* y, const float* x, size_t n) override {
+    ck("act_fwd", cuda::act_fwd(a, y, x, n, stream_));
+  }
+  void act_bwd(Act a, float* dx, const float* dy, const float* x, size_t n) override {
+    ck("act_bwd", cuda::act_bwd(a, dx, dy, x, n, stream_));
+  }
+  void bias_add(float* y, const float* b, int rows, int cols) override {
+    ck("bias_add", cuda::bias_add(y, b, rows, cols, stream_));
+  }
+  void bias_grad(float* db, const float* dy, int rows, int cols) override {
+    void* s = scratch(cuda::bias_grad_scratch_bytes(rows, cols));
+    ck("bias_grad", cuda::bias_grad(db, dy, rows, cols, s, stream_));
+  }
+  void add_inplace(float* y, const float* x, size_t n) override {
+    ck("add_inplace", cuda::add_inplace(y, x, n, stream_));
+  }
+  void dropout_fwd(float* y, const float* x, size_t n, float p, uint64_t seed, uint64_t stream) override {
+    ck("dropout_fwd", cuda::dropout_fwd(y, x, n, p, seed, stream, stream_));
+  }
+  void dropout_bwd(float* dx, const float* dy, size_t n, float p, uint64_t seed, uint64_t stream) override {
+    ck("dropout_bwd", cuda::dropout_bwd(dx, dy, n, p, seed, stream, stream_));
+  }
+  void xent_fwd_bwd(const float* logits, const int* targets, int N, int V, float eps, int ignore,
+                    float gs, float* losses, float* tlp, float* dlogits) override {
+    ck("xent", cuda::xent_fwd_bwd(logits, targets, N, V, eps, ignore, gs, losses, tlp, dlogits, stream_));
+  }
+  void log_softmax_rows(float* out, const float* logits, int N, int V) override {
+    ck("log_softmax_rows", cuda::log_softmax_rows(out, logits, N, V, stream_));
+  }
+  void adamw_update(float* p, const float* g, float* m, float* v, size_t n, const AdamWHyper& h,
+                    float wd) override {
+    ck("adamw", cuda::adamw_update(p, g, m, v, n, h, wd, stream_));
+  }
+  double sum_squares(const float* x, size_t n) override {
+    void* s = scratch(cuda::sum_squares_scratch_bytes(n));
+    ck("sum_squares", cuda::sum_squares(x, n, result_, s, stream_));
+    double r = 0;
+    download(&r, result_, sizeof r);
+    return r;
+  }
+  void scale_inplace(float* x, size_t n, float s) override {
+    ck("scale_inplace", cuda::scale_inplace(x, n, s, stream_));
+  }
+
+ private:
+  void bind() { cudaSetDevice(device_); }
+  // One grow-only scratch buffer shared by the ops that need temporary memory: ops run in
+  // stream order, so one op's scratch is free again when the next op starts.
+  void* scratch(size_t bytes) {
+    if (bytes <= scratch_bytes_) return scratch_;
+    if (scratch_) {
+      ck("synchronize", cudaStreamSynchronize(stream_));
+      cudaFree(scratch_);
+      scratch_ = nullptr;
+      scratch_bytes_ = 0;
+    }
+    const size_t want = bytes + bytes / 4;  // headroom: fewer regrowths as batches vary
+    scratch_ = alloc(want);
+    scratch_bytes_ = want;
+    return scratch_;
+  }
+
+  int device_;
+  cuda::GemmPrecision prec_;
+  std::string name_;
+  cudaStream_t stream_ = nullptr;
+  double* result_ = nullptr;
+  void* scratch_ = nullptr;
+  size_t scratch_bytes_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cuda_backend(const std::string& device) {
+  cuda::GemmPrecision prec = cuda::GemmPrecision::BF16;
+  if (device == "cuda" || device == "cuda:bf16") prec = cuda::GemmPrecision::BF16;
+  else if (device == "cuda:tf32") prec = cuda::GemmPrecision::TF32;
+  else if (device == "cuda:fp32") prec = cuda::GemmPrecision::FP32;
+  else fail("EINVAL", "unknown device '" + device + "' (known: cpu, cuda, cuda:bf16, cuda:tf32, cuda:fp32)");
+  int count = 0;
+  const cudaError_t e = cudaGetDeviceCount(&count);
+  if (e != cudaSuccess) {
+    cudaGetLastError();
+    fail("EBACKEND", std::string("CUDA unavailable: ") + cudaGetErrorName(e) + ": " + cudaGetErrorString(e));
+  }
+  if (count == 0) fail("EBACKEND", "CUDA unavailable: no CUDA device");
+  return maybe_profile(std::make_unique<CudaBackend>(0, prec, device));
+}
+
+}  // namespace rg

@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+// Our CUDA benchmarks, one JSON line per measurement (the PyTorch peers are
+// scripts/bench_torch_cuda.py, run by scripts/device-run.sh on the same GPU in the same
+// call; bench/RESULTS.md quotes the ratios).
+//
+//   node scripts/bench-cuda.mjs kernels   GEMM (4096^3 and the model's shapes), attention
+//                                         forward/backward (T 64..512), row kernels
+//   node scripts/bench-cuda.mjs train     Transformer-base training steps on the GPU
+//   node scripts/bench-cuda.mjs all
+// Options: --iters N (default 20), --rows N (tokens at the model's GEMM shapes, 24576),
+//          --batch N, --src-len N, --tgt-len N (training batch: 96 x (128 + 128)), --steps N
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const args = process.argv.slice(2);
+const what = args[0] && !args[0].startsWith('--') ? args[0] : 'all';
+const flag = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : dflt;
+};
+const iters = flag('iters', 20);
+const rows = flag('rows', 24576);
+const emit = (o) => process.stdout.write(JSON.stringify({ impl: 'regurgitate', ...o }) + '\n');
+const note = (s) => process.stderr.write(`bench-cuda: ${s}\n`);
+
+const modPath = path.join(root, 'build', 'Release', 'regurgitate_cuda.node');
+if (!existsSync(modPath)) {
+  note(`${modPath} is not built (bash scripts/build-cuda.sh)`);
+  process.exit(2);
+}
+const cuda = require(modPath);
+let devices;
+try {
+  devices = cuda.devices();
+} catch (e) {
+  note(e.message);
+  process.exit(2);
+}
+emit({ bench: 'system', gpu: devices[0]?.name, capability: devices[0]?.computeCapability, version: cuda.version() });
+
+// Every GEMM kind of a Transformer-base step (d 512, ff 2048, vocabulary 16,000), as the
+// engine calls them: forward x W^T (NT), input gradient dY W (NN), weight gradient dY^T X (TN).
+function modelShapes(r) {
+  const d = 512, f = 2048, V = 16000;
+  const out = [];
+  for (const [o, i, name] of [[3 * d, d, 'qkv'], [d, d, 'out'], [f, d, 'fc1'], [d, f, 'fc2'], [V, d, 'logits']]) {
+    out.push({ name: `fwd ${name}`, M: r, N: o, K: i, transA: false, transB: true, layout: 'NT' });
+    out.push({ name: `dX ${name}`, M: r, N: i, K: o, transA: false, transB: false, layout: 'NN' });
+    out.push({ name: `dW ${name}`, M: o, N: i, K: r, transA: true, transB: false, layout: 'TN' });
+  }
+  return out;
+}
+
+function safe(label, fn) {
+  try {
+    return fn();
+  } catch (e) {
+    note(`${label}: ${e.message}`);
+    emit({ bench: 'error', what: label, error: e.message });
+    return null;
+  }
+}
+
+function benchKernels() {
+  if (typeof cuda.gemmBench === 'function') {
+    const shapes = [{ name: 'square 4096', M: 4096, N: 4096, K: 4096, transA: false, transB: false, layout: 'NN' }, ...modelShapes(rows)];
+    for (const s of shapes) {
+      // bf16in: bf16 operands as cuBLAS gets them; bf16: our fp32 buffers rounded to bf16
+      // on the way in (what training does); tf32 for reference at 4096^3 only.
+      const precs = s.name === 'square 4096' ? ['bf16in', 'bf16', 'tf32'] : ['bf16in', 'bf16'];
+      for (const precision of precs) {
+        const r = safe(`gemm ${s.name} ${precision}`, () => cuda.gemmBench({ ...s, precision, iters }));
+        if (r) emit({ bench: 'gemm', name: s.name, M: s.M, N: s.N, K: s.K, layout: s.layout, precision, ms: r.ms, tflops: r.tflops });
+      }
+    }
+  } else note('no gemmBench in the CUDA module');
+  if (typeof cuda.attentionBench === 'function') {
+    for (const T of [64, 128, 256, 512])
+      for (const causal of [false, true])
+        for (const bf16 of [false, true]) {
+          const r = safe(`attention T ${T}`, () => cuda.attentionBench({ B: 32, H: 8, T, dh: 64, causal, iters, bf16 }));
+          if (r) emit({ bench: 'attention', B: 32, H: 8, T, dh: 64, causal, precision: bf16 ? 'bf16' : 'fp32', fwd_ms: r.fwdMs, bwd_ms: r.bwdMs, fwd_bwd_ms: r.fwdMs + r.bwdMs });
+        }
+  } else note('no attentionBench in the CUDA module');
+  if (typeof cuda.rowsBench === 'function') {
+    const r = safe('rows', () => cuda.rowsBench({ rows, cols: 512, V: 16000, iters }));
+    if (r) emit({ bench: 'rows', rows, cols: 512, V: 16000, ...r });
+  } else note('no rowsBench in the CUDA module');
+}
+
+async function benchTrain() {
+  const { Transformer, Trainer } = await import(path.join(root, 'dist', 'index.js'));
+  const B = flag('batch', 96), S = flag('src-len', 128), T = flag('tgt-len', 128);
+  const steps = flag('steps', 10), warmup = 3;
+  for (const device of (process.env.RG_BENCH_DEVICES ?? 'cuda').split(',')) {
+    const model = Transformer.create(
+      { vocabSize: 16000, dModel: 512, nHeads: 8, dFF: 2048, encoderLayers: 6, decoderLayers: 6, maxLen: 256, dropout: 0.1, labelSmoothing: 0.1, activation: 'relu' },
+      { seed: 1, device },
+    );
+    // S source ids incl. EOS; target input BOS + T-1 ids: one batch of exactly B pairs.
+    let x = 12345;
+    const rnd = () => ((x = (x * 1103515245 + 12345) >>> 0) % 15997) + 3;
+    const pairs = Array.from({ length: B }, () => ({ src: Int32Array.from({ length: S - 1 }, rnd), tgt: Int32Array.from({ length: T - 1 }, rnd) }));
+    const tokens = B * (S + T);
+    const trainer = new Trainer(model, { seed: 1, maxSteps: warmup + steps, maxSentences: B, maxTokens: 4 * tokens, lr: 1e-4, warmupSteps: 4000, progressEvery: 1, validEvery: 0 });
+    let tWarm = NaN, tLast = NaN, first = NaN, last = NaN;
+    const t0 = performance.now();
+    let firstStepS = NaN;
+    await trainer.fit(pairs, null, {
+      onProgress: (p) => {
+        if (p.step === 1) firstStepS = (performance.now() - t0) / 1000;
+        if (Number.isNaN(first)) first = p.loss;
+        last = p.loss;
+        if (p.step === warmup) tWarm = p.elapsedSec;
+        if (p.step === warmup + steps) tLast = p.elapsedSec;
+      },
+    });
+    const stepMs = ((tLast - tWarm) / steps) * 1000;
+    emit({ bench: 'train', device, batch: B, src_len: S, tgt_len: T, tokens_per_step: tokens, step_ms: stepMs, tokens_per_s: (tokens / stepMs) * 1000, steps, warmup, loss_first: first, loss_last: last, first_step_s: firstStepS, params: model.numParams });
+  }
+}
+
+if (what === 'kernels' || what === 'all') benchKernels();
+if (what === 'train' || what === 'all') await benchTrain();
