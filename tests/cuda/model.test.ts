@@ -1,0 +1,127 @@
+// The whole model on the GPU against the CPU engine: loss and every parameter's
+// gradient (fp32 GEMMs: tight; bf16 tensor cores: loose), training steps, decoding and
+// scoring, save/load across devices. Skips with the reason where no GPU is present; the
+// device plumbing (errors for 'cuda' without a GPU, 'auto') is checked everywhere.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { Transformer } from '../../ts/src/engine/transformer.js';
+import { Trainer } from '../../ts/src/engine/trainer.js';
+import { toNativePairs, type Pair } from '../../ts/src/engine/pairs.js';
+import { resolveDevice } from '../../ts/src/native/device.js';
+import { rng } from '../helpers.js';
+import { gpuTitle, HAS_DEVICE } from './device.js';
+
+const CONFIG = { vocabSize: 61, dModel: 64, nHeads: 4, dFF: 128, encoderLayers: 2, decoderLayers: 2, maxLen: 40, dropout: 0.1, labelSmoothing: 0.1 };
+
+/** Pairs of random lengths (padding in every batch), target = reversed source mod V. */
+function pairs(n: number, seed: number, V = CONFIG.vocabSize): Pair[] {
+  const r = rng(seed);
+  const out: Pair[] = [];
+  for (let i = 0; i < n; i++) {
+    const len = 1 + Math.floor(r() * 14);
+    const src = Int32Array.from({ length: len }, () => 3 + Math.floor(r() * (V - 3)));
+    out.push({ src, tgt: Int32Array.from(src).reverse() });
+  }
+  return out;
+}
+
+/** max_i |a_i - b_i| / max_i |b_i| (NaN anywhere gives NaN). */
+function rel(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0, den = 1e-30;
+  for (let i = 0; i < b.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= num)) num = d;
+    den = Math.max(den, Math.abs(b[i]));
+  }
+  return num / den;
+}
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('device selection', () => {
+  it.skipIf(HAS_DEVICE)(HAS_DEVICE ? "device 'cuda' without a GPU (skipped: a GPU is present)" : "device 'cuda' without a GPU fails with EBACKEND and the reason; 'auto' falls back to the CPU", () => {
+    expect(() => Transformer.create(CONFIG, { device: 'cuda' })).toThrow(/CUDA is unavailable: /);
+    expect(resolveDevice('auto')).toBe('cpu');
+    expect(Transformer.create(CONFIG, { device: 'auto' }).device).toBe('cpu');
+  });
+  it('an unknown device is an EINVAL naming the choices', () => {
+    expect(() => Transformer.create(CONFIG, { device: 'gpu' as never })).toThrow(/device must be one of cpu, cuda, auto/);
+  });
+});
+
+describe('the model on the GPU against the CPU engine', () => {
+  for (const [device, lossTol, gradTol] of [['cuda:fp32', 1e-5, 1e-4], ['cuda:tf32', 2e-3, 2e-2], ['cuda', 1e-2, 5e-2]] as const) {
+    it.skipIf(!HAS_DEVICE)(gpuTitle(`${device}: loss within ${lossTol} and every gradient within ${gradTol} of the CPU (relative)`), () => {
+      const cpu = Transformer.create(CONFIG, { seed: 7 });
+      const gpu = Transformer.create(CONFIG, { seed: 7, device });
+      expect(Array.from(gpu.parameters())).toEqual(Array.from(cpu.parameters()));
+      const data = toNativePairs(pairs(24, 3), cpu.config, 'data');
+      for (const train of [false, true]) {
+        const a = cpu.native.lossAndGrads(data, { dropoutSeed: 5, step: 2, train });
+        const b = gpu.native.lossAndGrads(data, { dropoutSeed: 5, step: 2, train });
+        expect(b.tokens).toBe(a.tokens);
+        expect(Math.abs(b.loss - a.loss) / Math.abs(a.loss), `${device} train=${train} loss ${b.loss} vs ${a.loss}`).toBeLessThan(lossTol);
+        // Per tensor, so a small tensor's error is not hidden by the embedding's scale.
+        for (const t of cpu.paramInfo()) {
+          const n = t.shape.reduce((x, y) => x * y, 1);
+          const ga = a.grads.subarray(t.offset, t.offset + n);
+          const gb = b.grads.subarray(t.offset, t.offset + n);
+          const r = rel(gb, ga);
+          expect(r, `${device} train=${train} ${t.name}: gradient rel err ${r}`).toBeLessThan(gradTol);
+        }
+      }
+    });
+  }
+
+  it.skipIf(!HAS_DEVICE)(gpuTitle('cuda:fp32: 40 training steps follow the CPU run (losses within 1e-3), and decoding and scoring agree'), async () => {
+    const data = pairs(400, 11);
+    const opts = { seed: 3, maxSteps: 40, maxTokens: 600, lr: 3e-3, warmupSteps: 10, progressEvery: 1, validEvery: 0 };
+    const losses: Record<string, number[]> = { cpu: [], gpu: [] };
+    const cpu = Transformer.create(CONFIG, { seed: 2 });
+    const gpu = Transformer.create(CONFIG, { seed: 2, device: 'cuda:fp32' });
+    await new Trainer(cpu, opts).fit(data, null, { onProgress: (p) => losses.cpu.push(p.loss) });
+    await new Trainer(gpu, opts).fit(data, null, { onProgress: (p) => losses.gpu.push(p.loss) });
+    expect(losses.gpu.length).toBe(40);
+    for (let i = 0; i < 40; i++) expect(Math.abs(losses.gpu[i] - losses.cpu[i]), `step ${i + 1}`).toBeLessThan(1e-3 * Math.abs(losses.cpu[i]) + 1e-4);
+    expect(rel(gpu.parameters(), cpu.parameters())).toBeLessThan(1e-3);
+
+    // Same weights on both devices: decoding and scoring must agree.
+    gpu.setParameters(cpu.parameters());
+    const test = pairs(40, 99);
+    const srcs = test.map((p) => p.src);
+    for (const options of [{ beamSize: 1 }, { beamSize: 4 }]) {
+      const a = await cpu.translate(srcs, options);
+      const b = await gpu.translate(srcs, options);
+      let same = 0;
+      for (let i = 0; i < srcs.length; i++) if (JSON.stringify(a.ids[i]) === JSON.stringify(b.ids[i])) same++;
+      expect(same, `beam ${options.beamSize}: identical hypotheses`).toBeGreaterThanOrEqual(38);
+    }
+    const sa = await cpu.score(test);
+    const sb = await gpu.score(test);
+    expect(rel(sb, sa)).toBeLessThan(1e-4);
+
+    // Saved on the GPU, loaded on the CPU: the same weights.
+    const dir = mkdtempSync(join(tmpdir(), 'rg-cuda-model-'));
+    dirs.push(dir);
+    gpu.save(dir);
+    expect(Array.from(Transformer.load(dir).parameters())).toEqual(Array.from(gpu.parameters()));
+    expect(Transformer.load(dir, { device: 'cuda' }).device).toBe('cuda');
+  });
+
+  it.skipIf(!HAS_DEVICE)(gpuTitle('cuda (bf16): learns to reverse sequences (loss falls below a third of its start)'), async () => {
+    const data = pairs(2000, 21);
+    const gpu = Transformer.create(CONFIG, { seed: 4, device: 'cuda' });
+    const seen: number[] = [];
+    await new Trainer(gpu, { seed: 4, maxSteps: 300, maxTokens: 2000, lr: 3e-3, warmupSteps: 30, progressEvery: 10, validEvery: 0 }).fit(data, null, {
+      onProgress: (p) => seen.push(p.loss),
+    });
+    expect(seen.length).toBe(30);
+    expect(seen[seen.length - 1]).toBeLessThan(seen[0] / 3);
+  });
+});
