@@ -141,13 +141,27 @@ __global__ void bias_partial_kernel(float* __restrict__ part, const float* __res
   }
 }
 
+// db[c] += sum over chunks of part[:, c] in double: block (kColTile x kFinalRows), grid
+// (column tiles); thread (tx, ty) adds chunks ty, ty + kFinalRows, ... in order, then thread
+// (tx, 0) adds the kFinalRows sums in order. Fixed order: deterministic.
+constexpr int kFinalRows = 16;
+
 __global__ void bias_final_kernel(float* __restrict__ db, const float* __restrict__ part,
                                   int chunks, int cols) {
-  const int c = blockIdx.x * blockDim.x + threadIdx.x;
-  if (c >= cols) return;
+  __shared__ double sh[kFinalRows][kColTile];
+  const int tx = threadIdx.x, ty = threadIdx.y;
+  const int c = blockIdx.x * kColTile + tx;
   double s = 0.0;
-  for (int k = 0; k < chunks; ++k) s += (double)part[(long)k * cols + c];
-  db[c] += (float)s;
+  if (c < cols) {
+#pragma unroll 4
+    for (int k = ty; k < chunks; k += kFinalRows) s += (double)part[(long)k * cols + c];
+  }
+  sh[ty][tx] = s;
+  __syncthreads();
+  if (ty == 0 && c < cols) {
+    for (int k = 1; k < kFinalRows; ++k) s += sh[k][tx];
+    db[c] += (float)s;
+  }
 }
 
 // Block-wide sum in double, fixed tree; the result in thread 0.
@@ -247,7 +261,8 @@ int bias_grad(float* db, const float* dy, int rows, int cols, void* scratch, Str
   bias_partial_kernel<<<grid, block, 0, st>>>(part, dy, rows, cols);
   const cudaError_t e = cudaGetLastError();
   if (e != cudaSuccess) return (int)e;
-  bias_final_kernel<<<(cols + kThreads - 1) / kThreads, kThreads, 0, st>>>(db, part, chunks, cols);
+  bias_final_kernel<<<(cols + kColTile - 1) / kColTile, dim3(kColTile, kFinalRows), 0, st>>>(
+      db, part, chunks, cols);
   return (int)cudaGetLastError();
 }
 

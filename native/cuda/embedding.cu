@@ -74,7 +74,13 @@ scan_kernel(int* __restrict__ offsets, const int* __restrict__ counts, int V) {
   const long b = (long)t * per;
   const long e = b + per < V ? b + per : V;
   int local = 0;
-  for (long v = b; v < e; ++v) local += counts[v];
+  for (long v0 = b; v0 < e; v0 += 16) {  // 16 independent loads in flight, then their sum
+    int c[16];
+#pragma unroll
+    for (int u = 0; u < 16; ++u) c[u] = v0 + u < e ? counts[v0 + u] : 0;
+#pragma unroll
+    for (int u = 0; u < 16; ++u) local += c[u];
+  }
   // Inclusive scan within the warp.
   int inc = local;
 #pragma unroll
@@ -87,9 +93,15 @@ scan_kernel(int* __restrict__ offsets, const int* __restrict__ counts, int V) {
   int before = 0;
   for (int w = 0; w < warp; ++w) before += warp_tot[w];
   int run = before + inc - local;  // exclusive prefix of this thread's range
-  for (long v = b; v < e; ++v) {
-    offsets[v] = run;
-    run += counts[v];
+  for (long v0 = b; v0 < e; v0 += 16) {
+    int c[16];
+#pragma unroll
+    for (int u = 0; u < 16; ++u) c[u] = v0 + u < e ? counts[v0 + u] : 0;
+#pragma unroll
+    for (int u = 0; u < 16; ++u) {
+      if (v0 + u < e) offsets[v0 + u] = run;
+      run += c[u];
+    }
   }
   if (t == kScanThreads - 1) offsets[V] = run;  // the last range ends at V: run is the total
 }
@@ -105,25 +117,48 @@ __global__ void scatter_kernel(int* __restrict__ order, int* __restrict__ cursor
 }
 
 // dE[v, :] += scale * dout[list[j], :] for j = 0..n-1 in order, each step rounded as the CPU.
+// The rows are loaded kUnroll at a time before they are added (in order), so a frequent id's
+// block keeps many loads in flight instead of waiting for each in turn.
+constexpr int kUnroll = 16;
+
+__device__ __forceinline__ float4 axpy4(float4 acc, float s, float4 g) {
+  acc.x = __fadd_rn(acc.x, __fmul_rn(s, g.x));
+  acc.y = __fadd_rn(acc.y, __fmul_rn(s, g.y));
+  acc.z = __fadd_rn(acc.z, __fmul_rn(s, g.z));
+  acc.w = __fadd_rn(acc.w, __fmul_rn(s, g.w));
+  return acc;
+}
+
 template <int VEC>
 __device__ void add_rows(float* __restrict__ row, const float* __restrict__ dout,
                          const int* list, int n, int d, float scale) {
   const int nv = d / VEC;
   for (int j = threadIdx.x; j < nv; j += blockDim.x) {
     if (VEC == 4) {
+      const float4* src = reinterpret_cast<const float4*>(dout);
+      const long ld = d / 4;  // float4 per row
       float4 acc = reinterpret_cast<const float4*>(row)[j];
-      for (int k = 0; k < n; ++k) {
-        const float4 g = reinterpret_cast<const float4*>(dout + (long)list[k] * d)[j];
-        acc.x = __fadd_rn(acc.x, __fmul_rn(scale, g.x));
-        acc.y = __fadd_rn(acc.y, __fmul_rn(scale, g.y));
-        acc.z = __fadd_rn(acc.z, __fmul_rn(scale, g.z));
-        acc.w = __fadd_rn(acc.w, __fmul_rn(scale, g.w));
+      int k = 0;
+      for (; k + kUnroll <= n; k += kUnroll) {
+        float4 g[kUnroll];
+#pragma unroll
+        for (int u = 0; u < kUnroll; ++u) g[u] = src[(long)list[k + u] * ld + j];
+#pragma unroll
+        for (int u = 0; u < kUnroll; ++u) acc = axpy4(acc, scale, g[u]);
       }
+      for (; k < n; ++k) acc = axpy4(acc, scale, src[(long)list[k] * ld + j]);
       reinterpret_cast<float4*>(row)[j] = acc;
     } else {
       float acc = row[j];
-      for (int k = 0; k < n; ++k)
-        acc = __fadd_rn(acc, __fmul_rn(scale, dout[(long)list[k] * d + j]));
+      int k = 0;
+      for (; k + kUnroll <= n; k += kUnroll) {
+        float g[kUnroll];
+#pragma unroll
+        for (int u = 0; u < kUnroll; ++u) g[u] = dout[(long)list[k + u] * d + j];
+#pragma unroll
+        for (int u = 0; u < kUnroll; ++u) acc = __fadd_rn(acc, __fmul_rn(scale, g[u]));
+      }
+      for (; k < n; ++k) acc = __fadd_rn(acc, __fmul_rn(scale, dout[(long)list[k] * d + j]));
       row[j] = acc;
     }
   }

@@ -174,19 +174,37 @@ __global__ void ln_bwd_partial_kernel(float* __restrict__ pg, float* __restrict_
   }
 }
 
-// dgamma[c] += sum over chunks (in order, double) of pg[:, c]; the same for dbeta.
+// dgamma[c] += sum over chunks of pg[:, c] in double, the same for dbeta: block (kColTile x
+// kFinalRows), grid (column tiles); thread (tx, ty) adds chunks ty, ty + kFinalRows, ... in
+// order, then thread (tx, 0) adds the kFinalRows sums in order. Fixed order: deterministic.
+constexpr int kFinalRows = 16;
+
 __global__ void ln_bwd_final_kernel(float* __restrict__ dgamma, float* __restrict__ dbeta,
                                     const float* __restrict__ pg, const float* __restrict__ pb,
                                     int chunks, int cols) {
-  const int c = blockIdx.x * blockDim.x + threadIdx.x;
-  if (c >= cols) return;
+  __shared__ double sg[kFinalRows][kColTile];
+  __shared__ double sb[kFinalRows][kColTile];
+  const int tx = threadIdx.x, ty = threadIdx.y;
+  const int c = blockIdx.x * kColTile + tx;
   double g = 0.0, b = 0.0;
-  for (int k = 0; k < chunks; ++k) {
-    g += (double)pg[(long)k * cols + c];
-    b += (double)pb[(long)k * cols + c];
+  if (c < cols) {
+#pragma unroll 4
+    for (int k = ty; k < chunks; k += kFinalRows) {
+      g += (double)pg[(long)k * cols + c];
+      b += (double)pb[(long)k * cols + c];
+    }
   }
-  dgamma[c] += (float)g;
-  dbeta[c] += (float)b;
+  sg[ty][tx] = g;
+  sb[ty][tx] = b;
+  __syncthreads();
+  if (ty == 0 && c < cols) {
+    for (int k = 1; k < kFinalRows; ++k) {
+      g += sg[k][tx];
+      b += sb[k][tx];
+    }
+    dgamma[c] += (float)g;
+    dbeta[c] += (float)b;
+  }
 }
 
 int num_chunks(int rows) { return (rows + kChunkRows - 1) / kChunkRows; }
@@ -242,9 +260,8 @@ int layernorm_bwd(float* dx, float* dgamma, float* dbeta, const float* dy, const
     const cudaError_t e = cudaGetLastError();
     if (e != cudaSuccess) return (int)e;
   }
-  const int threads = 256;
-  ln_bwd_final_kernel<<<(cols + threads - 1) / threads, threads, 0, st>>>(dgamma, dbeta, pg, pb,
-                                                                          chunks, cols);
+  ln_bwd_final_kernel<<<(cols + kColTile - 1) / kColTile, dim3(kColTile, kFinalRows), 0, st>>>(
+      dgamma, dbeta, pg, pb, chunks, cols);
   return (int)cudaGetLastError();
 }
 

@@ -18,7 +18,7 @@
 //   biasAddTest(y, b, rows, cols) -> y;  biasGradTest(db, dy, rows, cols) -> db
 //   addInplaceTest(y, x, misalign = false) -> y;  scaleInplaceTest(x, s) -> x
 //   sumSquaresTest(x, misalign = false) -> number
-//   rowsBench({ rows?, cols?, V?, iters? }) -> { layernormFwdMs, layernormBwdMs, xentMs,
+//   rowsBench({ rows?, cols?, V?, iters?, idsPower? }) -> { layernormFwdMs, layernormBwdMs, xentMs,
 //       logSoftmaxMs, embedFwdMs, embedBwdMs, geluFwdMs, geluBwdMs, biasAddMs, biasGradMs,
 //       addInplaceMs, sumSquaresMs, shapes }: the median of `iters` timed runs (CUDA events)
 //       after two warm-up runs, on random data generated on the GPU.
@@ -488,6 +488,9 @@ Napi::Value RowsBench(const Napi::CallbackInfo& info) {
   Napi::Object o = info.Length() > 0 && info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(env);
   const int rows = opt_int(env, o, "rows", 16384, 1), cols = opt_int(env, o, "cols", 512, 1);
   const int V = opt_int(env, o, "V", 16000, 1), iters = opt_int(env, o, "iters", 20, 1);
+  Napi::Value pv = o.Get("idsPower");  // embedding ids V u^idsPower: 1 uniform, 3 skewed (default)
+  const float ids_power = pv.IsNumber() ? pv.As<Napi::Number>().FloatValue() : 3.0f;
+  if (!(ids_power > 0.0f && ids_power < 100.0f)) bad(env, "idsPower must be in (0, 100)");
   const size_t n = (size_t)rows * cols, nl = (size_t)rows * V, nh = 4 * n;  // nh: FFN hidden
   set_device(env);
   DevF x(env, n), y(env, n), dy(env, n), dx(env, n), gam(env, cols), bet(env, cols), dgam(env, cols),
@@ -518,7 +521,7 @@ Napi::Value RowsBench(const Napi::CallbackInfo& info) {
   check(env, "fill", cudaMemset(dgam.get(), 0, cols * sizeof(float)));
   check(env, "fill", cudaMemset(dbet.get(), 0, cols * sizeof(float)));
   check(env, "fill", rows_fill_ids(static_cast<int*>(targets.get()), rows, seed++, V, 1.0f, nullptr));
-  check(env, "fill", rows_fill_ids(static_cast<int*>(ids.get()), rows, seed++, V, 3.0f, nullptr));
+  check(env, "fill", rows_fill_ids(static_cast<int*>(ids.get()), rows, seed++, V, ids_power, nullptr));
   check(env, "fill", cudaDeviceSynchronize());
   const int* tg = static_cast<const int*>(targets.get());
   const int* id = static_cast<const int*>(ids.get());
@@ -564,8 +567,9 @@ Napi::Value RowsBench(const Napi::CallbackInfo& info) {
   shapes.Set("cols", cols);
   shapes.Set("V", V);
   shapes.Set("iters", iters);
+  shapes.Set("idsPower", ids_power);
   shapes.Set("note", "layernorm rows x cols; xent/logSoftmax rows x V (in place); embed N = rows, d = cols, "
-                     "ids skewed (V u^3); gelu, biasGrad, sumSquares over rows x 4cols; biasAdd over 4rows x cols");
+                     "ids V u^idsPower (3: skewed); gelu, biasGrad, sumSquares over rows x 4cols; biasAdd over 4rows x cols");
   r.Set("shapes", shapes);
   return r;
 }
