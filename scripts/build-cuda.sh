@@ -57,10 +57,15 @@ archs="${RG_CUDA_ARCHS:-80;90}"
 jobs="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
 say "nvcc: $("$NVCC" --version | tail -1); archs: $archs; Node headers: $npm_config_nodedir/include/node; jobs: $jobs"
 start=$(date +%s)
+# The copy into build/Release runs only when the module relinks; copy it here as well so
+# an up-to-date build (nothing to relink) still leaves the module in place.
 rm -f build/Release/regurgitate_cuda.node
 "$cmakejs" build --directory native/cuda --out build-cuda --config Release --parallel "$jobs" \
   --CDRG_CUDA_ARCHS="$archs" --CDCMAKE_CUDA_COMPILER="$NVCC" \
   --CDRG_OUTPUT_DIR="$PWD/build/Release" --log-level warn
+if [[ ! -f build/Release/regurgitate_cuda.node && -f build-cuda/Release/regurgitate_cuda.node ]]; then
+  mkdir -p build/Release && cp build-cuda/Release/regurgitate_cuda.node build/Release/
+fi
 if [[ ! -f build/Release/regurgitate_cuda.node ]]; then
   say "error: the build finished but build/Release/regurgitate_cuda.node is missing"
   exit 1

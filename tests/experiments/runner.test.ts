@@ -15,6 +15,7 @@ import { openStore } from '../../ts/src/experiments/store.js';
 import type { ExperimentSpec } from '../../ts/src/experiments/spec_types.js';
 import { corpusBleu } from '../../ts/src/metrics/index.js';
 import { CLI, ensureBuilt, ROOT } from '../helpers.js';
+import { cudaStatus } from '../../ts/src/native/device.js';
 
 const FIX = join(ROOT, 'tests', 'fixtures');
 const probe = spawnSync('apertium', ['-l'], { encoding: 'utf8' });
@@ -182,7 +183,8 @@ describe('experiment runner', () => {
     expect(readFileSync(join(d2, 'runs', 'real__n100__seed1', 'model', 'model.safetensors')).equals(readFileSync(join(d, 'runs', 'real__n100__seed1', 'model', 'model.safetensors')))).toBe(true);
   });
 
-  it('device: cuda fails at once with the reason (no CUDA training backend in this build), before any work', async () => {
+  const gpu = cudaStatus().loadable;
+  it.skipIf(gpu)(`device: cuda without a usable GPU fails at once with the reason, before any work${gpu ? ' (skipped: a GPU is usable here)' : ''}`, async () => {
     const d = join(tmp, 'exp-cuda');
     const s = parseSpec(specText().replace('device: cpu', 'device: cuda'), join(tmp, 'spec.yaml'));
     await expect(runExperiment(s, d)).rejects.toMatchObject({ code: 'EBACKEND', message: expect.stringMatching(/device: cuda .*set device: cpu/) });
