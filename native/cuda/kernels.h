@@ -44,6 +44,9 @@ int attention_bwd(const cpu::AttnShape& s, const float* q, const float* k, const
                   const int* k_len, const float* out, const float* lse, const float* dout,
                   float* dq, float* dk, float* dv, void* scratch, Stream stream = nullptr);
 size_t attention_bwd_scratch_bytes(const cpu::AttnShape& s);
+// Process-wide choice for the attention launchers above: false (default) fp32 SIMT math;
+// true: tensor cores (mma.sync bf16, operands rounded to bf16, fp32 softmax/accumulators).
+void attention_set_precision(bool bf16);
 
 // ---- layernorm.cu ----------------------------------------------------------------------
 int layernorm_fwd(float* y, float* mean, float* rstd, const float* x, const float* gamma,
