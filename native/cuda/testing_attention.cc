@@ -4,11 +4,12 @@
 // on device 0 with the outputs poisoned (NaN) first, so unwritten elements show.
 //
 //   shape = { B, H, Tq, Tk, dh, ldq, ldk, ldv, ldo, qBs, kBs, vBs, oBs, causal, scale }
-//   attentionFwdTest(shape, q, k, v, kLen) -> { out, lse }
+//   attentionFwdTest(shape, q, k, v, kLen, opts?) -> { out, lse }
 //       out: (B-1)*oBs + (Tq-1)*ldo + H*dh elements (NaN outside the [B, Tq, H*dh] view);
 //       lse: B*H*Tq. kLen: Int32Array(B), or null/undefined for "every key".
-//   attentionBwdTest(shape, q, k, v, kLen, out, lse, dout) -> { dq, dk, dv }
+//   attentionBwdTest(shape, q, k, v, kLen, out, lse, dout, opts?) -> { dq, dk, dv }
 //       dq, dk, dv as long as q, k, v (NaN outside the views the kernel writes).
+//   opts: { bf16?: boolean }: run with attention_set_precision(true) (restored after).
 //   attentionBench({ B, H, T, dh, causal, iters, bf16 }) -> { fwdMs, bwdMs }
 //       self-attention out of a fused [B*T, 3*H*dh] buffer, kLen = T for every row, random
 //       device data; median of `iters` timed runs (cudaEvents) after warm-up runs.
@@ -33,6 +34,25 @@ int attention_bench_fill(float* p, size_t n, uint32_t seed, float lo, float hi, 
 namespace {
 
 using namespace testing;
+
+// opts { bf16?: boolean } at argument i (absent: false).
+bool bf16_opt(const Napi::CallbackInfo& info, size_t i) {
+  Napi::Env env = info.Env();
+  if (info.Length() <= i || info[i].IsUndefined()) return false;
+  if (!info[i].IsObject() || info[i].IsArray() || info[i].IsTypedArray()) bad(env, "opts must be an object { bf16?: boolean }");
+  Napi::Value v = info[i].As<Napi::Object>().Get("bf16");
+  if (v.IsUndefined()) return false;
+  if (!v.IsBoolean()) bad(env, "opts.bf16 must be a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
+// Sets the attention precision for one entry point's run, restores fp32 on scope exit.
+struct Precision {
+  explicit Precision(bool bf16) { attention_set_precision(bf16); }
+  ~Precision() { attention_set_precision(false); }
+  Precision(const Precision&) = delete;
+  Precision& operator=(const Precision&) = delete;
+};
 
 constexpr int kMaxDh = 128;  // attention.cu compiles head dims up to 128
 
@@ -160,10 +180,12 @@ Napi::Value AttentionFwdTest(const Napi::CallbackInfo& info) {
   check_len(env, "v", v, extent(s, s.Tk, s.ldv, s.v_bs));
   std::vector<int> kl;
   const bool has_kl = klen_arg(info, 4, s, kl);
+  const bool bf16 = bf16_opt(info, 5);
   const size_t n_out = (size_t)extent(s, s.Tq, s.ldo, s.o_bs);
   const size_t n_lse = (size_t)s.B * s.H * s.Tq;
 
   check(env, "cudaSetDevice", cudaSetDevice(0));
+  Precision prec(bf16);
   DeviceFloats dq(env, q.ElementLength()), dk(env, k.ElementLength()), dv(env, v.ElementLength());
   DeviceFloats dout(env, n_out), dlse(env, n_lse);
   DeviceInts dkl(env, has_kl ? kl.size() : 0);
@@ -200,8 +222,10 @@ Napi::Value AttentionBwdTest(const Napi::CallbackInfo& info) {
   const size_t n_lse = (size_t)s.B * s.H * s.Tq;
   if (lse.ElementLength() != n_lse)
     bad(env, "lse has " + std::to_string(lse.ElementLength()) + " elements, expected B*H*Tq = " + std::to_string(n_lse));
+  const bool bf16 = bf16_opt(info, 8);
 
   check(env, "cudaSetDevice", cudaSetDevice(0));
+  Precision prec(bf16);
   DeviceFloats dq(env, q.ElementLength()), dk(env, k.ElementLength()), dv(env, v.ElementLength());
   DeviceFloats dout_d(env, dout.ElementLength()), out_d(env, out.ElementLength()), lse_d(env, n_lse);
   DeviceFloats gq(env, q.ElementLength()), gk(env, k.ElementLength()), gv(env, v.ElementLength());
@@ -291,10 +315,7 @@ Napi::Value AttentionBench(const Napi::CallbackInfo& info) {
   float* dk = dqkv.get() + d;
   float* dv = dqkv.get() + 2 * d;
 
-  attention_set_precision(bf16);
-  struct Restore {
-    ~Restore() { attention_set_precision(false); }
-  } restore;
+  Precision prec(bf16);
   auto fwd = [&]() { return rg::cuda::attention_fwd(s, q, k, v, kl.get(), out.get(), lse.get()); };
   auto bwd = [&]() {
     return rg::cuda::attention_bwd(s, q, k, v, kl.get(), out.get(), lse.get(), dout.get(), dq, dk, dv, scratch.get());

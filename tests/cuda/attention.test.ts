@@ -10,6 +10,9 @@
 //     a row sees no key). Backward: dq, dk, dv vs the CPU backward given the CPU's probs
 //     (the GPU gets the CPU's out and the reference lse). Outputs are poisoned with NaN on
 //     the device, so unwritten elements fail; NaN never passes.
+//   - The same cases on the bf16 tensor-core path ({ bf16: true }) with TOL.bf16, inputs
+//     (q, k, v, dout) rounded to bf16 first so the comparison measures the kernel (its
+//     internal roundings and fp32 accumulation), not the rounding of the inputs.
 import { describe, expect, it } from 'vitest';
 
 import { cpu, cuda, HAS_DEVICE, gpuTitle, nanCount, relErr, TOL, values } from './device.js';
@@ -161,21 +164,43 @@ function expectClose(got: Float32Array, want: Float32Array, tol: number, where: 
 interface CpuFwd { out: Float32Array; probs: Float32Array }
 interface Grads { dq: Float32Array; dk: Float32Array; dv: Float32Array }
 
-function checkFwd(c: Case, tol: number): { cf: CpuFwd; lse: Float32Array } {
+/** x rounded to the nearest bf16 (ties to even), in place; NaN stays NaN. */
+function roundBf16(a: Float32Array): Float32Array {
+  const u = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  for (let i = 0; i < u.length; ++i) {
+    if (Number.isNaN(a[i])) continue;
+    const x = u[i];
+    u[i] = ((x + 0x7fff + ((x >>> 16) & 1)) & 0xffff0000) >>> 0;
+  }
+  return a;
+}
+
+/** The case's inputs rounded to bf16 in place (views of one buffer are rounded idempotently). */
+function roundCase(c: Case): Case {
+  roundBf16(c.q);
+  roundBf16(c.k);
+  roundBf16(c.v);
+  return c;
+}
+
+interface Opts { bf16?: boolean }
+
+function checkFwd(c: Case, tol: number, opts: Opts = {}): { cf: CpuFwd; lse: Float32Array } {
   const { s } = c;
   const cf = cpu.attentionFwd(s, c.q, c.k, c.v, c.kLen) as CpuFwd;
-  const gf = cuda.attentionFwdTest(s, c.q, c.k, c.v, c.kLen) as { out: Float32Array; lse: Float32Array };
+  const gf = cuda.attentionFwdTest(s, c.q, c.k, c.v, c.kLen, opts) as { out: Float32Array; lse: Float32Array };
   expectClose(view(gf.out, s, s.Tq, s.ldo, s.oBs), view(cf.out, s, s.Tq, s.ldo, s.oBs), tol, `${c.name} fwd out`);
   const lse = lseRef(c);
   checkLse(gf.lse, lse, tol, `${c.name} fwd`);
   return { cf, lse };
 }
 
-function checkBwd(c: Case, cf: CpuFwd, lse: Float32Array, tol: number, seed: number): Grads {
+function checkBwd(c: Case, cf: CpuFwd, lse: Float32Array, tol: number, seed: number, opts: Opts = {}): Grads {
   const { s } = c;
   const dout = values(cf.out.length, seed, -1, 1);
+  if (opts.bf16) roundBf16(dout);
   const cg = cpu.attentionBwd(s, c.q, c.k, c.v, c.kLen, cf.probs, dout) as Grads;
-  const gg = cuda.attentionBwdTest(s, c.q, c.k, c.v, c.kLen, cf.out, lse, dout) as Grads;
+  const gg = cuda.attentionBwdTest(s, c.q, c.k, c.v, c.kLen, cf.out, lse, dout, opts) as Grads;
   expect(gg.dq.length).toBe(c.q.length);
   expect(gg.dk.length).toBe(c.k.length);
   expect(gg.dv.length).toBe(c.v.length);
@@ -366,6 +391,51 @@ describe('CUDA attention vs the CPU (fp32)', () => {
 
   it.skipIf(!HAS_DEVICE)(gpuTitle('attentionBench runs and returns positive times'), () => {
     const r = cuda.attentionBench({ B: 2, H: 2, T: 64, dh: 64, causal: true, iters: 3, bf16: false }) as { fwdMs: number; bwdMs: number };
+    expect(r.fwdMs).toBeGreaterThan(0);
+    expect(r.bwdMs).toBeGreaterThan(0);
+  });
+});
+
+describe('CUDA attention vs the CPU (bf16 tensor cores)', () => {
+  const tol = TOL.bf16;
+  const bf = { bf16: true };
+  const both = (c: Case, seed: number) => {
+    roundCase(c);
+    const { cf, lse } = checkFwd(c, tol, bf);
+    checkBwd(c, cf, lse, tol, seed, bf);
+  };
+
+  it.skipIf(!HAS_DEVICE)(gpuTitle('bf16: self-attention from a fused qkv buffer, causal and not, dh 64'), () => {
+    let seed = 1100;
+    // (T = 1 is left out: its exact gradient is 0 and the bf16 path returns ~1e-8 there.)
+    for (const T of [2, 9, 64, 77, 130, 200])
+      for (const causal of [false, true]) both(selfCase(2, 3, T, 64, causal, null, ++seed), ++seed);
+  });
+
+  it.skipIf(!HAS_DEVICE)(gpuTitle('bf16: head dims 128, 100, 96, 33 (scalar loads), 32, 16, 8'), () => {
+    let seed = 1200;
+    for (const dh of [128, 100, 96, 33, 32, 16, 8])
+      for (const causal of [false, true]) both(selfCase(2, 2, 70, dh, causal, null, ++seed), ++seed);
+  });
+
+  it.skipIf(!HAS_DEVICE)(gpuTitle('bf16: padding (kLen < T, kLen = 0) and cross-attention'), () => {
+    let seed = 1300;
+    for (const [T, kLen] of [[70, [70, 0, 33]], [130, [1, 129, 64]]] as [number, number[]][])
+      for (const causal of [false, true]) both(selfCase(3, 2, T, 64, causal, kLen, ++seed), ++seed);
+    for (const [Tq, Tk] of [[7, 50], [70, 9], [130, 65]])
+      for (const causal of [false, true])
+        for (const dh of [64, 16]) both(crossCase(3, 2, Tq, Tk, dh, causal, [Tk, 0, Math.max(1, Tk >> 1)], ++seed), ++seed);
+  });
+
+  it.skipIf(!HAS_DEVICE)(gpuTitle('bf16: Tq = 1 decoding (fp32 forward kernel) and its backward'), () => {
+    let seed = 1400;
+    const kLen: number[] = [];
+    for (let b = 0; b < 16; ++b) kLen.push(b === 3 ? 0 : b === 5 ? 150 : 1 + ((b * 7919) % 150));
+    both(decodeCase(16, 2, 150, 64, kLen, ++seed, 0.5), ++seed);
+  });
+
+  it.skipIf(!HAS_DEVICE)(gpuTitle('bf16: attentionBench runs'), () => {
+    const r = cuda.attentionBench({ B: 2, H: 2, T: 128, dh: 64, causal: false, iters: 3, bf16: true }) as { fwdMs: number; bwdMs: number };
     expect(r.fwdMs).toBeGreaterThan(0);
     expect(r.bwdMs).toBeGreaterThan(0);
   });
