@@ -1,0 +1,494 @@
+// GEMM on the GPU: the launchers gemm() and gemm_bf16() of kernels.h, row-major with the
+// conventions of cpu::gemm (cpu/gemm.h). Three precisions:
+//
+//   FP32  a tiled SIMT kernel (below): 128 x 128 block tile, BK = 8, 256 threads each
+//         accumulating an 8 x 8 register block with fp32 FMA, shared-memory tiles double
+//         buffered through registers. Exact fp32 arithmetic (only the summation order
+//         differs from the CPU).
+//   TF32  tensor cores (gemm_tc.cu): fp32 tiles in shared memory, each operand rounded to
+//         tf32 (cvt.rna) as fragments are built, mma.m16n8k8.tf32, fp32 accumulation.
+//   BF16  tensor cores (gemm_tc.cu), operands rounded to bf16 (round to nearest even,
+//         __float2bfloat16_rn semantics), fp32 accumulation. Two routes, same numbers:
+//         - convert (the default): a pass rounds A and B to bf16 into a scratch buffer
+//           (same layouts, leading dimensions padded to 8, so always 16-byte aligned),
+//           then the bf16 kernel of gemm_bf16 (ldmatrix) runs with an fp32 epilogue;
+//         - fused (tests only, gemm_detail::set_bf16_route): fp32 tiles in shared memory,
+//           rounded to bf16 as fragments are built; no scratch, but its scalar fragment
+//           loads make it slower. Measured on an H100 at the model's shapes, convert was
+//           1.2x to 1.9x faster. (A third route, fp32 -> registers -> bf16 tiles, was
+//           slower still and was dropped.)
+//
+// Split-K: when the output has too few tiles to fill the GPU (the weight gradients, whose
+// K is the batch's ~25,000 rows), K is cut into ranges whose partial products go to a
+// workspace that a second kernel sums in a fixed order (deterministic, no atomics), then
+// applies alpha and beta.
+//
+// Scratch: the convert route and split-K use one internal, grow-only device buffer. It is
+// NOT thread-safe, and calls on different streams must not overlap (they would share it);
+// growing it calls cudaFree / cudaMalloc, which synchronise the device (so growth is not
+// allowed inside CUDA graph capture). It is never shrunk.
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdint>
+
+#include "gemm_internal.h"
+#include "kernels.h"
+
+namespace rg::cuda {
+namespace {
+
+using gemm_detail::In;
+using gemm_detail::Out;
+using gemm_detail::Problem;
+
+// ---- FP32 SIMT kernel ------------------------------------------------------------------
+// Block tile 128 x 128 x 8, 256 threads as 16 x 16; thread (tx, ty) owns rows
+// ty*4 + {0..3} and 64 + ty*4 + {0..3}, columns tx*4 + {0..3} and 64 + tx*4 + {0..3}
+// (split halves: the float4 shared loads of a warp do not conflict). Both operands are
+// stored k-major in shared memory, As[k][m] and Bs[k][n] (+4 floats padding), loaded from
+// global with the contiguous index fastest across threads (coalesced for every layout).
+constexpr int SG_BM = 128, SG_BN = 128, SG_BK = 8, SG_PAD = 4, SG_THREADS = 256;
+
+template <bool TA, bool TB>
+__global__ void __launch_bounds__(SG_THREADS) sgemm_kernel(int M, int N, int K, float alpha,
+                                                           const float* __restrict__ A,
+                                                           long long lda,
+                                                           const float* __restrict__ B,
+                                                           long long ldb, float beta,
+                                                           float* __restrict__ C,
+                                                           long long ldc) {
+  __shared__ __align__(16) float As[2][SG_BK][SG_BM + SG_PAD];
+  __shared__ __align__(16) float Bs[2][SG_BK][SG_BN + SG_PAD];
+  const int tid = (int)threadIdx.x;
+  const int m0 = (int)blockIdx.y * SG_BM, n0 = (int)blockIdx.x * SG_BN;
+  constexpr int PER = SG_BM * SG_BK / SG_THREADS;  // 4 elements of each operand per thread
+
+  // Element e of a tile -> (row in M or N, k): the stored layout's contiguous index is
+  // the fastest-varying one.
+  auto a_coord = [](int e, int& m, int& k) {
+    if (TA) { m = e % SG_BM; k = e / SG_BM; } else { k = e % SG_BK; m = e / SG_BK; }
+  };
+  auto b_coord = [](int e, int& n, int& k) {
+    if (TB) { k = e % SG_BK; n = e / SG_BK; } else { n = e % SG_BN; k = e / SG_BN; }
+  };
+
+  float ra[PER], rb[PER];
+  auto gload = [&](int k0) {
+#pragma unroll
+    for (int i = 0; i < PER; ++i) {
+      const int e = tid + i * SG_THREADS;
+      int m, n, k, kb;
+      a_coord(e, m, k);
+      const int gm = m0 + m, gk = k0 + k;
+      ra[i] = (gm < M && gk < K) ? (TA ? A[(long long)gk * lda + gm] : A[(long long)gm * lda + gk])
+                                 : 0.0f;
+      b_coord(e, n, kb);
+      const int gn = n0 + n, gkb = k0 + kb;
+      rb[i] = (gn < N && gkb < K) ? (TB ? B[(long long)gn * ldb + gkb] : B[(long long)gkb * ldb + gn])
+                                  : 0.0f;
+    }
+  };
+  auto sstore = [&](int buf) {
+#pragma unroll
+    for (int i = 0; i < PER; ++i) {
+      const int e = tid + i * SG_THREADS;
+      int m, n, k;
+      a_coord(e, m, k);
+      As[buf][k][m] = ra[i];
+      b_coord(e, n, k);
+      Bs[buf][k][n] = rb[i];
+    }
+  };
+
+  const int tx = tid % 16, ty = tid / 16;
+  float acc[8][8];
+#pragma unroll
+  for (int i = 0; i < 8; ++i)
+#pragma unroll
+    for (int j = 0; j < 8; ++j) acc[i][j] = 0.0f;
+
+  const int KT = (K + SG_BK - 1) / SG_BK;
+  gload(0);
+  sstore(0);
+  __syncthreads();
+  for (int kt = 0; kt < KT; ++kt) {
+    const int cur = kt & 1;
+    if (kt + 1 < KT) gload((kt + 1) * SG_BK);  // in flight during the FMAs below
+#pragma unroll
+    for (int k = 0; k < SG_BK; ++k) {
+      const float4 a0 = *reinterpret_cast<const float4*>(&As[cur][k][ty * 4]);
+      const float4 a1 = *reinterpret_cast<const float4*>(&As[cur][k][64 + ty * 4]);
+      const float4 b0 = *reinterpret_cast<const float4*>(&Bs[cur][k][tx * 4]);
+      const float4 b1 = *reinterpret_cast<const float4*>(&Bs[cur][k][64 + tx * 4]);
+      const float a[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
+      const float b[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
+#pragma unroll
+      for (int i = 0; i < 8; ++i)
+#pragma unroll
+        for (int j = 0; j < 8; ++j) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+    }
+    // Buffer cur ^ 1 was last read in iteration kt - 1, which every thread finished
+    // before the barrier that ended it.
+    if (kt + 1 < KT) sstore(cur ^ 1);
+    __syncthreads();
+  }
+
+#pragma unroll
+  for (int i = 0; i < 8; ++i) {
+    const int row = m0 + (i < 4 ? ty * 4 + i : 64 + ty * 4 + (i - 4));
+    if (row >= M) continue;
+#pragma unroll
+    for (int j = 0; j < 8; ++j) {
+      const int col = n0 + (j < 4 ? tx * 4 + j : 64 + tx * 4 + (j - 4));
+      if (col >= N) continue;
+      float* c = C + (long long)row * ldc + col;
+      float v = alpha * acc[i][j];
+      if (beta != 0.0f) v += beta * *c;  // beta == 0 never reads C
+      *c = v;
+    }
+  }
+}
+
+// ---- small kernels ---------------------------------------------------------------------
+// C = beta * C (beta == 0: C = 0, never read): the K == 0 product.
+__global__ void scale_c_kernel(float* C, int M, int N, long long ldc, float beta) {
+  const long long total = (long long)M * N;
+  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total;
+       i += (long long)gridDim.x * blockDim.x) {
+    float* c = C + (i / N) * ldc + (i % N);
+    *c = beta == 0.0f ? 0.0f : beta * *c;
+  }
+}
+
+__global__ void zero_bf16_kernel(uint16_t* C, int M, int N, long long ldc) {
+  const long long total = (long long)M * N;
+  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total;
+       i += (long long)gridDim.x * blockDim.x)
+    C[(i / N) * ldc + (i % N)] = 0;
+}
+
+// fp32 [rows][cols] (row stride ld) -> bf16 bits [rows][ldd] (ldd = cols rounded up to 8,
+// the padding zeroed), round to nearest even. One thread per 8-element chunk.
+__global__ void to_bf16_kernel(uint16_t* __restrict__ dst, int ldd, const float* __restrict__ src,
+                               long long ld, int rows, int cols, bool vec4) {
+  const int cpr = ldd / 8;
+  const long long total = (long long)rows * cpr;
+  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total;
+       i += (long long)gridDim.x * blockDim.x) {
+    const long long r = i / cpr;
+    const int c = (int)(i % cpr) * 8;
+    const float* s = src + r * ld + c;
+    float v[8];
+    if (vec4 && c + 8 <= cols) {  // src and ld 16-byte aligned
+      const float4 x = *reinterpret_cast<const float4*>(s);
+      const float4 y = *reinterpret_cast<const float4*>(s + 4);
+      v[0] = x.x; v[1] = x.y; v[2] = x.z; v[3] = x.w;
+      v[4] = y.x; v[5] = y.y; v[6] = y.z; v[7] = y.w;
+    } else {
+#pragma unroll
+      for (int j = 0; j < 8; ++j) v[j] = c + j < cols ? s[j] : 0.0f;
+    }
+    uint4 out;
+    uint32_t* o = reinterpret_cast<uint32_t*>(&out);
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      __nv_bfloat162 b = __floats2bfloat162_rn(v[2 * j], v[2 * j + 1]);
+      o[j] = *reinterpret_cast<uint32_t*>(&b);
+    }
+    *reinterpret_cast<uint4*>(dst + r * ldd + c) = out;
+  }
+}
+
+// Split-K reduction: C = alpha * sum_z P[z] + beta * C, z in increasing order.
+__global__ void reduce_f32_kernel(float* C, long long ldc, const float* __restrict__ P, int splits,
+                                  int M, int N, float alpha, float beta) {
+  const long long total = (long long)M * N;
+  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total;
+       i += (long long)gridDim.x * blockDim.x) {
+    float s = 0.0f;
+    for (int z = 0; z < splits; ++z) s += P[z * total + i];
+    float* c = C + (i / N) * ldc + (i % N);
+    float v = alpha * s;
+    if (beta != 0.0f) v += beta * *c;
+    *c = v;
+  }
+}
+
+__global__ void reduce_bf16_kernel(uint16_t* C, long long ldc, const float* __restrict__ P,
+                                   int splits, int M, int N) {
+  const long long total = (long long)M * N;
+  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total;
+       i += (long long)gridDim.x * blockDim.x) {
+    float s = 0.0f;
+    for (int z = 0; z < splits; ++z) s += P[z * total + i];
+    __nv_bfloat16 b = __float2bfloat16_rn(s);
+    C[(i / N) * ldc + (i % N)] = *reinterpret_cast<uint16_t*>(&b);
+  }
+}
+
+int grid_for(long long n, int threads) {
+  const long long want = (n + threads - 1) / threads;
+  return (int)std::max(1LL, std::min(want, 65535LL * 8));
+}
+
+// ---- device facts, scratch ---------------------------------------------------------------
+int sm_count() {
+  static int cache[64] = {};
+  int dev = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= 64) return 108;
+  if (cache[dev] == 0) {
+    int n = 0;
+    if (cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess || n <= 0)
+      n = 108;
+    cache[dev] = n;
+  }
+  return cache[dev];
+}
+
+// The grow-only scratch buffer (see the header comment). One per process: a multi-GPU
+// caller would need one per device; growth on another device frees this one first.
+struct Scratch {
+  void* ptr = nullptr;
+  size_t bytes = 0;
+  int device = -1;
+};
+Scratch g_scratch;
+
+cudaError_t scratch(size_t bytes, void** out) {
+  int dev = 0;
+  cudaError_t err = cudaGetDevice(&dev);
+  if (err != cudaSuccess) return err;
+  if (g_scratch.ptr && g_scratch.device == dev && g_scratch.bytes >= bytes) {
+    *out = g_scratch.ptr;
+    return cudaSuccess;
+  }
+  if (g_scratch.ptr) {
+    int cur = dev;
+    if (g_scratch.device != dev) cudaSetDevice(g_scratch.device);
+    cudaFree(g_scratch.ptr);  // synchronises: in-flight users of the old buffer finish first
+    if (g_scratch.device != dev) cudaSetDevice(cur);
+    g_scratch = Scratch{};
+  }
+  const size_t want = std::max(bytes, (size_t)1 << 20);
+  err = cudaMalloc(&g_scratch.ptr, want);
+  if (err != cudaSuccess) {
+    g_scratch = Scratch{};
+    return err;
+  }
+  g_scratch.bytes = want;
+  g_scratch.device = dev;
+  *out = g_scratch.ptr;
+  return cudaSuccess;
+}
+
+size_t align256(size_t n) { return (n + 255) & ~(size_t)255; }
+
+// Split-K plan for a tile shape: more splits while the output's tiles leave the SMs idle,
+// each split at least 256 deep. Returns kps (a multiple of 64, so of every kernel's BK)
+// and splits.
+void plan_splits(int M, int N, int K, gemm_detail::TileShape ts, int* splits, int* kps) {
+  const long long tiles = (long long)((M + ts.bm - 1) / ts.bm) * ((N + ts.bn - 1) / ts.bn);
+  const int sms = sm_count();
+  const int ktiles = (K + 63) / 64;
+  int s = 1;
+  if (tiles < sms) {
+    const long long want = (2LL * sms + tiles - 1) / tiles;
+    s = (int)std::min<long long>({want, (long long)(ktiles / 4), 64LL});
+    if (s < 1) s = 1;
+  }
+  const int kt_per = (ktiles + s - 1) / s;
+  *kps = kt_per * 64;
+  *splits = (K + *kps - 1) / *kps;
+}
+
+bool aligned16(const void* p, long long ld, size_t elem) {
+  return (reinterpret_cast<uintptr_t>(p) & 15) == 0 && (ld * (long long)elem) % 16 == 0;
+}
+
+cudaError_t after_launch() { return cudaGetLastError(); }
+
+int g_bf16_route = -1;  // gemm_detail::set_bf16_route
+
+}  // namespace
+
+void gemm_detail::set_bf16_route(int route) { g_bf16_route = route < 0 || route > 1 ? -1 : route; }
+
+int gemm(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda,
+         const float* B, int ldb, float beta, float* C, int ldc, GemmPrecision prec,
+         Stream stream) {
+  const cudaStream_t s = (cudaStream_t)stream;
+  if (M < 0 || N < 0 || K < 0) return (int)cudaErrorInvalidValue;
+  const int acols = transA ? M : K, bcols = transB ? K : N;
+  if (lda < acols || ldb < bcols || ldc < N) return (int)cudaErrorInvalidValue;
+  if (M == 0 || N == 0) return (int)cudaSuccess;
+  if (!C || (K > 0 && (!A || !B))) return (int)cudaErrorInvalidValue;
+  if (K == 0) {  // C = beta * C (cpu::gemm's scale_c)
+    const long long n = (long long)M * N;
+    scale_c_kernel<<<grid_for(n, 256), 256, 0, s>>>(C, M, N, ldc, beta);
+    return (int)after_launch();
+  }
+
+  if (prec == GemmPrecision::FP32) {
+    const int gy = (M + SG_BM - 1) / SG_BM, gx = (N + SG_BN - 1) / SG_BN;
+    if (gy > 65535) return (int)cudaErrorInvalidValue;
+    const dim3 grid(gx, gy);
+#define RG_SG(TA, TB)                                                                   \
+  sgemm_kernel<TA, TB><<<grid, SG_THREADS, 0, s>>>(M, N, K, alpha, A, lda, B, ldb, beta, C, \
+                                                   ldc)
+    if (!transA && !transB) RG_SG(false, false);
+    else if (!transA && transB) RG_SG(false, true);
+    else if (transA && !transB) RG_SG(true, false);
+    else RG_SG(true, true);
+#undef RG_SG
+    return (int)after_launch();
+  }
+  if (prec != GemmPrecision::TF32 && prec != GemmPrecision::BF16)
+    return (int)cudaErrorInvalidValue;
+
+  Problem p;
+  p.ta = transA;
+  p.tb = transB;
+  p.M = M;
+  p.N = N;
+  p.K = K;
+  p.alpha = alpha;
+  p.beta = beta;
+  p.C = C;
+  p.ldc = ldc;
+
+  // BF16 route: convert unless a test forces fused (measured on an H100 at the model's
+  // shapes, the convert route was 1.2x to 1.9x faster than the fused one).
+  const bool convert = prec == GemmPrecision::BF16 && g_bf16_route != 0;
+  const In in = prec == GemmPrecision::TF32 ? In::F32_TF32 : (convert ? In::BF16 : In::F32_BF16);
+  gemm_detail::TileShape ts = gemm_detail::tc_tile(in);
+  plan_splits(M, N, K, ts, &p.splits, &p.kps);
+
+  const int arows = transA ? K : M, brows = transB ? N : K;
+  const int lda2 = (acols + 7) / 8 * 8, ldb2 = (bcols + 7) / 8 * 8;
+  const size_t abytes = convert ? align256((size_t)arows * lda2 * 2) : 0;
+  const size_t bbytes = convert ? align256((size_t)brows * ldb2 * 2) : 0;
+  const size_t pbytes = p.splits > 1 ? (size_t)p.splits * M * N * sizeof(float) : 0;
+  char* work = nullptr;
+  if (abytes + bbytes + pbytes > 0) {
+    void* w = nullptr;
+    cudaError_t err = scratch(abytes + bbytes + pbytes, &w);
+    if (err != cudaSuccess) return (int)err;
+    work = static_cast<char*>(w);
+  }
+  bool aligned;
+  if (convert) {
+    uint16_t* a2 = reinterpret_cast<uint16_t*>(work);
+    uint16_t* b2 = reinterpret_cast<uint16_t*>(work + abytes);
+    to_bf16_kernel<<<grid_for((long long)arows * (lda2 / 8), 256), 256, 0, s>>>(
+        a2, lda2, A, lda, arows, acols, aligned16(A, lda, 4));
+    to_bf16_kernel<<<grid_for((long long)brows * (ldb2 / 8), 256), 256, 0, s>>>(
+        b2, ldb2, B, ldb, brows, bcols, aligned16(B, ldb, 4));
+    cudaError_t err = after_launch();
+    if (err != cudaSuccess) return (int)err;
+    p.A = a2;
+    p.lda = lda2;
+    p.B = b2;
+    p.ldb = ldb2;
+    aligned = true;
+  } else {
+    p.A = A;
+    p.lda = lda;
+    p.B = B;
+    p.ldb = ldb;
+    aligned = aligned16(A, lda, 4) && aligned16(B, ldb, 4);
+  }
+  if (p.splits == 1) return (int)gemm_detail::launch_tc(in, Out::F32, p, aligned, s);
+  float* part = reinterpret_cast<float*>(work + abytes + bbytes);
+  Problem q = p;
+  q.C = part;
+  cudaError_t err = gemm_detail::launch_tc(in, Out::PARTIAL, q, aligned, s);
+  if (err != cudaSuccess) return (int)err;
+  const long long n = (long long)M * N;
+  reduce_f32_kernel<<<grid_for(n, 256), 256, 0, s>>>(C, ldc, part, p.splits, M, N, alpha, beta);
+  return (int)after_launch();
+}
+
+int gemm_bf16(bool transA, bool transB, int M, int N, int K, const bf16_t* A, int lda,
+              const bf16_t* B, int ldb, bf16_t* C, int ldc, Stream stream) {
+  const cudaStream_t s = (cudaStream_t)stream;
+  if (M < 0 || N < 0 || K < 0) return (int)cudaErrorInvalidValue;
+  const int acols = transA ? M : K, bcols = transB ? K : N;
+  if (lda < acols || ldb < bcols || ldc < N) return (int)cudaErrorInvalidValue;
+  if (M == 0 || N == 0) return (int)cudaSuccess;
+  if (!C || (K > 0 && (!A || !B))) return (int)cudaErrorInvalidValue;
+  if (K == 0) {
+    const long long n = (long long)M * N;
+    zero_bf16_kernel<<<grid_for(n, 256), 256, 0, s>>>(C, M, N, ldc);
+    return (int)after_launch();
+  }
+  Problem p;
+  p.ta = transA;
+  p.tb = transB;
+  p.M = M;
+  p.N = N;
+  p.K = K;
+  p.A = A;
+  p.lda = lda;
+  p.B = B;
+  p.ldb = ldb;
+  p.C = C;
+  p.ldc = ldc;
+  plan_splits(M, N, K, gemm_detail::tc_tile(In::BF16), &p.splits, &p.kps);
+  const bool aligned = aligned16(A, lda, 2) && aligned16(B, ldb, 2);
+  if (p.splits == 1) return (int)gemm_detail::launch_tc(In::BF16, Out::BF16, p, aligned, s);
+  void* w = nullptr;
+  cudaError_t err = scratch((size_t)p.splits * M * N * sizeof(float), &w);
+  if (err != cudaSuccess) return (int)err;
+  Problem q = p;
+  q.C = w;
+  err = gemm_detail::launch_tc(In::BF16, Out::PARTIAL, q, aligned, s);
+  if (err != cudaSuccess) return (int)err;
+  const long long n = (long long)M * N;
+  reduce_bf16_kernel<<<grid_for(n, 256), 256, 0, s>>>(C, ldc, static_cast<const float*>(w),
+                                                        p.splits, M, N);
+  return (int)after_launch();
+}
+
+namespace gemm_detail {
+namespace {
+
+__device__ __forceinline__ float hash_uniform(size_t i, uint32_t seed) {  // [-1, 1)
+  uint32_t x = (uint32_t)i * 2654435761U ^ (uint32_t)(i >> 32) * 0x9e3779b9U ^ seed * 0x85ebca6bU;
+  x ^= x >> 16;  // lowbias32
+  x *= 0x7feb352dU;
+  x ^= x >> 15;
+  x *= 0x846ca68bU;
+  x ^= x >> 16;
+  return (float)(x >> 8) * (2.0f / 16777216.0f) - 1.0f;
+}
+
+__global__ void fill_f32_kernel(float* p, size_t n, uint32_t seed) {
+  for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
+    p[i] = hash_uniform(i, seed);
+}
+
+__global__ void fill_bf16_kernel(uint16_t* p, size_t n, uint32_t seed) {
+  for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
+    __nv_bfloat16 b = __float2bfloat16_rn(hash_uniform(i, seed));
+    p[i] = *reinterpret_cast<uint16_t*>(&b);
+  }
+}
+
+}  // namespace
+
+cudaError_t fill_uniform_f32(float* p, size_t n, uint32_t seed) {
+  if (n == 0) return cudaSuccess;
+  fill_f32_kernel<<<grid_for((long long)n, 256), 256>>>(p, n, seed);
+  return cudaGetLastError();
+}
+
+cudaError_t fill_uniform_bf16(uint16_t* p, size_t n, uint32_t seed) {
+  if (n == 0) return cudaSuccess;
+  fill_bf16_kernel<<<grid_for((long long)n, 256), 256>>>(p, n, seed);
+  return cudaGetLastError();
+}
+
+}  // namespace gemm_detail
+}  // namespace rg::cuda

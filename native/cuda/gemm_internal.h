@@ -1,0 +1,67 @@
+// Internal interface of the GEMM family, between gemm.cu (launchers, fp32 SIMT kernel,
+// conversion and split-K reduction) and gemm_tc.cu (the tensor-core kernels). Not part of
+// the kernel contract (kernels.h); nothing outside the two files includes it.
+#pragma once
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace rg::cuda::gemm_detail {
+
+// What the tensor-core kernel writes.
+enum class Out {
+  BF16 = 0,     // C bf16 (raw bits), C = acc (alpha = 1, beta = 0)
+  F32 = 1,      // C fp32, C = alpha * acc + beta * C (beta == 0 never reads C)
+  PARTIAL = 2,  // fp32 slice blockIdx.y of a dense [splits][M][N] workspace, C = acc
+};
+
+// Inputs of the tensor-core kernels.
+enum class In {
+  BF16 = 0,   // bf16 operands (ldmatrix + mma.m16n8k16.bf16)
+  F32_BF16,   // fp32 operands, rounded to bf16 (RNE) while building fragments (m16n8k16.bf16)
+  F32_TF32,   // fp32 operands, rounded to tf32 (cvt.rna) while building fragments (m16n8k8.tf32)
+};
+
+// One GEMM (row-major, as cpu::gemm) for the tensor-core kernels: C = op(A) op(B).
+// Leading dimensions in elements. K is cut into `splits` ranges of `kps` elements
+// (kps a multiple of the kernel's BK, 32 or 64; splits = ceil(K / kps)); split z writes slice z (Out::PARTIAL).
+struct Problem {
+  bool ta = false, tb = false;
+  int M = 0, N = 0, K = 0;
+  const void* A = nullptr;
+  long long lda = 0;
+  const void* B = nullptr;
+  long long ldb = 0;
+  void* C = nullptr;
+  long long ldc = 0;
+  float alpha = 1.0f, beta = 0.0f;
+  int splits = 1, kps = 0;
+};
+
+// Tile shapes of the tensor-core kernels (the block tile; gemm.cu plans split-K with it).
+struct TileShape {
+  int bm, bn;
+};
+TileShape tc_tile(In in);
+
+// Launches the tensor-core kernel for `in` with output `out` (p.splits > 1 needs
+// Out::PARTIAL). `aligned`: the 16-byte cp.async path (A, B 16-byte aligned, lda and ldb
+// multiples of 16 bytes); otherwise element loads (any pointer, any leading dimension).
+cudaError_t launch_tc(In in, Out out, const Problem& p, bool aligned, cudaStream_t stream);
+
+// Tests only: forces the BF16 route of gemm() (-1: automatic = convert, 0: fused,
+// In::F32_BF16; 1: convert pass + In::BF16 kernel). A process-wide setting, not thread-safe.
+void set_bf16_route(int route);
+
+// Benchmark inputs: uniform values in [-1, 1) from a hash of (seed, index), on the
+// default stream (gemm.cu).
+cudaError_t fill_uniform_f32(float* p, size_t n, uint32_t seed);
+cudaError_t fill_uniform_bf16(uint16_t* p, size_t n, uint32_t seed);
+
+#ifdef RG_GEMM_DEV
+// Development only (tmp harness): the bf16 kernel in other tile configurations.
+cudaError_t launch_bf16_cfg(int cfg, const Problem& p, cudaStream_t stream);
+#endif
+
+}  // namespace rg::cuda::gemm_detail
