@@ -1,9 +1,10 @@
 // Tensor-core GEMM kernels (sm_80 instructions, which Hopper runs too): one template for
-// bf16 operands (ldmatrix feeding mma.m16n8k16.bf16) and for fp32 operands rounded to
-// bf16 or tf32 while the fragments are built (so the BF16 and TF32 paths of gemm() read
-// the fp32 matrices once, with no conversion pass). Ampere-style recipe:
+// bf16 operands (ldmatrix feeding mma.m16n8k16.bf16: gemm_bf16() and the BF16 path of
+// gemm() after its conversion pass) and for fp32 operands rounded to tf32 (the TF32 path)
+// or bf16 (the fused BF16 route, tests only) while the fragments are built. Ampere-style:
 //
-//   - block tile BM x BN, BK = 32, warps of WM x WN, fp32 accumulators in registers;
+//   - block tile BM x BN x BK (BK 32 or 64), warps of WM x WN, fp32 accumulators in
+//     registers, fragments double buffered across k steps;
 //   - a STAGES-deep cp.async pipeline (16-byte copies, zero-filled past the matrix edge
 //     through cp.async's src-size) into padded shared-memory tiles; the padding makes the
 //     ldmatrix / fragment loads bank-conflict free (worked out per layout below);
@@ -18,6 +19,12 @@
 //     gemm.cu reduces in a fixed order (deterministic, no atomics);
 //   - blocks are rastered in groups of 8 tile rows so concurrent blocks share operands
 //     in L2.
+//
+// Measured on an H100 (bf16, 4096^3, any transpose combination): about 307 TFLOP/s, where
+// cuBLAS (torch.matmul, wgmma) does about 800. Nsight Compute: one 8-warp block per SM
+// (registers and shared memory), 2 warps per scheduler, ~5.5 cycles per issued
+// instruction: latency bound. Tried and slower: 128 x 256 x 32 with 4 stages (~275),
+// 128 x 128 (~300), 256 x 128 (~295).
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
@@ -459,9 +466,9 @@ cudaError_t dispatch(const Problem& p, bool aligned, cudaStream_t s) {
   return cudaErrorInvalidValue;
 }
 
-// The production tile configurations.
-//   bf16 operands: 128 x 256 block, 8 warps of 64 x 64, 4 stages (120 KB shared).
-//   fp32 operands: 128 x 128 block, 8 warps of 64 x 32, 3 stages (about 120 KB shared).
+// The production tile configurations (BM, BN, BK, WM, WN, STAGES).
+//   bf16 operands: 128 x 256 x 64, 8 warps of 64 x 64, 3 stages (at most 162 KB shared).
+//   fp32 operands: 128 x 128 x 32, 8 warps of 64 x 32, 3 stages (at most 120 KB shared).
 #define RG_BF16_CFG 128, 256, 64, 64, 64, 3
 #define RG_F32_CFG 128, 128, 32, 64, 32, 3
 

@@ -237,8 +237,10 @@ describe('GEMM on the GPU vs cpu.gemm', () => {
           const want = C.map((x) => beta * x);
           expect(relErr(out, want), `${p} ta=${ta} tb=${tb} beta=${beta}`).toBe(0);
         }
+        // M = 0 (A empty, B 3 x 4 or 4 x 3) and N = 0 (B empty): C comes back as given.
         const C = values(12, 4, -1, 1);
-        expect([...mod!.gemmTest(ta, tb, 0, 4, 3, 1, new Float32Array(0), 3, new Float32Array(12), 4, 0, C, 4, p)]).toEqual([...C]);
+        expect([...mod!.gemmTest(ta, tb, 0, 4, 3, 1, new Float32Array(0), 3, new Float32Array(12), tb ? 3 : 4, 0, C, 4, p)]).toEqual([...C]);
+        expect([...mod!.gemmTest(ta, tb, 3, 0, 4, 1, new Float32Array(12), ta ? 3 : 4, new Float32Array(0), tb ? 4 : 1, 0, C, 4, p)]).toEqual([...C]);
       }
   });
 
