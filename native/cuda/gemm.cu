@@ -9,14 +9,14 @@
 //         tf32 (cvt.rna) as fragments are built, mma.m16n8k8.tf32, fp32 accumulation.
 //   BF16  tensor cores (gemm_tc.cu), operands rounded to bf16 (round to nearest even,
 //         __float2bfloat16_rn semantics), fp32 accumulation. Two routes, same numbers:
-//         - convert (the default): a pass rounds A and B to bf16 into a scratch buffer
+//         - convert (M, N >= 256): a pass rounds A and B to bf16 into a scratch buffer
 //           (same layouts, leading dimensions padded to 8, so always 16-byte aligned),
 //           then the bf16 kernel of gemm_bf16 (ldmatrix) runs with an fp32 epilogue;
-//         - fused (tests only, gemm_detail::set_bf16_route): fp32 tiles in shared memory,
-//           rounded to bf16 as fragments are built; no scratch, but its scalar fragment
-//           loads make it slower. Measured on an H100 at the model's shapes, convert was
-//           1.2x to 1.9x faster. (A third route, fp32 -> registers -> bf16 tiles, was
-//           slower still and was dropped.)
+//         - fused (M or N < 256, e.g. decoding): fp32 tiles in shared memory, rounded to
+//           bf16 as fragments are built; no scratch and each operand read once, but its
+//           scalar fragment loads make it slower on big products. Measured on an H100 at
+//           the model's training shapes, convert was 1.2x to 1.9x faster. (A third
+//           route, fp32 -> registers -> bf16 tiles, was slower still and was dropped.)
 //
 // Split-K: when the output has too few tiles to fill the GPU (the weight gradients, whose
 // K is the batch's ~25,000 rows), K is cut into ranges whose partial products go to a
@@ -358,9 +358,13 @@ int gemm(bool transA, bool transB, int M, int N, int K, float alpha, const float
   p.C = C;
   p.ldc = ldc;
 
-  // BF16 route: convert unless a test forces fused (measured on an H100 at the model's
-  // shapes, the convert route was 1.2x to 1.9x faster than the fused one).
-  const bool convert = prec == GemmPrecision::BF16 && g_bf16_route != 0;
+  // BF16 route: convert for products with both sides >= 256 (at the model's training
+  // shapes, on an H100, 1.2x to 1.9x faster than fused); fused when M or N is small
+  // (decoding: a few rows against a whole weight matrix, memory bound, where the pass would
+  // read, write and re-read the weights instead of reading them once). Tests can force one.
+  const bool convert =
+      prec == GemmPrecision::BF16 &&
+      (g_bf16_route >= 0 ? g_bf16_route == 1 : std::min(M, N) >= 256);
   const In in = prec == GemmPrecision::TF32 ? In::F32_TF32 : (convert ? In::BF16 : In::F32_BF16);
   gemm_detail::TileShape ts = gemm_detail::tc_tile(in);
   plan_splits(M, N, K, ts, &p.splits, &p.kps);

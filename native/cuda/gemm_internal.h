@@ -50,8 +50,8 @@ TileShape tc_tile(In in);
 // multiples of 16 bytes); otherwise element loads (any pointer, any leading dimension).
 cudaError_t launch_tc(In in, Out out, const Problem& p, bool aligned, cudaStream_t stream);
 
-// Tests only: forces the BF16 route of gemm() (-1: automatic = convert, 0: fused,
-// In::F32_BF16; 1: convert pass + In::BF16 kernel). A process-wide setting, not thread-safe.
+// Tests only: forces the BF16 route of gemm() (-1: automatic, 0: fused, In::F32_BF16;
+// 1: convert pass + In::BF16 kernel). A process-wide setting, not thread-safe.
 void set_bf16_route(int route);
 
 // Benchmark inputs: uniform values in [-1, 1) from a hash of (seed, index), on the
