@@ -70,4 +70,15 @@ if [[ ! -f build/Release/regurgitate_cuda.node ]]; then
   say "error: the build finished but build/Release/regurgitate_cuda.node is missing"
   exit 1
 fi
+# Node resolves an addon's symbols lazily, so a missing engine function would only crash
+# at its first call: refuse a module with undefined symbols of our own.
+if command -v nm >/dev/null 2>&1; then
+  missing="$(nm -DC --undefined-only build/Release/regurgitate_cuda.node | grep -E ' rg::' || true)"
+  if [[ -n "$missing" ]]; then
+    say "error: build/Release/regurgitate_cuda.node has undefined symbols of the engine:"
+    printf '%s\n' "$missing" | head -20
+    rm -f build/Release/regurgitate_cuda.node
+    exit 1
+  fi
+fi
 say "ok: build/Release/regurgitate_cuda.node in $(($(date +%s) - start)) s"

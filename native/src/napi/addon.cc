@@ -1,15 +1,5 @@
+// The CPU addon's module entry: each area registers its own functions (register.h).
 #include "napi/register.h"
-
-namespace rg::napi {
-
-Napi::Error MakeError(Napi::Env env, const std::string& code, const std::string& msg) {
-  Napi::Error e = Napi::Error::New(env, msg);
-  e.Set("code", Napi::String::New(env, code));
-  e.Set("native", Napi::Boolean::New(env, true));
-  return e;
-}
-
-}  // namespace rg::napi
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   rg::napi::RegisterSystem(env, exports);
