@@ -129,7 +129,7 @@ fi
 # 5. The CUDA tests (they compare the GPU kernels with the CPU addon's).
 STEP_RC[cuda_tests]=0
 if want tests; then
-  timeout "${RG_DEVICE_TEST_TIMEOUT:-300}" node node_modules/vitest/vitest.mjs run tests/cuda \
+  timeout "${RG_DEVICE_TEST_TIMEOUT:-300}" node node_modules/vitest/vitest.mjs run ${RG_DEVICE_TESTS:-tests/cuda} \
     --reporter=json --outputFile="$OUT/cuda-tests.json" --reporter=verbose
   STEP_RC[cuda_tests]=$?
 fi

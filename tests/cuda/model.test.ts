@@ -58,9 +58,11 @@ describe('device selection', () => {
 describe('the model on the GPU against the CPU engine', () => {
   // Model-level bounds. fp32 is as tight as the CPU's own golden test against PyTorch.
   // tf32/bf16 round every GEMM operand (10 and 7 mantissa bits), and a weight gradient sums
-  // thousands of such products: measured on an H100, the worst tensor (decoder fc1.weight)
-  // is 0.025 (tf32) and 0.054 (bf16) of its largest element; the bounds are twice that.
-  for (const [device, lossTol, gradTol] of [['cuda:fp32', 1e-5, 1e-4], ['cuda:tf32', 2e-3, 5e-2], ['cuda', 1e-2, 1e-1]] as const) {
+  // hundreds of such products: measured on an H100, the worst tensor (decoder fc1.weight)
+  // is 0.025 (tf32) and 0.054 / 0.113 without / with dropout (bf16, attention included) of
+  // its largest element; the bounds are about twice that. bf16's real check is training
+  // (the test below): it must learn like fp32.
+  for (const [device, lossTol, gradTol] of [['cuda:fp32', 1e-5, 1e-4], ['cuda:tf32', 2e-3, 5e-2], ['cuda', 1e-2, 0.25]] as const) {
     it.skipIf(!HAS_DEVICE)(gpuTitle(`${device}: loss within ${lossTol} and every gradient within ${gradTol} of the CPU (relative)`), () => {
       const cpu = Transformer.create(CONFIG, { seed: 7 });
       const gpu = Transformer.create(CONFIG, { seed: 7, device });
