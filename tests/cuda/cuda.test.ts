@@ -4,14 +4,10 @@
 // against the CPU addon's (AdamW, dropout). Correctness only, never time.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 
-import { cudaModulePath, probeCuda } from '../../ts/src/native/cuda.js';
-import { rng } from '../helpers.js';
-
-const require = createRequire(import.meta.url);
-const cpu = require('node-gyp-build')(process.cwd());
+import { probeCuda } from '../../ts/src/native/cuda.js';
+import { cpu, cuda, CUDA_PATH, deviceReason, gpuTitle, HAS_DEVICE, loadError, nanCount, relErr, values } from './device.js';
 
 const TOL = 1e-5;
 
@@ -37,57 +33,9 @@ interface AdamWHyper {
 }
 
 const NVCC = nvccPath();
-const PATH = cudaModulePath();
-let mod: CudaModule | null = null;
-let loadError = '';
-if (existsSync(PATH)) {
-  try {
-    mod = require(PATH) as CudaModule;
-  } catch (e) {
-    loadError = e instanceof Error ? e.message : String(e);
-  }
-}
-// Whether a device is present, and why not.
-let deviceReason = '';
-let devices: ReturnType<CudaModule['devices']> = [];
-if (!mod) deviceReason = existsSync(PATH) ? `module does not load: ${loadError}` : `module not built (${PATH})`;
-else {
-  try {
-    devices = mod.devices();
-    if (devices.length === 0) deviceReason = 'devices() returned no devices';
-  } catch (e) {
-    deviceReason = e instanceof Error ? e.message : String(e);
-  }
-}
-const HAS_DEVICE = devices.length > 0;
-const skipGpu = (title: string) => (HAS_DEVICE ? title : `${title} (skipped: no CUDA device: ${deviceReason})`);
-
-function values(n: number, seed: number, lo: number, hi: number): Float32Array {
-  const r = rng(seed);
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; ++i) a[i] = lo + (hi - lo) * r();
-  return a;
-}
-
-/** max |a - b| / max(rms(b), tiny); NaN anywhere gives NaN (so `< TOL` fails). */
-function relErr(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) return NaN;
-  let ss = 0;
-  for (const x of b) ss += x * x;
-  const floor = Math.max(Math.sqrt(ss / Math.max(1, b.length)), 1e-30);
-  let worst = 0;
-  for (let i = 0; i < a.length; ++i) {
-    const d = Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), floor);
-    if (!(d <= worst)) worst = d; // NaN sticks
-  }
-  return worst;
-}
-
-function nanCount(a: Float32Array): number {
-  let k = 0;
-  for (const x of a) if (Number.isNaN(x)) ++k;
-  return k;
-}
+const PATH = CUDA_PATH;
+const mod = cuda as CudaModule | null;
+const skipGpu = gpuTitle;
 
 describe('CUDA module: build and load', () => {
   it(NVCC ? `was built by scripts/build-cuda.sh (nvcc: ${NVCC})` : 'was built (skipped: no nvcc on this machine)', () => {

@@ -6,7 +6,7 @@
 // may differ in the last bit), so means and CIs are compared to 1e-12.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { bootstrapIndices, estimateCi, pairedBootstrap } from '../../ts/src/metrics/bootstrap.js';
+import { bootstrapIndices, bootstrapSide, estimateCi, pairedBootstrap, pairedBootstrapSides } from '../../ts/src/metrics/bootstrap.js';
 import { corpusBleu } from '../../ts/src/metrics/bleu.js';
 
 const fx = JSON.parse(readFileSync(new URL('../fixtures/metrics/paired-bs.json', import.meta.url), 'utf8')) as {
@@ -54,6 +54,26 @@ describe('paired bootstrap (BLEU, 1000 resamples, seed 12345)', () => {
     expect(r.difference.interval[0]).toBeLessThan(r.difference.mean);
     expect(r.difference.interval[1]).toBeGreaterThan(r.difference.mean);
     expect(r.system.interval[1] - r.system.interval[0]).toBeCloseTo(2 * r.system.ci, 12);
+  });
+});
+
+describe('sides computed once (how a report compares one real run with many)', () => {
+  it('pairedBootstrapSides(side(a), side(b)) equals pairedBootstrap(a, b) exactly, for BLEU and chrF, and a side can be reused', () => {
+    for (const metric of ['bleu', 'chrf'] as const) {
+      const o = { metric, bleu: { tokenize: 'none' as const } };
+      const bl = bootstrapSide(fx.baseline, [fx.refs], o);
+      const sy = bootstrapSide(fx.system, [fx.refs], o);
+      expect(pairedBootstrapSides(bl, sy)).toEqual(pairedBootstrap(fx.baseline, fx.system, [fx.refs], o));
+      // The same baseline side against a third system, and the pair reversed.
+      const third = fx.system.map((h, i) => (i % 3 ? h : fx.baseline[i]));
+      expect(pairedBootstrapSides(bl, bootstrapSide(third, [fx.refs], o))).toEqual(pairedBootstrap(fx.baseline, third, [fx.refs], o));
+      expect(pairedBootstrapSides(sy, bl)).toEqual(pairedBootstrap(fx.system, fx.baseline, [fx.refs], o));
+    }
+  });
+  it('sides made with different settings are refused', () => {
+    const a = bootstrapSide(fx.baseline, [fx.refs], { metric: 'bleu' });
+    expect(() => pairedBootstrapSides(a, bootstrapSide(fx.system, [fx.refs], { metric: 'bleu', seed: 7 }))).toThrow(/differ in seed/);
+    expect(() => pairedBootstrapSides(a, bootstrapSide(fx.system, [fx.refs], { metric: 'chrf' }))).toThrow(/differ in metric/);
   });
 });
 

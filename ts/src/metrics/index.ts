@@ -34,6 +34,9 @@ export { CHRF, corpusChrf, sentenceChrf, removePunctuation, type ChrfOptions, ty
 export { TER, corpusTer, sentenceTer, translationEditRate, type TerOptions, type TerScore } from './ter.js';
 export {
   pairedBootstrap,
+  pairedBootstrapSides,
+  bootstrapSide,
+  type BootstrapSide,
   bootstrapIndices,
   estimateCi,
   resampleScores,

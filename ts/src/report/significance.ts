@@ -9,7 +9,7 @@
 // difference gets p = 1: nothing at least as extreme as "no difference" is ever unlikely.
 import type { StudentResult } from '../experiments/types.js';
 import type { BleuOptions } from '../metrics/bleu.js';
-import { pairedBootstrap } from '../metrics/bootstrap.js';
+import { bootstrapSide, pairedBootstrapSides, type BootstrapSide } from '../metrics/bootstrap.js';
 import type { ChrfOptions } from '../metrics/chrf.js';
 import { REAL, sortConditions } from './conditions.js';
 import { groupRuns } from './curves.js';
@@ -28,20 +28,30 @@ export interface SignificanceOptions {
   chrf?: ChrfOptions;
 }
 
+// Each run's bootstrap side (its statistics and resampled scores) per metric, made once:
+// a real-data run is the baseline of every condition at its size and seed.
+type Sides = Map<StudentResult, Map<string, BootstrapSide>>;
+
+function side(sides: Sides, run: StudentResult, metric: 'bleu' | 'chrf', o: SignificanceOptions): BootstrapSide {
+  let m = sides.get(run);
+  if (!m) sides.set(run, (m = new Map()));
+  let s = m.get(metric);
+  if (!s) {
+    s = bootstrapSide(o.hyps(run), [o.refs], { metric, bleu: o.bleu, chrf: o.chrf, nSamples: o.samples, seed: o.seed });
+    m.set(metric, s);
+  }
+  return s;
+}
+
 function compare(
   metric: 'bleu' | 'chrf',
   pairs: { seed: number; real: StudentResult; run: StudentResult }[],
   o: SignificanceOptions,
+  sides: Sides,
 ): MetricComparison {
   let signature = '';
   const seeds: SeedComparison[] = pairs.map(({ seed, real, run }) => {
-    const r = pairedBootstrap(o.hyps(real), o.hyps(run), [o.refs], {
-      metric,
-      bleu: o.bleu,
-      chrf: o.chrf,
-      nSamples: o.samples,
-      seed: o.seed,
-    });
+    const r = pairedBootstrapSides(side(sides, real, metric, o), side(sides, run, metric, o));
     signature = r.signature;
     const delta = r.difference.observed;
     return { seed, real: r.baseline.score, system: r.system.score, delta, pValue: delta === 0 ? 1 : r.system.pValue };
@@ -52,6 +62,7 @@ function compare(
 
 export function significance(runs: readonly StudentResult[], o: SignificanceOptions): Significance {
   const groups = groupRuns(runs);
+  const sides: Sides = new Map();
   const real = groups.get(REAL);
   const rows: SignificanceRow[] = [];
   for (const condition of sortConditions(groups.keys())) {
@@ -75,8 +86,8 @@ export function significance(runs: readonly StudentResult[], o: SignificanceOpti
         matchedSeeds,
         unmatchedSeeds,
         skipped,
-        bleu: skipped ? null : compare('bleu', pairs, o),
-        chrf: skipped ? null : compare('chrf', pairs, o),
+        bleu: skipped ? null : compare('bleu', pairs, o, sides),
+        chrf: skipped ? null : compare('chrf', pairs, o, sides),
       });
     }
   }
