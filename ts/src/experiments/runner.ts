@@ -12,6 +12,7 @@ import { cudaStatus } from '../native/device.js';
 import type { Generator } from '../generators/types.js';
 import type { RunProgress } from '../runs/train.js';
 import { expandGrid, type Cell } from './grid.js';
+import { identitySpec } from './identity.js';
 import { buildGenerator, generatePool, trainOnPoolA, type JobContext } from './jobs.js';
 import { RESULT_NAMES as N } from './store_schema.js';
 import { openStore, type ResultsStore } from './store.js';
@@ -104,12 +105,14 @@ function pickDevice(spec: ExperimentSpec, log: (s: string) => void): 'cpu' | 'cu
 export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOptions = {}): Promise<RunSummary> {
   const t0 = performance.now();
   const log = o.log ?? (() => {});
-  const cells = expandGrid(spec);
+  // Hashes see file contents, not paths (identity.ts): a moved study keeps its runs.
+  const hashed = identitySpec(spec);
+  const cells = expandGrid(hashed);
   const device = pickDevice(spec, log);
-  const store = openStore(dir, { spec });
+  const store = openStore(dir, { spec: hashed });
   try {
     store.upsertCells(cells, { onChange: o.restartChanged ? 'restart' : 'error' });
-    const ws = await prepareWorkspace(spec, dir, log);
+    const ws = await prepareWorkspace(spec, dir, log, hashed);
     const statusOf = new Map(store.status().runs.map((r) => [r.id, r.status]));
     let done = cells.filter((c) => statusOf.get(c.id) === 'done').length;
     const startDone = done;

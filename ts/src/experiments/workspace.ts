@@ -62,10 +62,11 @@ function directed(c: PreparedCorpus, part: string, spec: ExperimentSpec): Sides 
   throw new RegurgitateError('EINVAL', `direction ${spec.direction.src}-${spec.direction.tgt} does not match the corpus languages ${c.src}, ${c.tgt}`);
 }
 
-export async function prepareWorkspace(spec: ExperimentSpec, dir: string, log: (s: string) => void): Promise<Workspace> {
+/** `hashed` (identity.ts) stamps the prepared data, so a moved corpus file is not prepared again. */
+export async function prepareWorkspace(spec: ExperimentSpec, dir: string, log: (s: string) => void, hashed: ExperimentSpec = spec): Promise<Workspace> {
   const dataDir = join(dir, 'data');
   const stampFile = join(dataDir, 'experiment-data.json');
-  const stamp = canonicalJson({ corpus: spec.corpus, splits: spec.splits });
+  const stamp = canonicalJson({ corpus: hashed.corpus, splits: spec.splits });
   const fresh = existsSync(join(dataDir, 'meta.json')) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp;
   if (!fresh) {
     log(`preparing the corpus in ${dataDir}`);
