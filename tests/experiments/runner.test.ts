@@ -209,6 +209,18 @@ describe('experiment runner', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/bad\.yaml:\d+: conditions\[0\]/);
     expect(cli(['experiment', 'status', '--out', join(tmp, 'none')]).stderr).toMatch(/holds no experiment/);
+    const good = join(tmp, 'good.yaml');
+    writeFileSync(good, specText());
+    const dev = cli(['experiment', 'run', good, '--device', 'gpu', '--out', join(tmp, 'never')]);
+    expect(dev.status).toBe(2);
+    expect(dev.stderr).toMatch(/--device must be cpu, cuda or auto \(got 'gpu'\)/);
+    if (!gpu) {
+      // --device overrides the spec's device: cuda without a GPU stops before any work.
+      const cu = cli(['experiment', 'run', good, '--device', 'cuda', '--out', join(tmp, 'never-cuda')]);
+      expect(cu.status).toBe(1);
+      expect(cu.stderr).toMatch(/device: cuda was asked for, but CUDA is unavailable/);
+      expect(existsSync(join(tmp, 'never-cuda', 'results.sqlite'))).toBe(false);
+    }
     const init = join(tmp, 'init.yaml');
     expect(cli(['experiment', 'init', '--preset', 'demo', '--out', init]).status).toBe(0);
     expect(readFileSync(init, 'utf8')).toMatch(/name: demo/);

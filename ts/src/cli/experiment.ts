@@ -47,6 +47,7 @@ export const runSpec: CommandSpec = {
     outFlag,
     { name: 'restart-changed', type: 'boolean', description: 'rerun runs whose settings changed since they ran (default: stop and list them)' },
     { name: 'threads', type: 'int', value: 'N', min: 0, max: 1024, description: 'worker threads (default: the spec\'s; 0 = all)' },
+    { name: 'device', type: 'string', value: 'DEV', description: "cpu, cuda or auto (default: the spec's; not part of any settings hash)" },
     { name: 'no-report', type: 'boolean', description: 'do not write the report at the end' },
   ],
 };
@@ -157,6 +158,11 @@ export async function run(argv: string[]): Promise<number> {
     if (a.help) return (process.stdout.write(helpText(runSpec)), 0);
     if (a.positionals.length > 1) throw new UsageError(runSpec.name, `one spec file at a time (got ${a.positionals.length})`);
     const { spec: s } = specOf(runSpec.name, a.positionals[0], a.flags.preset as string | undefined);
+    if (a.flags.device !== undefined) {
+      const d = a.flags.device as string;
+      if (d !== 'cpu' && d !== 'cuda' && d !== 'auto') throw new UsageError(runSpec.name, `--device must be cpu, cuda or auto (got '${d}')`);
+      s.device = d;
+    }
     const threads = (a.flags.threads as number | undefined) ?? s.threads;
     if (threads) native().setThreads(threads);
     const dir = resolve((a.flags.out as string | undefined) ?? join('experiments', s.name));
