@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { corpusBleu } from '../../ts/src/metrics/index.js';
+import { cudaStatus } from '../../ts/src/native/device.js';
 import { CLI, ensureBuilt, ROOT } from '../helpers.js';
 
 const FIX = join(ROOT, 'tests', 'fixtures');
@@ -138,5 +139,16 @@ describe('train, translate, eval', () => {
     expect(noRun.code).toBe(1);
     expect(noRun.stderr).toMatch(/no such run directory/);
     expect(cli(['eval']).stderr).toMatch(/exactly one of --run RUN and --apertium MODE/);
+    const badDev = cli(['train', '--data', join(tmp, 'data'), '--out', join(tmp, 'x'), '--device', 'gpu']);
+    expect(badDev.code).toBe(2);
+    expect(badDev.stderr).toMatch(/--device must be one of cpu, cuda, auto/);
+    expect(cli(['translate', '--run', run(), '--input', join(FIX, 'bible-sample.es'), '--device', 'tpu']).stderr).toMatch(/translate: --device must be one of/);
+    if (!cudaStatus().loadable) {
+      // device cuda without a GPU: the reason, before any training.
+      const cu = cli(['train', '--data', join(tmp, 'data'), '--out', join(tmp, 'x-cuda'), '--device', 'cuda']);
+      expect(cu.code).toBe(1);
+      expect(cu.stderr).toMatch(/EBACKEND: device 'cuda' was asked for, but CUDA is unavailable: /);
+      expect(existsSync(join(tmp, 'x-cuda', 'result.json'))).toBe(false);
+    }
   });
 });

@@ -12,6 +12,7 @@ import { helpText, parseArgs, UsageError, type CommandSpec } from './args.js';
 import { ProgressBar } from './progress.js';
 import { decodeFlags, decodeOptions } from './translate.js';
 import { out, writeFileAtomic } from './util.js';
+import { parseDevice } from './device.js';
 
 export const spec: CommandSpec = {
   name: 'eval',
@@ -52,7 +53,7 @@ export async function run(argv: string[]): Promise<number> {
   let outDir: string;
   if (f.run !== undefined) {
     const dec = decodeOptions(spec.name, f);
-    const r = openRun(f.run as string);
+    const r = openRun(f.run as string, { device: parseDevice('eval', f.device) });
     hyps = (await r.translate(sides.src, dec, { onProgress: (d) => bar.update(d) })).map((h) => h.text);
     system = { run: r.dir, decode: dec };
     outDir = resolve((f.out as string | undefined) ?? join(r.dir, 'eval'));

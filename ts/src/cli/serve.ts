@@ -8,6 +8,7 @@ import type { TranslatedText, Translator } from '../serve/types.js';
 import { helpText, parseArgs, UsageError, type CommandSpec } from './args.js';
 import { decodeFlags, decodeOptions } from './translate.js';
 import { err, out } from './util.js';
+import { parseDevice } from './device.js';
 
 export const spec: CommandSpec = {
   name: 'serve',
@@ -31,7 +32,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (a.flags.run === undefined) throw new UsageError(spec.name, '--run RUN is required');
   const dec = decodeOptions(spec.name, a.flags);
-  const r = openRun(a.flags.run as string);
+  const r = openRun(a.flags.run as string, { device: parseDevice('serve', a.flags.device) });
   const translator: Translator = {
     async translate(texts: string[]): Promise<TranslatedText[]> {
       return (await r.translate(texts, dec)).map((g, i) => ({ ...g, sourceTokens: r.tokenizer.encode(texts[i], { specials: false }).length, tokens: r.tokenizer.encode(g.text, { specials: false }).length }));

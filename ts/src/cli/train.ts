@@ -12,8 +12,7 @@ import { TRAIN_PRESETS } from '../runs/presets.js';
 import { helpText, parseArgs, UsageError, type CommandSpec } from './args.js';
 import { ProgressBar } from './progress.js';
 import { err, out } from './util.js';
-import { DEVICES, isDevice, type Device } from '../native/device.js';
-import { RegurgitateError } from '../engine/errors.js';
+import { deviceFlag, parseDevice } from './device.js';
 
 export const spec: CommandSpec = {
   name: 'train',
@@ -34,7 +33,7 @@ export const spec: CommandSpec = {
     { name: 'seed', type: 'int', value: 'N', min: 0, default: 1, description: 'seed of weights, batches and dropout' },
     { name: 'init', type: 'string', value: 'RUN', description: 'start from the weights of another run (fine-tuning)' },
     { name: 'threads', type: 'int', value: 'N', min: 0, max: 1024, description: 'worker threads (0 = one per hardware thread)' },
-    { name: 'device', type: 'string', value: 'DEV', default: 'cpu', description: "cpu, cuda (GPU, bf16 GEMMs), cuda:tf32, cuda:fp32 or auto" },
+    deviceFlag,
     { name: 'json', type: 'boolean', description: 'print the result as one JSON line on stdout' },
   ],
   details: [
@@ -99,7 +98,7 @@ export async function run(argv: string[]): Promise<number> {
       trainOptions: opts,
       seed: f.seed as number,
       init: f.init as string | undefined,
-      device: deviceFlag(f.device),
+      device: parseDevice('train', f.device),
       info: { corpus: corpus.dir, pair: `${corpus.src}-${corpus.tgt}`, trainPart: f['train-part'], devPart, droppedLong: train.dropped, presetBudget: TRAIN_PRESETS[preset as PresetName] },
       signal: ac.signal,
       onProgress: (p) => {
@@ -126,9 +125,4 @@ export async function run(argv: string[]): Promise<number> {
     process.off('SIGINT', onSig);
     process.off('SIGTERM', onSig);
   }
-}
-
-function deviceFlag(v: unknown): Device {
-  if (!isDevice(v)) throw new RegurgitateError('EINVAL', `train: --device must be one of ${DEVICES.join(', ')} (got '${String(v)}')`);
-  return v;
 }

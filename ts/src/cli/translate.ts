@@ -9,6 +9,7 @@ import { openRun } from '../runs/open.js';
 import { helpText, parseArgs, UsageError, type CommandSpec, type Parsed } from './args.js';
 import { ProgressBar } from './progress.js';
 import { writeFileAtomic } from './util.js';
+import { deviceFlag, parseDevice } from './device.js';
 
 export const decodeFlags: CommandSpec['flags'] = [
   { name: 'beam', type: 'int', value: 'K', min: 1, max: 256, description: 'beam search with K hypotheses (default: greedy)' },
@@ -20,6 +21,7 @@ export const decodeFlags: CommandSpec['flags'] = [
   { name: 'decode-seed', type: 'int', value: 'N', min: 0, description: 'seed of sampling (default 1)' },
   { name: 'batch-size', type: 'int', value: 'N', min: 1, max: 65536, description: 'sentences decoded together (default 64)' },
   { name: 'threads', type: 'int', value: 'N', min: 0, max: 1024, description: 'worker threads (0 = one per hardware thread)' },
+  deviceFlag,
 ];
 
 /** Decoding options from the shared decoding flags. */
@@ -73,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
   if (a.flags.run === undefined) throw new UsageError(spec.name, '--run RUN is required');
   if (a.flags.input === undefined) throw new UsageError(spec.name, '--input FILE is required');
   const dec = decodeOptions(spec.name, a.flags);
-  const r = openRun(a.flags.run as string);
+  const r = openRun(a.flags.run as string, { device: parseDevice('translate', a.flags.device) });
   let lines: string[];
   try {
     lines = readLines(a.flags.input as string);
