@@ -84,12 +84,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("devices", Napi::Function::New(env, Devices, "devices"));
   // The whole engine's surface (Model with device 'cuda' or 'cpu', kernels, system info),
   // as the CPU addon's, then the CUDA-only entry points.
-  rg::napi::RegisterSystem(env, exports);
-  rg::napi::RegisterKernels(env, exports);
-  rg::napi::RegisterTesting(env, exports);
-  rg::napi::RegisterModel(env, exports);
-  rg::napi::RegisterAttentionKernels(env, exports);
-  rg::napi::RegisterRowKernels(env, exports);
+  rg::napi::RegisterEngine(env, exports);
   RegisterTesting(env, exports);
   RegisterGemmTesting(env, exports);
   RegisterAttentionTesting(env, exports);

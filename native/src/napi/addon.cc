@@ -2,12 +2,7 @@
 #include "napi/register.h"
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  rg::napi::RegisterSystem(env, exports);
-  rg::napi::RegisterKernels(env, exports);
-  rg::napi::RegisterTesting(env, exports);
-  rg::napi::RegisterModel(env, exports);
-  rg::napi::RegisterAttentionKernels(env, exports);
-  rg::napi::RegisterRowKernels(env, exports);
+  rg::napi::RegisterEngine(env, exports);
   return exports;
 }
 

@@ -14,6 +14,9 @@ void RegisterModel(Napi::Env env, Napi::Object exports);     // model_napi.cc
 void RegisterAttentionKernels(Napi::Env env, Napi::Object exports);  // kernels_attention_napi.cc
 void RegisterRowKernels(Napi::Env env, Napi::Object exports);        // kernels_rows_napi.cc
 
+// All of the above: the engine's whole surface (the CPU addon's entry and the CUDA module's).
+void RegisterEngine(Napi::Env env, Napi::Object exports);  // shared.cc
+
 // Throws a JS error carrying `code` (called inside catch blocks on the main thread).
 Napi::Error MakeError(Napi::Env env, const std::string& code, const std::string& msg);
 
