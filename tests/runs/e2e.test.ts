@@ -68,7 +68,8 @@ describe('train, translate, eval', () => {
       // Alignment: line i of the output is the translation of line i alone.
       const one = join(tmp, 'one.es');
       writeFileSync(one, lines(input)[3] + '\n');
-      expect(cli(['translate', '--run', run(), '--input', one, ...extra]).stdout).toBe(out[3] + '\n');
+      expect(cli(['demo', '--device', 'gpu']).stderr).toMatch(/demo: --device must be cpu, cuda or auto \(got 'gpu'\)/);
+    expect(cli(['translate', '--run', run(), '--input', one, ...extra]).stdout).toBe(out[3] + '\n');
     }
     const bad = cli(['translate', '--run', run(), '--input', input, '--beam', '2', '--sample']);
     expect(bad.code).toBe(2);
@@ -142,6 +143,7 @@ describe('train, translate, eval', () => {
     const badDev = cli(['train', '--data', join(tmp, 'data'), '--out', join(tmp, 'x'), '--device', 'gpu']);
     expect(badDev.code).toBe(2);
     expect(badDev.stderr).toMatch(/--device must be one of cpu, cuda, auto/);
+    expect(cli(['demo', '--device', 'gpu']).stderr).toMatch(/demo: --device must be cpu, cuda or auto \(got 'gpu'\)/);
     expect(cli(['translate', '--run', run(), '--input', join(FIX, 'bible-sample.es'), '--device', 'tpu']).stderr).toMatch(/translate: --device must be one of/);
     if (!cudaStatus().loadable) {
       // device cuda without a GPU: the reason, before any training.

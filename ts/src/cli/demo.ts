@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 
 import { presetSpec } from '../experiments/presets.js';
 import { native } from '../native/load.js';
-import { helpText, parseArgs, type CommandSpec } from './args.js';
+import { helpText, parseArgs, UsageError, type CommandSpec } from './args.js';
 import * as synthetic from './demo_synthetic.js';
 import { runStudy } from './experiment.js';
 
@@ -16,6 +16,7 @@ export const spec: CommandSpec = {
   flags: [
     { name: 'out', type: 'string', value: 'DIR', default: 'runs/demo', description: 'experiment folder' },
     { name: 'threads', type: 'int', value: 'N', min: 0, max: 1024, description: 'worker threads (0 = one per hardware thread)' },
+    { name: 'device', type: 'string', value: 'DEV', default: 'cpu', description: 'cpu, cuda or auto (the GPU when one is usable)' },
     { name: 'synthetic', type: 'boolean', description: 'instead: a one-minute engine check on a synthetic task (see demo --synthetic --help)' },
   ],
   details: 'The study is the `demo` preset of docs/experiments.md; `regurgitate experiment init --preset demo` writes it as a spec file to edit.',
@@ -29,5 +30,9 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (a.flags.threads !== undefined) native().setThreads(a.flags.threads as number);
-  return runStudy(presetSpec('demo'), resolve(a.flags.out as string));
+  const s = presetSpec('demo');
+  const d = a.flags.device as string;
+  if (d !== 'cpu' && d !== 'cuda' && d !== 'auto') throw new UsageError(spec.name, `--device must be cpu, cuda or auto (got '${d}')`);
+  s.device = d;
+  return runStudy(s, resolve(a.flags.out as string));
 }
