@@ -38,12 +38,13 @@ const mod = cuda as CudaModule | null;
 const skipGpu = gpuTitle;
 
 describe('CUDA module: build and load', () => {
-  it(NVCC ? `was built by scripts/build-cuda.sh (nvcc: ${NVCC})` : 'was built (skipped: no nvcc on this machine)', () => {
-    if (!NVCC) return;
+  it.skipIf(!NVCC)(NVCC ? `was built by scripts/build-cuda.sh (nvcc: ${NVCC})` : 'was built (skipped: no nvcc on this machine)', () => {
     expect(existsSync(PATH), `${PATH} is missing although nvcc exists: run bash scripts/build-cuda.sh`).toBe(true);
   });
 
-  it.skipIf(!existsSync(PATH))('loads without a driver and reports its build', () => {
+  const built = existsSync(PATH);
+  const loadTitle = 'loads without a driver and reports its build';
+  it.skipIf(!built)(built ? loadTitle : `${loadTitle} (skipped: ${PATH} is not built; no nvcc here)`, () => {
     expect(loadError).toBe('');
     expect(mod).not.toBeNull();
     const v = mod!.version();
@@ -76,7 +77,8 @@ describe('CUDA module without a GPU', () => {
     expect(st.reason).toContain(msg);
   });
 
-  it.skipIf(!noGpu)('kernel entry points throw the same clear error instead of crashing', () => {
+  const kernelTitle = 'kernel entry points throw the same clear error instead of crashing';
+  it.skipIf(!noGpu)(noGpu ? kernelTitle : `${kernelTitle} (skipped: ${mod ? 'a CUDA device is present' : deviceReason})`, () => {
     expect(() => mod!.dropoutTest(new Float32Array(8), 0.5, 1, 2)).toThrow(/CUDA unavailable: /);
   });
 });

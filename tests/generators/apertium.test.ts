@@ -15,7 +15,7 @@ const HAS_APERTIUM = !probe.error && probe.stdout.includes('spa-eng');
 const tmp = mkdtempSync(join(tmpdir(), 'rg-gen-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-describe.runIf(HAS_APERTIUM)('apertium (Debian apertium-eng-spa)', () => {
+describe.runIf(HAS_APERTIUM)(`apertium (Debian apertium-eng-spa)${HAS_APERTIUM ? '' : ' (skipped: `apertium -l` lists no spa-eng mode; install apertium-eng-spa)'}`, () => {
   it('translates line by line and keeps alignment whatever the input holds', async () => {
     const g = new ApertiumGenerator({ mode: 'spa-eng', chunk: 4 });
     const src = [
