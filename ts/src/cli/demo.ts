@@ -5,7 +5,8 @@ import { resolve } from 'node:path';
 
 import { presetSpec } from '../experiments/presets.js';
 import { native } from '../native/load.js';
-import { helpText, parseArgs, UsageError, type CommandSpec } from './args.js';
+import { helpText, parseArgs, type CommandSpec } from './args.js';
+import { parseSpecDevice } from './device.js';
 import * as synthetic from './demo_synthetic.js';
 import { runStudy } from './experiment.js';
 
@@ -31,8 +32,6 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (a.flags.threads !== undefined) native().setThreads(a.flags.threads as number);
   const s = presetSpec('demo');
-  const d = a.flags.device as string;
-  if (d !== 'cpu' && d !== 'cuda' && d !== 'auto') throw new UsageError(spec.name, `--device must be cpu, cuda or auto (got '${d}')`);
-  s.device = d;
+  s.device = parseSpecDevice(spec.name, a.flags.device);
   return runStudy(s, resolve(a.flags.out as string));
 }

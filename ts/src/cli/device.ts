@@ -14,3 +14,9 @@ export function parseDevice(cmd: string, v: unknown): Device {
   if (!isDevice(v)) throw new UsageError(cmd, `--device must be one of ${DEVICES.join(', ')} (got '${String(v)}')`);
   return v;
 }
+
+/** The devices an experiment spec names (its `device` field): no precision suffixes. */
+export function parseSpecDevice(cmd: string, v: unknown): 'cpu' | 'cuda' | 'auto' {
+  if (v !== 'cpu' && v !== 'cuda' && v !== 'auto') throw new UsageError(cmd, `--device must be cpu, cuda or auto (got '${String(v)}')`);
+  return v;
+}

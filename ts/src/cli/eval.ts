@@ -53,7 +53,7 @@ export async function run(argv: string[]): Promise<number> {
   let outDir: string;
   if (f.run !== undefined) {
     const dec = decodeOptions(spec.name, f);
-    const r = openRun(f.run as string, { device: parseDevice('eval', f.device) });
+    const r = openRun(f.run as string, { device: parseDevice(spec.name, f.device) });
     hyps = (await r.translate(sides.src, dec, { onProgress: (d) => bar.update(d) })).map((h) => h.text);
     system = { run: r.dir, decode: dec };
     outDir = resolve((f.out as string | undefined) ?? join(r.dir, 'eval'));

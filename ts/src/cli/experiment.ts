@@ -15,6 +15,7 @@ import { buildReport } from '../experiments/report.js';
 import { helpText, parseArgs, UsageError, type CommandSpec } from './args.js';
 import { formatDuration, ProgressBar } from './progress.js';
 import { err, out, writeFileAtomic } from './util.js';
+import { parseSpecDevice } from './device.js';
 
 export const spec: CommandSpec = {
   name: 'experiment',
@@ -158,11 +159,7 @@ export async function run(argv: string[]): Promise<number> {
     if (a.help) return (process.stdout.write(helpText(runSpec)), 0);
     if (a.positionals.length > 1) throw new UsageError(runSpec.name, `one spec file at a time (got ${a.positionals.length})`);
     const { spec: s } = specOf(runSpec.name, a.positionals[0], a.flags.preset as string | undefined);
-    if (a.flags.device !== undefined) {
-      const d = a.flags.device as string;
-      if (d !== 'cpu' && d !== 'cuda' && d !== 'auto') throw new UsageError(runSpec.name, `--device must be cpu, cuda or auto (got '${d}')`);
-      s.device = d;
-    }
+    if (a.flags.device !== undefined) s.device = parseSpecDevice(runSpec.name, a.flags.device);
     const threads = (a.flags.threads as number | undefined) ?? s.threads;
     if (threads) native().setThreads(threads);
     const dir = resolve((a.flags.out as string | undefined) ?? join('experiments', s.name));

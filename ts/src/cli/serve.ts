@@ -32,7 +32,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (a.flags.run === undefined) throw new UsageError(spec.name, '--run RUN is required');
   const dec = decodeOptions(spec.name, a.flags);
-  const r = openRun(a.flags.run as string, { device: parseDevice('serve', a.flags.device) });
+  const r = openRun(a.flags.run as string, { device: parseDevice(spec.name, a.flags.device) });
   const translator: Translator = {
     async translate(texts: string[]): Promise<TranslatedText[]> {
       return (await r.translate(texts, dec)).map((g, i) => ({ ...g, sourceTokens: r.tokenizer.encode(texts[i], { specials: false }).length, tokens: r.tokenizer.encode(g.text, { specials: false }).length }));

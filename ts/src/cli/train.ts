@@ -12,6 +12,7 @@ import { TRAIN_PRESETS } from '../runs/presets.js';
 import { helpText, parseArgs, UsageError, type CommandSpec } from './args.js';
 import { ProgressBar } from './progress.js';
 import { err, out } from './util.js';
+import { cudaAddonOrThrow, resolveDevice } from '../native/device.js';
 import { deviceFlag, parseDevice } from './device.js';
 
 export const spec: CommandSpec = {
@@ -55,6 +56,9 @@ export async function run(argv: string[]): Promise<number> {
   if (f.out === undefined) throw new UsageError(spec.name, '--out RUN is required (the run directory)');
   const preset = f.model as string;
   if (!PRESET_NAMES.includes(preset as PresetName)) throw new UsageError(spec.name, `--model must be one of ${PRESET_NAMES.join(', ')} (got '${preset}')`);
+  // Before any data work: a bad --device, or cuda without a GPU, fails at once.
+  const device = resolveDevice(parseDevice(spec.name, f.device));
+  if (device !== 'cpu') cudaAddonOrThrow();
   if (f.threads !== undefined) native().setThreads(f.threads as number);
 
   const corpus = openCorpus(f.data as string);
@@ -98,7 +102,7 @@ export async function run(argv: string[]): Promise<number> {
       trainOptions: opts,
       seed: f.seed as number,
       init: f.init as string | undefined,
-      device: parseDevice('train', f.device),
+      device,
       info: { corpus: corpus.dir, pair: `${corpus.src}-${corpus.tgt}`, trainPart: f['train-part'], devPart, droppedLong: train.dropped, presetBudget: TRAIN_PRESETS[preset as PresetName] },
       signal: ac.signal,
       onProgress: (p) => {

@@ -75,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
   if (a.flags.run === undefined) throw new UsageError(spec.name, '--run RUN is required');
   if (a.flags.input === undefined) throw new UsageError(spec.name, '--input FILE is required');
   const dec = decodeOptions(spec.name, a.flags);
-  const r = openRun(a.flags.run as string, { device: parseDevice('translate', a.flags.device) });
+  const r = openRun(a.flags.run as string, { device: parseDevice(spec.name, a.flags.device) });
   let lines: string[];
   try {
     lines = readLines(a.flags.input as string);
