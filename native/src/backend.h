@@ -18,6 +18,12 @@ using cpu::Act;
 using cpu::AdamWHyper;
 using cpu::AttnShape;
 
+// A tensor inside a parameter buffer, for clip_adamw.
+struct ParamSpan {
+  size_t offset = 0, size = 0;
+  bool decay = false;  // weight decay applies
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -72,6 +78,42 @@ class Backend {
                             const AdamWHyper& h, float weight_decay) = 0;
   virtual double sum_squares(const float* x, size_t n) = 0;
   virtual void scale_inplace(float* x, size_t n, float s) = 0;
+
+  // ---- fused training ops ----
+  // Each equals the composition of the ops above written in its comment; the defaults
+  // (backend_fused.cc) are exactly that composition. A backend overrides one to make
+  // fewer passes over memory (the CUDA backend: one kernel instead of two or three).
+  // p <= 0 means no dropout (the dropout step is then the identity).
+
+  // y[rows, out] = x[rows, in] W^T + b, W [out, in]: gemm, then bias_add.
+  virtual void linear_fwd(float* y, const float* x, const float* W, const float* b, int rows,
+                          int out, int in);
+  // h = res + dropout(h) (h in place), then y = layernorm(h) with its mean and rstd:
+  // dropout_fwd(h, h), add_inplace(h, res), layernorm_fwd(y, mean, rstd, h, ...).
+  virtual void dropout_add_layernorm(float* h, const float* res, float p, uint64_t seed,
+                                     uint64_t stream, float* y, float* mean, float* rstd,
+                                     const float* gamma, const float* beta, int rows, int cols,
+                                     float eps);
+  // layernorm_bwd(dx, dgamma, dbeta, dy, ...) (accumulating into dx), then
+  // ddrop = dropout_bwd(dx): the gradient of the dropped residual branch that made x.
+  // ddrop may alias dy or dx.
+  virtual void layernorm_bwd_dropout(float* dx, float* dgamma, float* dbeta, const float* dy,
+                                     const float* x, const float* mean, const float* rstd,
+                                     const float* gamma, int rows, int cols, float* ddrop,
+                                     float p, uint64_t seed, uint64_t stream);
+  // y = dropout(act(x)): act_fwd, then dropout_fwd in place.
+  virtual void act_dropout_fwd(Act a, float* y, const float* x, size_t n, float p,
+                               uint64_t seed, uint64_t stream);
+  // dx = act'(x) * dropout_bwd(dy): dropout_bwd, then act_bwd (dx may alias dy).
+  virtual void act_dropout_bwd(Act a, float* dx, const float* dy, const float* x, size_t n,
+                               float p, uint64_t seed, uint64_t stream);
+  // One optimizer step over a parameter buffer: the global gradient norm
+  // sqrt(sum_squares(G)); if clip_norm > 0 and clip_norm / (norm + 1e-6) < 1, G is scaled
+  // by that factor (scale_inplace, as float); then adamw_update on every span (weight
+  // decay where span.decay). Elements outside the spans are not touched.
+  virtual void clip_adamw(float* P, float* G, float* M, float* V, size_t total,
+                          const ParamSpan* spans, int n_spans, const AdamWHyper& h,
+                          float weight_decay, double clip_norm);
 };
 
 std::unique_ptr<Backend> make_cpu_backend();

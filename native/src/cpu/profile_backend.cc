@@ -111,6 +111,31 @@ class ProfilingBackend final : public Backend {
   }
   void scale_inplace(float* x, size_t n, float s) override { time("scale", [&] { in_->scale_inplace(x, n, s); }); }
 
+  // Fused ops: timed whole, and forwarded so the inner backend's own fusion runs.
+  void linear_fwd(float* y, const float* x, const float* W, const float* b, int R, int O, int I) override {
+    time("linear_fwd", [&] { in_->linear_fwd(y, x, W, b, R, O, I); });
+  }
+  void dropout_add_layernorm(float* h, const float* res, float p, uint64_t s, uint64_t st, float* y, float* m,
+                             float* r, const float* g, const float* b, int R, int C, float e) override {
+    time("drop_add_ln", [&] { in_->dropout_add_layernorm(h, res, p, s, st, y, m, r, g, b, R, C, e); });
+  }
+  void layernorm_bwd_dropout(float* dx, float* dg, float* db, const float* dy, const float* x, const float* m,
+                             const float* r, const float* g, int R, int C, float* dd, float p, uint64_t s,
+                             uint64_t st) override {
+    time("ln_bwd_drop", [&] { in_->layernorm_bwd_dropout(dx, dg, db, dy, x, m, r, g, R, C, dd, p, s, st); });
+  }
+  void act_dropout_fwd(Act a, float* y, const float* x, size_t n, float p, uint64_t s, uint64_t st) override {
+    time("act_drop_fwd", [&] { in_->act_dropout_fwd(a, y, x, n, p, s, st); });
+  }
+  void act_dropout_bwd(Act a, float* dx, const float* dy, const float* x, size_t n, float p, uint64_t s,
+                       uint64_t st) override {
+    time("act_drop_bwd", [&] { in_->act_dropout_bwd(a, dx, dy, x, n, p, s, st); });
+  }
+  void clip_adamw(float* P, float* G, float* M, float* V, size_t n, const ParamSpan* sp, int ns,
+                  const AdamWHyper& h, float wd, double clip) override {
+    time("clip_adamw", [&] { in_->clip_adamw(P, G, M, V, n, sp, ns, h, wd, clip); });
+  }
+
  private:
   std::unique_ptr<Backend> in_;
 };

@@ -62,6 +62,8 @@ TrainResult Trainer::run(const std::function<void(const TrainProgress&)>& progre
   const size_t nb = batches.size();
   const uint64_t fp = fingerprint(train_);
 
+  std::vector<ParamSpan> spans;
+  for (auto& t : L.tensors) spans.push_back(ParamSpan{t.offset, t.size, t.decay});
   DeviceBuffer adam_m(&be, total * sizeof(float)), adam_v(&be, total * sizeof(float));
   be.zero(adam_m.f(), total * sizeof(float));
   be.zero(adam_v.f(), total * sizeof(float));
@@ -168,16 +170,10 @@ TrainResult Trainer::run(const std::function<void(const TrainProgress&)>& progre
     if (!std::isfinite(r.loss_sum))
       fail("ENUMERIC", "loss is not finite at step " + std::to_string(step) +
                            " (learning rate too high?); the last checkpoint is kept");
-    double norm = std::sqrt(be.sum_squares(m_.grads(), total));
-    if (o_.clip_norm > 0) {
-      double coef = o_.clip_norm / (norm + 1e-6);
-      if (coef < 1.0) be.scale_inplace(m_.grads(), total, (float)coef);
-    }
     const double lr = o_.lr_at(step);
     AdamWHyper h{(float)lr, (float)o_.beta1, (float)o_.beta2, (float)o_.adam_eps, step};
-    for (auto& t : L.tensors)
-      be.adamw_update(m_.params() + t.offset, m_.grads() + t.offset, adam_m.f() + t.offset,
-                      adam_v.f() + t.offset, t.size, h, t.decay ? (float)o_.weight_decay : 0.0f);
+    be.clip_adamw(m_.params(), m_.grads(), adam_m.f(), adam_v.f(), total, spans.data(),
+                  (int)spans.size(), h, (float)o_.weight_decay, o_.clip_norm);
     loss_sum += r.loss_sum;
     loss_tokens += r.tokens;
     real_tokens += b.real_tokens;
