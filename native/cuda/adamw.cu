@@ -30,11 +30,41 @@ __global__ void adamw_kernel(float* __restrict__ p, const float* __restrict__ g,
   }
 }
 
-}  // namespace
+// Many tensors in one launch (clip_adamw): block b updates chunk b. The clipping factor is
+// computed on the device from the gradient's sum of squares, in double exactly as
+// Backend::clip_adamw does on the host, so no value has to come back to the host mid-step.
+__global__ void clip_adamw_kernel(float* __restrict__ P, float* __restrict__ G,
+                                  float* __restrict__ M, float* __restrict__ V,
+                                  const AdamChunk* __restrict__ chunks, AdamWScalars s,
+                                  float wd_decay, const double* __restrict__ sumsq,
+                                  double clip_norm) {
+  const AdamChunk c = chunks[blockIdx.x];
+  bool scale = false;
+  float coef = 1.0f;
+  if (sumsq && clip_norm > 0.0) {
+    const double k = clip_norm / (sqrt(*sumsq) + 1e-6);
+    scale = k < 1.0;
+    coef = (float)k;
+  }
+  const float decay = c.decay ? wd_decay : 1.0f;
+  for (size_t j = threadIdx.x; j < c.size; j += blockDim.x) {
+    const size_t i = c.offset + j;
+    float gi = G[i];
+    if (scale) {
+      gi = __fmul_rn(gi, coef);
+      G[i] = gi;  // left clipped, as scale_inplace leaves it
+    }
+    const float pi = __fmul_rn(P[i], decay);
+    const float mi = __fadd_rn(__fmul_rn(s.b1, M[i]), __fmul_rn(s.ob1, gi));
+    const float vi = __fadd_rn(__fmul_rn(s.b2, V[i]), __fmul_rn(__fmul_rn(s.ob2, gi), gi));
+    const float denom = __fadd_rn(__fdiv_rn(__fsqrt_rn(vi), s.bc2_sqrt), s.eps);
+    P[i] = __fsub_rn(pi, __fdiv_rn(__fmul_rn(s.step_size, mi), denom));
+    M[i] = mi;
+    V[i] = vi;
+  }
+}
 
-int adamw_update(float* p, const float* g, float* m, float* v, size_t n,
-                 const cpu::AdamWHyper& h, float weight_decay, Stream stream) {
-  if (n == 0) return (int)cudaSuccess;
+AdamWScalars scalars(const cpu::AdamWHyper& h, float weight_decay) {
   const double t = (double)h.step;
   const double bc1 = 1.0 - std::pow((double)h.beta1, t);
   const double bc2 = 1.0 - std::pow((double)h.beta2, t);
@@ -47,6 +77,25 @@ int adamw_update(float* p, const float* g, float* m, float* v, size_t n,
   s.step_size = (float)((double)h.lr / bc1);
   s.bc2_sqrt = (float)std::sqrt(bc2);
   s.eps = h.eps;
+  return s;
+}
+
+}  // namespace
+
+int clip_adamw(float* P, float* G, float* M, float* V, const AdamChunk* chunks, int n_chunks,
+               const cpu::AdamWHyper& h, float weight_decay, const double* sumsq,
+               double clip_norm, Stream stream) {
+  if (n_chunks <= 0) return (int)cudaSuccess;
+  const AdamWScalars s = scalars(h, weight_decay);
+  clip_adamw_kernel<<<n_chunks, 256, 0, (cudaStream_t)stream>>>(P, G, M, V, chunks, s, s.decay,
+                                                                sumsq, clip_norm);
+  return (int)cudaGetLastError();
+}
+
+int adamw_update(float* p, const float* g, float* m, float* v, size_t n,
+                 const cpu::AdamWHyper& h, float weight_decay, Stream stream) {
+  if (n == 0) return (int)cudaSuccess;
+  const AdamWScalars s = scalars(h, weight_decay);
   const int threads = 256;
   const size_t want = (n + threads - 1) / threads;
   const int blocks = (int)(want < 65535 * 16 ? want : 65535 * 16);

@@ -5,6 +5,7 @@
 // "cuda:fp32" (the mode the model-level tests compare with the CPU engine).
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <string>
@@ -40,6 +41,7 @@ class CudaBackend final : public Backend {
     cudaSetDevice(device_);
     if (stream_) cudaStreamSynchronize(stream_);
     if (scratch_) cudaFree(scratch_);
+    if (chunks_dev_) cudaFree(chunks_dev_);
     if (result_) cudaFree(result_);
     if (stream_) cudaStreamDestroy(stream_);
   }
@@ -174,6 +176,45 @@ class CudaBackend final : public Backend {
     ck("scale_inplace", cuda::scale_inplace(x, n, s, stream_));
   }
 
+  // ---- fused training ops: one kernel each (see backend.h for what they equal) ----
+  void linear_fwd(float* y, const float* x, const float* W, const float* b, int rows, int out,
+                  int in) override {
+    ck("linear_fwd", cuda::linear_fwd(y, x, W, b, rows, out, in, prec_, stream_));
+  }
+  void dropout_add_layernorm(float* h, const float* res, float p, uint64_t seed, uint64_t sid,
+                             float* y, float* mean, float* rstd, const float* g, const float* b,
+                             int rows, int cols, float eps) override {
+    ck("dropout_add_layernorm",
+       cuda::dropout_add_layernorm(h, res, p, seed, sid, y, mean, rstd, g, b, rows, cols, eps, stream_));
+  }
+  void layernorm_bwd_dropout(float* dx, float* dg, float* db, const float* dy, const float* x,
+                             const float* mean, const float* rstd, const float* g, int rows,
+                             int cols, float* ddrop, float p, uint64_t seed, uint64_t sid) override {
+    void* s = scratch(cuda::layernorm_bwd_scratch_bytes(rows, cols));
+    ck("layernorm_bwd_dropout", cuda::layernorm_bwd_dropout(dx, dg, db, dy, x, mean, rstd, g, rows, cols,
+                                                            ddrop, p, seed, sid, s, stream_));
+  }
+  void act_dropout_fwd(Act a, float* y, const float* x, size_t n, float p, uint64_t seed,
+                       uint64_t sid) override {
+    ck("act_dropout_fwd", cuda::act_dropout_fwd(a, y, x, n, p, seed, sid, stream_));
+  }
+  void act_dropout_bwd(Act a, float* dx, const float* dy, const float* x, size_t n, float p,
+                       uint64_t seed, uint64_t sid) override {
+    ck("act_dropout_bwd", cuda::act_dropout_bwd(a, dx, dy, x, n, p, seed, sid, stream_));
+  }
+  // The norm stays on the device (result_): no host round trip between backward and update.
+  void clip_adamw(float* P, float* G, float* M, float* V, size_t total, const ParamSpan* spans,
+                  int n_spans, const AdamWHyper& h, float wd, double clip_norm) override {
+    const int nc = chunks_for(spans, n_spans);
+    const double* sumsq = nullptr;
+    if (clip_norm > 0) {
+      void* s = scratch(cuda::sum_squares_scratch_bytes(total));
+      ck("sum_squares", cuda::sum_squares(G, total, result_, s, stream_));
+      sumsq = result_;
+    }
+    ck("clip_adamw", cuda::clip_adamw(P, G, M, V, chunks_dev_, nc, h, wd, sumsq, clip_norm, stream_));
+  }
+
  private:
   void bind() { cudaSetDevice(device_); }
   // One grow-only scratch buffer shared by the ops that need temporary memory: ops run in
@@ -192,6 +233,29 @@ class CudaBackend final : public Backend {
     return scratch_;
   }
 
+  // The device table of clip_adamw's chunks (at most kAdamChunk elements each), rebuilt
+  // only when the spans change (once per model in practice).
+  static constexpr size_t kAdamChunk = 32768;
+  int chunks_for(const ParamSpan* spans, int n) {
+    std::vector<ParamSpan> now(spans, spans + n);
+    const bool same = now.size() == spans_.size() &&
+                      std::equal(now.begin(), now.end(), spans_.begin(), [](const ParamSpan& a, const ParamSpan& b) {
+                        return a.offset == b.offset && a.size == b.size && a.decay == b.decay;
+                      });
+    if (same && chunks_dev_) return (int)chunks_host_.size();
+    std::vector<cuda::AdamChunk> c;
+    for (const ParamSpan& sp : now)
+      for (size_t o = 0; o < sp.size; o += kAdamChunk)
+        c.push_back(cuda::AdamChunk{sp.offset + o, std::min(kAdamChunk, sp.size - o), sp.decay ? 1 : 0});
+    if (c.size() > 0x7fffffffu) fail("EINVAL", "clip_adamw: too many parameter chunks");
+    if (chunks_dev_) release(chunks_dev_);
+    chunks_dev_ = static_cast<cuda::AdamChunk*>(alloc(std::max<size_t>(1, c.size()) * sizeof(cuda::AdamChunk)));
+    chunks_host_ = c;
+    upload(chunks_dev_, chunks_host_.data(), c.size() * sizeof(cuda::AdamChunk));
+    spans_ = now;
+    return (int)c.size();
+  }
+
   int device_;
   cuda::GemmPrecision prec_;
   std::string name_;
@@ -199,6 +263,9 @@ class CudaBackend final : public Backend {
   double* result_ = nullptr;
   void* scratch_ = nullptr;
   size_t scratch_bytes_ = 0;
+  std::vector<ParamSpan> spans_;
+  std::vector<cuda::AdamChunk> chunks_host_;
+  cuda::AdamChunk* chunks_dev_ = nullptr;
 };
 
 }  // namespace

@@ -65,5 +65,6 @@ void RegisterTesting(Napi::Env env, Napi::Object exports);           // testing.
 void RegisterGemmTesting(Napi::Env env, Napi::Object exports);       // testing_gemm.cc
 void RegisterAttentionTesting(Napi::Env env, Napi::Object exports);  // testing_attention.cc
 void RegisterRowsTesting(Napi::Env env, Napi::Object exports);       // testing_rows.cc (layernorm, xent, embedding, elementwise)
+void RegisterFusedTesting(Napi::Env env, Napi::Object exports);      // testing_fused.cc (backend.h's fused ops)
 
 }  // namespace rg::cuda

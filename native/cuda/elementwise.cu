@@ -9,6 +9,7 @@
 
 #include <cstdint>
 
+#include "activation.cuh"
 #include "kernels.h"
 
 namespace rg::cuda {
@@ -29,28 +30,6 @@ int grid_for(size_t work, int threads) {
   return (int)(want < 65535 * 16 ? want : 65535 * 16);
 }
 
-constexpr float kInvSqrt2 = 0.70710678118654752f;
-constexpr float kInvSqrt2Pi = 0.39894228040143268f;
-
-// op(a, b): element i of the output from element i of a and b (b unused by unary ops).
-struct ReluFwd {
-  __device__ float operator()(float x, float) const { return x > 0.0f ? x : 0.0f; }
-};
-struct GeluFwd {
-  __device__ float operator()(float x, float) const {
-    return __fmul_rn(__fmul_rn(0.5f, x), __fadd_rn(1.0f, erff(__fmul_rn(x, kInvSqrt2))));
-  }
-};
-struct ReluBwd {  // a = dy, b = x
-  __device__ float operator()(float dy, float x) const { return x > 0.0f ? dy : 0.0f; }
-};
-struct GeluBwd {  // a = dy, b = x
-  __device__ float operator()(float dy, float x) const {
-    const float cdf = __fmul_rn(0.5f, __fadd_rn(1.0f, erff(__fmul_rn(x, kInvSqrt2))));
-    const float pdf = __fmul_rn(kInvSqrt2Pi, expf(__fmul_rn(__fmul_rn(-0.5f, x), x)));
-    return __fmul_rn(dy, __fadd_rn(cdf, __fmul_rn(x, pdf)));
-  }
-};
 struct AddOp {  // a = y, b = x
   __device__ float operator()(float y, float x) const { return __fadd_rn(y, x); }
 };

@@ -36,6 +36,7 @@ struct Problem {
   void* C = nullptr;
   long long ldc = 0;
   float alpha = 1.0f, beta = 0.0f;
+  const float* bias = nullptr;  // Out::F32 only: C[r, c] += bias[c] after alpha and beta
   int splits = 1, kps = 0;
 };
 

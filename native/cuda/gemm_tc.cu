@@ -408,6 +408,10 @@ __global__ void __launch_bounds__(C::THREADS, C::THREADS <= 128 ? 2 : 1)
             r0 += p.beta * c[0];
             if (two) r1 += p.beta * c[1];
           }
+          if (p.bias) {  // the linear layer's bias: one rounding, as a separate bias_add
+            r0 = __fadd_rn(r0, p.bias[col]);
+            if (two) r1 = __fadd_rn(r1, p.bias[col + 1]);
+          }
           if (two && pair_ok) {
             *reinterpret_cast<float2*>(c) = make_float2(r0, r1);
           } else {

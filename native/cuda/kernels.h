@@ -28,6 +28,10 @@ int gemm(bool transA, bool transB, int M, int N, int K, float alpha, const float
          const float* B, int ldb, float beta, float* C, int ldc, GemmPrecision prec,
          Stream stream = nullptr);
 // bf16 inputs, fp32 accumulation, bf16 output (beta == 0): the benchmark's cuBLAS peer.
+// y = x W^T + b (x [rows, in], W [out, in], b [out]; all contiguous): the linear layer,
+// with the bias added in the GEMM's epilogue (fp32: a bias pass after the product).
+int linear_fwd(float* y, const float* x, const float* W, const float* b, int rows, int out,
+               int in, GemmPrecision prec, Stream stream = nullptr);
 int gemm_bf16(bool transA, bool transB, int M, int N, int K, const bf16_t* A, int lda,
               const bf16_t* B, int ldb, bf16_t* C, int ldc, Stream stream = nullptr);
 
@@ -56,6 +60,18 @@ int layernorm_bwd(float* dx, float* dgamma, float* dbeta, const float* dy, const
                   const float* mean, const float* rstd, const float* gamma, int rows, int cols,
                   void* scratch, Stream stream = nullptr);
 size_t layernorm_bwd_scratch_bytes(int rows, int cols);
+// The fused forms of backend.h (same scratch as layernorm_bwd): h = res + dropout(h), then
+// layernorm_fwd of h; layernorm_bwd, then ddrop = dropout_bwd(dx) (ddrop may alias dy or dx;
+// dx must not alias dy).
+int dropout_add_layernorm(float* h, const float* res, float p, uint64_t seed, uint64_t stream_id,
+                          float* y, float* mean, float* rstd, const float* gamma,
+                          const float* beta, int rows, int cols, float eps,
+                          Stream stream = nullptr);
+int layernorm_bwd_dropout(float* dx, float* dgamma, float* dbeta, const float* dy,
+                          const float* x, const float* mean, const float* rstd,
+                          const float* gamma, int rows, int cols, float* ddrop, float p,
+                          uint64_t seed, uint64_t stream_id, void* scratch,
+                          Stream stream = nullptr);
 
 // ---- xent.cu ---------------------------------------------------------------------------
 int xent_fwd_bwd(const float* logits, const int* targets, int N, int V, float eps,
@@ -93,6 +109,25 @@ size_t sum_squares_scratch_bytes(size_t n);
 // arithmetic, so results equal cpu::adamw_update_ref bit for bit.
 int adamw_update(float* p, const float* g, float* m, float* v, size_t n,
                  const cpu::AdamWHyper& h, float weight_decay, Stream stream = nullptr);
+// A piece of a parameter buffer for clip_adamw: one block's work (size <= a few 10^4).
+struct AdamChunk {
+  size_t offset, size;
+  int decay;  // weight decay applies
+};
+// Backend::clip_adamw on the device: AdamW over every chunk (the same arithmetic as
+// adamw_update), after scaling G by clip_norm / (sqrt(*sumsq) + 1e-6) where that is < 1
+// (sumsq: a device double, sum_squares of G; nullptr or clip_norm <= 0: no clipping).
+// chunks is a device array.
+int clip_adamw(float* P, float* G, float* M, float* V, const AdamChunk* chunks, int n_chunks,
+               const cpu::AdamWHyper& h, float weight_decay, const double* sumsq,
+               double clip_norm, Stream stream = nullptr);
+
+// ---- act_dropout.cu ---------------------------------------------------------------------
+// y = dropout(act(x)); dx = act'(x) * dropout_bwd(dy) (dx may alias dy). Masks as dropout.cu.
+int act_dropout_fwd(cpu::Act a, float* y, const float* x, size_t n, float p, uint64_t seed,
+                    uint64_t stream_id, Stream stream = nullptr);
+int act_dropout_bwd(cpu::Act a, float* dx, const float* dy, const float* x, size_t n, float p,
+                    uint64_t seed, uint64_t stream_id, Stream stream = nullptr);
 
 // ---- dropout.cu ------------------------------------------------------------------------
 // Inverted dropout: y[i] = uniform_at(seed, stream_id, i) >= p ? x[i] / (1 - p) : 0, with

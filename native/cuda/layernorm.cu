@@ -3,10 +3,16 @@
 // and results do not depend on the grid. dgamma/dbeta are column sums over all rows: each
 // block sums a fixed chunk of kChunkRows rows for 32 columns into scratch, then one thread
 // per column adds the chunks in chunk order (double): deterministic, no atomics.
+// The fused forms (backend.h) ride on the same row kernels: the forward first makes its
+// input h = res + dropout(h) in the pass that sums it; the backward's dx pass also writes
+// dropout_bwd(dx). Masks are the CPU's Philox masks (element i of the tensor uses word i % 4
+// of block i / 4), the arithmetic __f*_rn as the separate kernels, so results equal
+// theirs.
 #include <cuda_runtime.h>
 
 #include <cstdint>
 
+#include "dropout_mask.cuh"
 #include "kernels.h"
 
 namespace rg::cuda {
@@ -26,26 +32,41 @@ __device__ __forceinline__ float warp_sum(float v) {
 
 bool aligned16(const void* p) { return ((uintptr_t)p & 15u) == 0; }
 
+
 // VEC = 4: cols % 4 == 0 and every pointer 16-byte aligned (float4 loads); VEC = 1 otherwise.
-template <int VEC>
+// RES: first x = res + dropout(x), written back to x (dropout_add_layernorm).
+template <int VEC, bool RES>
 __global__ void ln_fwd_kernel(float* __restrict__ y, float* __restrict__ mean,
-                              float* __restrict__ rstd, const float* __restrict__ x,
+                              float* __restrict__ rstd, float* __restrict__ x,
+                              const float* __restrict__ res, Drop drop,
                               const float* __restrict__ gamma, const float* __restrict__ beta,
                               int rows, int cols, float eps) {
   const int lane = threadIdx.x % kWarp;
   const long row = (long)blockIdx.x * kRowsPerBlock + threadIdx.x / kWarp;
   if (row >= rows) return;  // whole warps leave together
-  const float* xr = x + row * cols;
+  float* xr = x + row * cols;
   float* yr = y + row * cols;
   const int nv = cols / VEC;
 
   float s = 0.0f;
   for (int j = lane; j < nv; j += kWarp) {
     if (VEC == 4) {
-      const float4 v = reinterpret_cast<const float4*>(xr)[j];
+      float4 v = reinterpret_cast<const float4*>(xr)[j];
+      if (RES) {
+        const float4 r = reinterpret_cast<const float4*>(res + row * cols)[j];
+        v = drop4(v, row * (cols / 4) + j, drop);
+        v = make_float4(__fadd_rn(v.x, r.x), __fadd_rn(v.y, r.y), __fadd_rn(v.z, r.z),
+                        __fadd_rn(v.w, r.w));
+        reinterpret_cast<float4*>(xr)[j] = v;  // read back below by this same thread
+      }
       s += (v.x + v.y) + (v.z + v.w);
     } else {
-      s += xr[j];
+      float v = xr[j];
+      if (RES) {
+        v = __fadd_rn(drop1(v, (long long)row * cols + j, drop), res[row * cols + j]);
+        xr[j] = v;
+      }
+      s += v;
     }
   }
   const float mu = warp_sum(s) / (float)cols;
@@ -86,11 +107,13 @@ __global__ void ln_fwd_kernel(float* __restrict__ y, float* __restrict__ mean,
 }
 
 // dx += rstd * (dy*g - mean(dy*g) - xhat * mean(dy*g*xhat)), one warp per row.
-template <int VEC>
-__global__ void ln_bwd_dx_kernel(float* __restrict__ dx, const float* __restrict__ dy,
-                                 const float* __restrict__ x, const float* __restrict__ mean,
-                                 const float* __restrict__ rstd, const float* __restrict__ gamma,
-                                 int rows, int cols) {
+// OUT2: also ddrop = dropout_bwd(dx) (ddrop may alias dy or dx: each element is read, then
+// written, by one thread, dy's last read before ddrop's write).
+template <int VEC, bool OUT2>
+__global__ void ln_bwd_dx_kernel(float* dx, const float* dy, const float* __restrict__ x,
+                                 const float* __restrict__ mean, const float* __restrict__ rstd,
+                                 const float* __restrict__ gamma, int rows, int cols,
+                                 float* ddrop, Drop drop) {
   const int lane = threadIdx.x % kWarp;
   const long row = (long)blockIdx.x * kRowsPerBlock + threadIdx.x / kWarp;
   if (row >= rows) return;
@@ -130,9 +153,12 @@ __global__ void ln_bwd_dx_kernel(float* __restrict__ dx, const float* __restrict
       o.z += rs * (d.z * g.z - ma - (v.z - mu) * rs * mb);
       o.w += rs * (d.w * g.w - ma - (v.w - mu) * rs * mb);
       reinterpret_cast<float4*>(dxr)[j] = o;
+      if (OUT2) reinterpret_cast<float4*>(ddrop + row * cols)[j] = drop4(o, row * (cols / 4) + j, drop);
     } else {
       const float xh = (xr[j] - mu) * rs;
-      dxr[j] += rs * (dyr[j] * gamma[j] - ma - xh * mb);
+      const float o = dxr[j] + rs * (dyr[j] * gamma[j] - ma - xh * mb);
+      dxr[j] = o;
+      if (OUT2) ddrop[row * cols + j] = drop1(o, (long long)row * cols + j, drop);
     }
   }
 }
@@ -217,39 +243,29 @@ size_t pb_offset(int rows, int cols) {
 
 }  // namespace
 
-int layernorm_fwd(float* y, float* mean, float* rstd, const float* x, const float* gamma,
-                  const float* beta, int rows, int cols, float eps, Stream stream) {
+namespace {
+
+template <bool RES>
+int launch_fwd(float* y, float* mean, float* rstd, float* x, const float* res, Drop drop,
+               const float* gamma, const float* beta, int rows, int cols, float eps,
+               cudaStream_t st) {
   if (rows <= 0 || cols <= 0) return (int)cudaSuccess;
   const int blocks = (rows + kRowsPerBlock - 1) / kRowsPerBlock;
   const int threads = kRowsPerBlock * kWarp;
-  cudaStream_t st = (cudaStream_t)stream;
-  if (cols % 4 == 0 && aligned16(y) && aligned16(x) && aligned16(gamma) && aligned16(beta))
-    ln_fwd_kernel<4><<<blocks, threads, 0, st>>>(y, mean, rstd, x, gamma, beta, rows, cols, eps);
+  if (cols % 4 == 0 && aligned16(y) && aligned16(x) && aligned16(gamma) && aligned16(beta) &&
+      (!RES || aligned16(res)))
+    ln_fwd_kernel<4, RES><<<blocks, threads, 0, st>>>(y, mean, rstd, x, res, drop, gamma, beta,
+                                                      rows, cols, eps);
   else
-    ln_fwd_kernel<1><<<blocks, threads, 0, st>>>(y, mean, rstd, x, gamma, beta, rows, cols, eps);
+    ln_fwd_kernel<1, RES><<<blocks, threads, 0, st>>>(y, mean, rstd, x, res, drop, gamma, beta,
+                                                      rows, cols, eps);
   return (int)cudaGetLastError();
 }
 
-size_t layernorm_bwd_scratch_bytes(int rows, int cols) {
-  if (rows <= 0 || cols <= 0) return 0;
-  return (pb_offset(rows, cols) + (size_t)num_chunks(rows) * (size_t)cols) * sizeof(float);
-}
-
-int layernorm_bwd(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
-                  const float* mean, const float* rstd, const float* gamma, int rows, int cols,
-                  void* scratch, Stream stream) {
-  if (rows <= 0 || cols <= 0) return (int)cudaSuccess;
-  cudaStream_t st = (cudaStream_t)stream;
-  {
-    const int blocks = (rows + kRowsPerBlock - 1) / kRowsPerBlock;
-    const int threads = kRowsPerBlock * kWarp;
-    if (cols % 4 == 0 && aligned16(dx) && aligned16(dy) && aligned16(x) && aligned16(gamma))
-      ln_bwd_dx_kernel<4><<<blocks, threads, 0, st>>>(dx, dy, x, mean, rstd, gamma, rows, cols);
-    else
-      ln_bwd_dx_kernel<1><<<blocks, threads, 0, st>>>(dx, dy, x, mean, rstd, gamma, rows, cols);
-    const cudaError_t e = cudaGetLastError();
-    if (e != cudaSuccess) return (int)e;
-  }
+// dgamma, dbeta += the column sums (reads dy and x only).
+int launch_params(float* dgamma, float* dbeta, const float* dy, const float* x,
+                  const float* mean, const float* rstd, int rows, int cols, void* scratch,
+                  cudaStream_t st) {
   const int chunks = num_chunks(rows);
   float* pg = static_cast<float*>(scratch);
   float* pb = pg + pb_offset(rows, cols);
@@ -263,6 +279,65 @@ int layernorm_bwd(float* dx, float* dgamma, float* dbeta, const float* dy, const
   ln_bwd_final_kernel<<<(cols + kColTile - 1) / kColTile, dim3(kColTile, kFinalRows), 0, st>>>(
       dgamma, dbeta, pg, pb, chunks, cols);
   return (int)cudaGetLastError();
+}
+
+template <bool OUT2>
+int launch_dx(float* dx, const float* dy, const float* x, const float* mean, const float* rstd,
+              const float* gamma, int rows, int cols, float* ddrop, Drop drop, cudaStream_t st) {
+  const int blocks = (rows + kRowsPerBlock - 1) / kRowsPerBlock;
+  const int threads = kRowsPerBlock * kWarp;
+  if (cols % 4 == 0 && aligned16(dx) && aligned16(dy) && aligned16(x) && aligned16(gamma) &&
+      (!OUT2 || aligned16(ddrop)))
+    ln_bwd_dx_kernel<4, OUT2><<<blocks, threads, 0, st>>>(dx, dy, x, mean, rstd, gamma, rows,
+                                                          cols, ddrop, drop);
+  else
+    ln_bwd_dx_kernel<1, OUT2><<<blocks, threads, 0, st>>>(dx, dy, x, mean, rstd, gamma, rows,
+                                                          cols, ddrop, drop);
+  return (int)cudaGetLastError();
+}
+
+}  // namespace
+
+int layernorm_fwd(float* y, float* mean, float* rstd, const float* x, const float* gamma,
+                  const float* beta, int rows, int cols, float eps, Stream stream) {
+  // x is only read (RES = false).
+  return launch_fwd<false>(y, mean, rstd, const_cast<float*>(x), nullptr, Drop{}, gamma, beta,
+                           rows, cols, eps, (cudaStream_t)stream);
+}
+
+int dropout_add_layernorm(float* h, const float* res, float p, uint64_t seed, uint64_t stream_id,
+                          float* y, float* mean, float* rstd, const float* gamma,
+                          const float* beta, int rows, int cols, float eps, Stream stream) {
+  return launch_fwd<true>(y, mean, rstd, h, res, make_drop(p, seed, stream_id), gamma, beta,
+                          rows, cols, eps, (cudaStream_t)stream);
+}
+
+size_t layernorm_bwd_scratch_bytes(int rows, int cols) {
+  if (rows <= 0 || cols <= 0) return 0;
+  return (pb_offset(rows, cols) + (size_t)num_chunks(rows) * (size_t)cols) * sizeof(float);
+}
+
+int layernorm_bwd(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
+                  const float* mean, const float* rstd, const float* gamma, int rows, int cols,
+                  void* scratch, Stream stream) {
+  if (rows <= 0 || cols <= 0) return (int)cudaSuccess;
+  cudaStream_t st = (cudaStream_t)stream;
+  const int e = launch_dx<false>(dx, dy, x, mean, rstd, gamma, rows, cols, nullptr, Drop{}, st);
+  if (e != 0) return e;
+  return launch_params(dgamma, dbeta, dy, x, mean, rstd, rows, cols, scratch, st);
+}
+
+int layernorm_bwd_dropout(float* dx, float* dgamma, float* dbeta, const float* dy,
+                          const float* x, const float* mean, const float* rstd,
+                          const float* gamma, int rows, int cols, float* ddrop, float p,
+                          uint64_t seed, uint64_t stream_id, void* scratch, Stream stream) {
+  if (rows <= 0 || cols <= 0) return (int)cudaSuccess;
+  cudaStream_t st = (cudaStream_t)stream;
+  // The column sums first: ddrop may alias dy, which the dx pass overwrites.
+  const int e = launch_params(dgamma, dbeta, dy, x, mean, rstd, rows, cols, scratch, st);
+  if (e != 0) return e;
+  return launch_dx<true>(dx, dy, x, mean, rstd, gamma, rows, cols, ddrop,
+                         make_drop(p, seed, stream_id), st);
 }
 
 }  // namespace rg::cuda

@@ -89,6 +89,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterGemmTesting(env, exports);
   RegisterAttentionTesting(env, exports);
   RegisterRowsTesting(env, exports);
+  RegisterFusedTesting(env, exports);
   return exports;
 }
 

@@ -1,0 +1,225 @@
+// Test entry point of the fused training ops (backend.h "fused training ops"): runs one op
+// through a whole rg::Backend, so tests/cuda/fused.test.ts can run it on "cpu" (the
+// default implementations: exactly the unfused compositions) and on "cuda[:tf32|:fp32]"
+// (the fused kernels) and compare. Outputs are poisoned with NaN first; accumulating and
+// in-place outputs start from the given values.
+//
+//   fusedOpTest(device, op, args) -> { <output name>: Float32Array, ... }
+//     linearFwd            { x, W, b, rows, out, in }                         -> { y }
+//     dropoutAddLayernorm  { h, res, gamma, beta, rows, cols, eps, p, seed, sid }
+//                                                          -> { h, y, mean, rstd }
+//     layernormBwdDropout  { dx, dgamma, dbeta, dy, x, mean, rstd, gamma, rows, cols, p, seed,
+//                            sid, alias: 'none' | 'dy' | 'dx' }  -> { dx, dgamma, dbeta, ddrop }
+//     actDropoutFwd        { act: 'relu' | 'gelu', x, p, seed, sid }          -> { y }
+//     actDropoutBwd        { act, dy, x, p, seed, sid, inPlace }              -> { dx }
+//     clipAdamw            { P, G, M, V, spans: [{ offset, size, decay }], lr, beta1, beta2,
+//                            eps, step, wd, clip }                            -> { P, G, M, V }
+#include <napi.h>
+
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend.h"
+#include "cuda_util.h"
+#include "napi/guard.h"
+#include "testing_util.h"
+
+namespace rg::cuda {
+namespace {
+
+using namespace testing;
+
+// Backend buffers for one call, released on scope exit.
+class Buffers {
+ public:
+  Buffers(Napi::Env env, Backend& be) : env_(env), be_(be) {}
+  ~Buffers() {
+    be_.synchronize();
+    for (void* p : owned_) be_.release(p);
+  }
+  // A buffer holding `a`'s values.
+  float* in(const Napi::Float32Array& a) {
+    float* p = alloc(a.ElementLength());
+    be_.upload(p, a.Data(), a.ElementLength() * sizeof(float));
+    return p;
+  }
+  // A buffer of n floats poisoned with NaN.
+  float* out(size_t n) {
+    float* p = alloc(n);
+    std::vector<float> nan(n, NAN);
+    be_.upload(p, nan.data(), n * sizeof(float));
+    return p;
+  }
+  Napi::Float32Array get(const float* p, size_t n) {
+    Napi::Float32Array a = Napi::Float32Array::New(env_, n);
+    be_.download(a.Data(), p, n * sizeof(float));
+    return a;
+  }
+
+ private:
+  float* alloc(size_t n) {
+    void* p = be_.alloc((n ? n : 1) * sizeof(float));
+    owned_.push_back(p);
+    return static_cast<float*>(p);
+  }
+  Napi::Env env_;
+  Backend& be_;
+  std::vector<void*> owned_;
+};
+
+struct Args {
+  Napi::Env env;
+  Napi::Object o;
+  Napi::Float32Array f32(const char* k) const {
+    Napi::Value v = o.Get(k);
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+      bad(env, std::string("args.") + k + " must be a Float32Array");
+    return v.As<Napi::Float32Array>();
+  }
+  double num(const char* k) const { return num_field(env, o, k); }
+  int integer(const char* k) const {
+    const double d = num(k);
+    if (d < 0 || d > 1e9 || std::floor(d) != d) bad(env, std::string("args.") + k + " must be an integer >= 0");
+    return (int)d;
+  }
+  std::string str(const char* k, const char* dflt) const {
+    Napi::Value v = o.Get(k);
+    return v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string(dflt);
+  }
+  bool flag(const char* k) const {
+    Napi::Value v = o.Get(k);
+    return v.IsBoolean() && v.As<Napi::Boolean>().Value();
+  }
+  Act act() const {
+    const std::string a = str("act", "relu");
+    if (a == "relu") return Act::ReLU;
+    if (a == "gelu") return Act::GELU;
+    bad(env, "args.act must be 'relu' or 'gelu'");
+  }
+};
+
+void need(Napi::Env env, const Napi::Float32Array& a, size_t n, const char* name) {
+  if (a.ElementLength() != n)
+    bad(env, std::string("args.") + name + " has " + std::to_string(a.ElementLength()) +
+                 " elements, expected " + std::to_string(n));
+}
+
+Napi::Value FusedOpTest(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsString() || !info[2].IsObject())
+    bad(env, "fusedOpTest(device, op, args)");
+  std::unique_ptr<Backend> be = make_backend(info[0].As<Napi::String>().Utf8Value());
+  const std::string op = info[1].As<Napi::String>().Utf8Value();
+  const Args a{env, info[2].As<Napi::Object>()};
+  Buffers B(env, *be);
+  Napi::Object r = Napi::Object::New(env);
+
+  if (op == "linearFwd") {
+    const int rows = a.integer("rows"), out = a.integer("out"), in = a.integer("in");
+    auto x = a.f32("x"), W = a.f32("W"), b = a.f32("b");
+    need(env, x, (size_t)rows * in, "x");
+    need(env, W, (size_t)out * in, "W");
+    need(env, b, (size_t)out, "b");
+    float* y = B.out((size_t)rows * out);
+    be->linear_fwd(y, B.in(x), B.in(W), B.in(b), rows, out, in);
+    r.Set("y", B.get(y, (size_t)rows * out));
+  } else if (op == "dropoutAddLayernorm") {
+    const int rows = a.integer("rows"), cols = a.integer("cols");
+    const size_t n = (size_t)rows * cols;
+    auto h = a.f32("h"), res = a.f32("res"), g = a.f32("gamma"), bt = a.f32("beta");
+    need(env, h, n, "h");
+    need(env, res, n, "res");
+    need(env, g, cols, "gamma");
+    need(env, bt, cols, "beta");
+    float* hd = B.in(h);
+    float *y = B.out(n), *m = B.out(rows), *rs = B.out(rows);
+    be->dropout_add_layernorm(hd, B.in(res), (float)a.num("p"), (uint64_t)a.num("seed"),
+                              (uint64_t)a.num("sid"), y, m, rs, B.in(g), B.in(bt), rows, cols,
+                              (float)a.num("eps"));
+    r.Set("h", B.get(hd, n));
+    r.Set("y", B.get(y, n));
+    r.Set("mean", B.get(m, rows));
+    r.Set("rstd", B.get(rs, rows));
+  } else if (op == "layernormBwdDropout") {
+    const int rows = a.integer("rows"), cols = a.integer("cols");
+    const size_t n = (size_t)rows * cols;
+    auto dx = a.f32("dx"), dg = a.f32("dgamma"), db = a.f32("dbeta"), dy = a.f32("dy"),
+         x = a.f32("x"), m = a.f32("mean"), rs = a.f32("rstd"), g = a.f32("gamma");
+    need(env, dx, n, "dx");
+    need(env, dy, n, "dy");
+    need(env, x, n, "x");
+    need(env, dg, cols, "dgamma");
+    need(env, db, cols, "dbeta");
+    need(env, g, cols, "gamma");
+    need(env, m, rows, "mean");
+    need(env, rs, rows, "rstd");
+    const std::string alias = a.str("alias", "none");
+    if (alias != "none" && alias != "dy" && alias != "dx") bad(env, "args.alias must be none, dy or dx");
+    float *dxd = B.in(dx), *dgd = B.in(dg), *dbd = B.in(db), *dyd = B.in(dy);
+    float* dd = alias == "dy" ? dyd : alias == "dx" ? dxd : B.out(n);
+    be->layernorm_bwd_dropout(dxd, dgd, dbd, dyd, B.in(x), B.in(m), B.in(rs), B.in(g), rows, cols,
+                              dd, (float)a.num("p"), (uint64_t)a.num("seed"), (uint64_t)a.num("sid"));
+    r.Set("dx", B.get(dxd, n));
+    r.Set("dgamma", B.get(dgd, cols));
+    r.Set("dbeta", B.get(dbd, cols));
+    r.Set("ddrop", B.get(dd, n));
+  } else if (op == "actDropoutFwd") {
+    auto x = a.f32("x");
+    const size_t n = x.ElementLength();
+    float* y = B.out(n);
+    be->act_dropout_fwd(a.act(), y, B.in(x), n, (float)a.num("p"), (uint64_t)a.num("seed"),
+                        (uint64_t)a.num("sid"));
+    r.Set("y", B.get(y, n));
+  } else if (op == "actDropoutBwd") {
+    auto dy = a.f32("dy"), x = a.f32("x");
+    const size_t n = x.ElementLength();
+    need(env, dy, n, "dy");
+    float* dyd = B.in(dy);
+    float* dx = a.flag("inPlace") ? dyd : B.out(n);
+    be->act_dropout_bwd(a.act(), dx, dyd, B.in(x), n, (float)a.num("p"), (uint64_t)a.num("seed"),
+                        (uint64_t)a.num("sid"));
+    r.Set("dx", B.get(dx, n));
+  } else if (op == "clipAdamw") {
+    auto P = a.f32("P"), G = a.f32("G"), M = a.f32("M"), V = a.f32("V");
+    const size_t n = P.ElementLength();
+    need(env, G, n, "G");
+    need(env, M, n, "M");
+    need(env, V, n, "V");
+    Napi::Value sv = a.o.Get("spans");
+    if (!sv.IsArray()) bad(env, "args.spans must be an array");
+    Napi::Array sa = sv.As<Napi::Array>();
+    std::vector<ParamSpan> spans;
+    for (uint32_t i = 0; i < sa.Length(); ++i) {
+      const Args s{env, sa.Get(i).As<Napi::Object>()};
+      ParamSpan p{(size_t)s.integer("offset"), (size_t)s.integer("size"), s.flag("decay")};
+      if (p.offset + p.size > n) bad(env, "args.spans[" + std::to_string(i) + "] lies outside P");
+      spans.push_back(p);
+    }
+    AdamWHyper h{(float)a.num("lr"), (float)a.num("beta1"), (float)a.num("beta2"), (float)a.num("eps"),
+                 (int64_t)a.num("step")};
+    float *Pd = B.in(P), *Gd = B.in(G), *Md = B.in(M), *Vd = B.in(V);
+    be->clip_adamw(Pd, Gd, Md, Vd, n, spans.data(), (int)spans.size(), h, (float)a.num("wd"),
+                   a.num("clip"));
+    r.Set("P", B.get(Pd, n));
+    r.Set("G", B.get(Gd, n));
+    r.Set("M", B.get(Md, n));
+    r.Set("V", B.get(Vd, n));
+  } else {
+    bad(env, "unknown op '" + op + "'");
+  }
+  return r;
+}
+
+}  // namespace
+
+void RegisterFusedTesting(Napi::Env env, Napi::Object exports) {
+  exports.Set("fusedOpTest", Napi::Function::New(
+                                 env, [](const Napi::CallbackInfo& info) {
+                                   return napi::Guard(info.Env(), [&] { return FusedOpTest(info); });
+                                 },
+                                 "fusedOpTest"));
+}
+
+}  // namespace rg::cuda

@@ -1,0 +1,235 @@
+// The fused training ops of the backend seam (native/src/backend.h): each runs through a
+// whole Backend via the CUDA module's fusedOpTest, on "cpu" (the default implementations,
+// which are exactly the unfused compositions the model used to call) and on the GPU (one
+// fused kernel each), on fresh random inputs with outputs poisoned with NaN. The GPU must
+// match the CPU within TOL.fp32 (cuda:fp32, and all non-GEMM ops) or the precision's bound
+// on inputs rounded as the GPU rounds them (the linear layer at tf32 / bf16), and the
+// dropout masks must zero exactly the same elements. The CPU half runs wherever the
+// module loads, checking the defaults against plain JS references.
+import { describe, expect, it } from 'vitest';
+
+import { cuda, deviceReason, gpuTitle, HAS_DEVICE, nanCount, relErr, TOL, values } from './device.js';
+
+type F32 = Float32Array;
+type Out = Record<string, F32>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const run = (device: string, op: string, args: Record<string, any>): Out => cuda.fusedOpTest(device, op, args);
+const canLoad = cuda !== null && typeof cuda.fusedOpTest === 'function';
+const cpuTitle = (t: string): string => (canLoad ? t : `${t} (skipped: CUDA module not loaded: ${deviceReason})`);
+
+function expectClose(got: F32, want: F32, where: string, tol: number = TOL.fp32): void {
+  expect(nanCount(got), `${where}: NaN (unwritten) elements`).toBe(0);
+  expect(relErr(got, want), where).toBeLessThan(tol);
+}
+/** Both zero exactly where the other is (the dropout masks agree). */
+function expectSameZeros(a: F32, b: F32, where: string): void {
+  let diff = 0;
+  for (let i = 0; i < a.length; ++i) if ((a[i] === 0) !== (b[i] === 0)) ++diff;
+  expect(diff, `${where}: elements dropped on one side only`).toBe(0);
+}
+/** Both sides on the same args (copies, so in-place ops cannot leak between them). */
+function both(device: string, op: string, args: Record<string, unknown>): [Out, Out] {
+  const copy = (): Record<string, unknown> =>
+    Object.fromEntries(Object.entries(args).map(([k, v]) => [k, v instanceof Float32Array ? v.slice() : v]));
+  return [run(device, op, copy()), run('cpu', op, copy())];
+}
+
+// Rounding as the tensor cores round their inputs (see tests/cuda/gemm.test.ts).
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+const roundBf16 = (a: F32): F32 =>
+  a.map((x) => {
+    f32[0] = x;
+    const u = u32[0];
+    u32[0] = ((((u + 0x7fff + ((u >>> 16) & 1)) / 65536) & 0xffff) << 16) >>> 0;
+    return f32[0];
+  });
+const roundTf32 = (a: F32): F32 =>
+  a.map((x) => {
+    f32[0] = x;
+    u32[0] = ((u32[0] + 0x1000) & 0xffffe000) >>> 0;
+    return f32[0];
+  });
+
+function linearArgs(rows: number, out: number, inn: number, seed: number, round: (a: F32) => F32 = (a) => a) {
+  return {
+    rows, out, in: inn,
+    x: round(values(rows * inn, seed, -1, 1)),
+    W: round(values(out * inn, seed + 1, -0.5, 0.5)),
+    b: values(out, seed + 2, -1, 1),
+  };
+}
+
+function lnFwdArgs(rows: number, cols: number, p: number, seed: number) {
+  return {
+    rows, cols, eps: 1e-5, p, seed: 1234 + seed, sid: 77,
+    h: values(rows * cols, seed, -2, 2), res: values(rows * cols, seed + 1, -1, 1),
+    gamma: values(cols, seed + 2, 0.5, 1.5), beta: values(cols, seed + 3, -0.5, 0.5),
+  };
+}
+
+function lnBwdArgs(rows: number, cols: number, p: number, alias: string, seed: number) {
+  // Statistics from a real forward on the CPU so the inputs are consistent.
+  const x = values(rows * cols, seed, -2, 2);
+  const mean = new Float32Array(rows), rstd = new Float32Array(rows);
+  for (let r = 0; r < rows; ++r) {
+    let s = 0, ss = 0;
+    for (let c = 0; c < cols; ++c) s += x[r * cols + c];
+    const mu = s / cols;
+    for (let c = 0; c < cols; ++c) ss += (x[r * cols + c] - mu) ** 2;
+    mean[r] = mu;
+    rstd[r] = 1 / Math.sqrt(ss / cols + 1e-5);
+  }
+  return {
+    rows, cols, p, alias, seed: 99 + seed, sid: 5,
+    x, mean, rstd,
+    dx: values(rows * cols, seed + 1, -1, 1), dy: values(rows * cols, seed + 2, -1, 1),
+    dgamma: values(cols, seed + 3, -1, 1), dbeta: values(cols, seed + 4, -1, 1),
+    gamma: values(cols, seed + 5, 0.5, 1.5),
+  };
+}
+
+function adamArgs(n: number, clip: number, seed: number) {
+  // Three spans with a gap between the first two (must stay untouched) and a span longer
+  // than one CUDA chunk (32,768 elements).
+  const spans = [
+    { offset: 0, size: 1000, decay: true },
+    { offset: 1016, size: 40000, decay: false },
+    { offset: 41016, size: n - 41016, decay: true },
+  ];
+  return {
+    P: values(n, seed, -1, 1), G: values(n, seed + 1, -0.2, 0.2), M: values(n, seed + 2, -0.01, 0.01),
+    V: values(n, seed + 3, 0, 0.001), spans, lr: 1e-3, beta1: 0.9, beta2: 0.98, eps: 1e-9, step: 7, wd: 0.01, clip,
+  };
+}
+
+describe('fused training ops: CPU defaults (the unfused compositions)', () => {
+  it.skipIf(!canLoad)(cpuTitle('linearFwd is x W^T + b'), () => {
+    const a = linearArgs(5, 7, 3, 1);
+    const { y } = run('cpu', 'linearFwd', a);
+    for (let r = 0; r < 5; ++r)
+      for (let o = 0; o < 7; ++o) {
+        let s = 0;
+        for (let i = 0; i < 3; ++i) s += a.x[r * 3 + i] * a.W[o * 3 + i];
+        expect(y[r * 7 + o]).toBeCloseTo(s + a.b[o], 5);
+      }
+  });
+
+  it.skipIf(!canLoad)(cpuTitle('dropoutAddLayernorm: h = res + dropout(h), y = LN(h); p = 0 is a plain residual add'), () => {
+    const a = lnFwdArgs(6, 40, 0, 3);
+    const r0 = run('cpu', 'dropoutAddLayernorm', a);
+    for (let i = 0; i < a.h.length; ++i) expect(r0.h[i]).toBe(Math.fround(a.h[i] + a.res[i]));
+    // With gamma = 1 and beta = 0 every row of y has mean 0.
+    const b = { ...lnFwdArgs(6, 40, 0.3, 3), gamma: new Float32Array(40).fill(1), beta: new Float32Array(40) };
+    const r1 = run('cpu', 'dropoutAddLayernorm', b);
+    let dropped = 0;
+    for (let i = 0; i < b.h.length; ++i) {
+      const kept = r1.h[i] !== Math.fround(b.res[i]);
+      if (!kept) ++dropped;
+      else expect(r1.h[i]).toBeCloseTo(b.h[i] / 0.7 + b.res[i], 5);
+    }
+    expect(dropped / b.h.length).toBeGreaterThan(0.15);
+    expect(dropped / b.h.length).toBeLessThan(0.45);
+    for (let r = 0; r < 6; ++r) {
+      let s = 0;
+      for (let c = 0; c < 40; ++c) s += r1.y[r * 40 + c];
+      expect(Math.abs(s / 40)).toBeLessThan(1e-5);
+    }
+  });
+
+  it.skipIf(!canLoad)(cpuTitle('clipAdamw clips by the global norm, decays only decaying spans and leaves gaps alone'), () => {
+    const a = adamArgs(50000, 0.5, 11);
+    const r = run('cpu', 'clipAdamw', a);
+    let ss = 0;
+    for (const g of a.G) ss += g * g;
+    const coef = 0.5 / (Math.sqrt(ss) + 1e-6);
+    expect(coef).toBeLessThan(1);
+    for (const i of [0, 999, 1016, 30000, 41015, 49999]) expect(r.G[i]).toBeCloseTo(a.G[i] * coef, 6);
+    for (let i = 1000; i < 1016; ++i) {
+      expect(r.P[i]).toBe(a.P[i]);
+      expect(r.M[i]).toBe(a.M[i]);
+    }
+    // One element by hand (torch.optim.AdamW): decayed span and undecayed span.
+    for (const [i, wd] of [[5, 0.01], [2000, 0]] as const) {
+      const g = a.G[i] * coef;
+      const m = 0.9 * a.M[i] + 0.1 * g, v = 0.98 * a.V[i] + 0.02 * g * g;
+      const p = a.P[i] * (1 - 1e-3 * wd) - (1e-3 / (1 - 0.9 ** 7)) * m / (Math.sqrt(v) / Math.sqrt(1 - 0.98 ** 7) + 1e-9);
+      expect(r.P[i]).toBeCloseTo(p, 5);
+    }
+  });
+});
+
+// h is compared elementwise, so a mask that differs (a kept element is h / (1 - p) + res, a
+// dropped one res) fails expectClose too.
+describe('fused training ops: CUDA against the CPU', () => {
+  it.skipIf(!HAS_DEVICE)(gpuTitle('linearFwd (bias in the GEMM epilogue) at fp32, tf32 and bf16, split-K and both bf16 routes'), () => {
+    const shapes: [number, number, number][] = [[300, 200, 96], [16, 64, 4096], [512, 384, 256], [33, 1, 7]];
+    for (const [rows, out, inn] of shapes) {
+      for (const [device, round, tol] of [
+        ['cuda:fp32', (a: F32) => a, TOL.fp32], ['cuda:tf32', roundTf32, TOL.tf32], ['cuda', roundBf16, TOL.bf16],
+      ] as const) {
+        const [g, c] = both(device, 'linearFwd', linearArgs(rows, out, inn, rows + out, round));
+        expectClose(g.y, c.y, `linearFwd ${device} ${rows}x${out}x${inn}`, tol);
+      }
+    }
+  });
+
+  it.skipIf(!HAS_DEVICE)(gpuTitle('dropoutAddLayernorm: residual, mask, statistics and output (float4 and scalar rows)'), () => {
+    for (const [rows, cols] of [[70, 512], [9, 37], [1, 4]]) {
+      for (const p of [0, 0.1, 0.5]) {
+        const [g, c] = both('cuda:fp32', 'dropoutAddLayernorm', lnFwdArgs(rows, cols, p, rows + cols));
+        const at = `${rows}x${cols} p ${p}`;
+        for (const k of ['h', 'y', 'mean', 'rstd']) expectClose(g[k], c[k], `${at} ${k}`);
+      }
+    }
+  });
+
+  it.skipIf(!HAS_DEVICE)(gpuTitle('layernormBwdDropout: dx accumulates, dgamma/dbeta, ddrop masked; ddrop aliasing dy or dx'), () => {
+    for (const [rows, cols] of [[130, 512], [7, 37]]) {
+      for (const p of [0, 0.1]) {
+        for (const alias of ['none', 'dy', 'dx']) {
+          const [g, c] = both('cuda:fp32', 'layernormBwdDropout', lnBwdArgs(rows, cols, p, alias, rows + cols));
+          const at = `${rows}x${cols} p ${p} alias ${alias}`;
+          for (const k of ['dgamma', 'dbeta', 'ddrop']) expectClose(g[k], c[k], `${at} ${k}`);
+          if (alias !== 'dx') expectClose(g.dx, c.dx, `${at} dx`);
+          expectSameZeros(g.ddrop, c.ddrop, `${at} ddrop`);
+        }
+      }
+    }
+  });
+
+  it.skipIf(!HAS_DEVICE)(gpuTitle('actDropoutFwd / actDropoutBwd: ReLU and GELU, in place, odd lengths'), () => {
+    for (const act of ['relu', 'gelu']) {
+      for (const n of [4096, 1003, 3]) {
+        for (const p of [0, 0.1]) {
+          const x = values(n, n, -3, 3);
+          const [gf, cf] = both('cuda:fp32', 'actDropoutFwd', { act, x, p, seed: 42, sid: 9 });
+          expectClose(gf.y, cf.y, `${act} fwd n ${n} p ${p}`);
+          expectSameZeros(gf.y, cf.y, `${act} fwd n ${n} p ${p}`);
+          for (const inPlace of [false, true]) {
+            const dy = values(n, n + 1, -1, 1);
+            const [gb, cb] = both('cuda:fp32', 'actDropoutBwd', { act, x, dy, p, seed: 42, sid: 9, inPlace });
+            expectClose(gb.dx, cb.dx, `${act} bwd n ${n} p ${p} inPlace ${inPlace}`);
+          }
+        }
+      }
+    }
+  });
+
+  it.skipIf(!HAS_DEVICE)(gpuTitle('clipAdamw: one launch over all spans equals per-tensor AdamW after clipping; gaps untouched'), () => {
+    for (const clip of [0.5, 1e9, 0]) {
+      const a = adamArgs(90000, clip, 5);
+      const [g, c] = both('cuda:fp32', 'clipAdamw', a);
+      for (const k of ['P', 'G', 'M', 'V']) expectClose(g[k], c[k], `clip ${clip} ${k}`);
+      for (let i = 1000; i < 1016; ++i) expect(g.P[i]).toBe(a.P[i]);
+    }
+  });
+});
+
+if (!HAS_DEVICE) {
+  describe('fused ops without a GPU', () => {
+    it.skipIf(!canLoad)(cpuTitle('a CUDA device string fails with the reason instead of crashing'), () => {
+      expect(() => run('cuda', 'linearFwd', linearArgs(2, 2, 2, 1))).toThrow(/CUDA|cuda/);
+    });
+  });
+}
