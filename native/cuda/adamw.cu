@@ -14,20 +14,24 @@ struct AdamWScalars {
   float decay, b1, b2, ob1, ob2, step_size, bc2_sqrt, eps;
 };
 
+// One element's update; `decay` is s.decay, or 1 for a tensor without weight decay.
+__device__ __forceinline__ void adamw_elem(float* p, float* m, float* v, float gi,
+                                           const AdamWScalars& s, float decay) {
+  const float pi = __fmul_rn(*p, decay);
+  const float mi = __fadd_rn(__fmul_rn(s.b1, *m), __fmul_rn(s.ob1, gi));
+  const float vi = __fadd_rn(__fmul_rn(s.b2, *v), __fmul_rn(__fmul_rn(s.ob2, gi), gi));
+  const float denom = __fadd_rn(__fdiv_rn(__fsqrt_rn(vi), s.bc2_sqrt), s.eps);
+  *p = __fsub_rn(pi, __fdiv_rn(__fmul_rn(s.step_size, mi), denom));
+  *m = mi;
+  *v = vi;
+}
+
 __global__ void adamw_kernel(float* __restrict__ p, const float* __restrict__ g,
                              float* __restrict__ m, float* __restrict__ v, size_t n,
                              AdamWScalars s) {
   for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
-       i += (size_t)gridDim.x * blockDim.x) {
-    const float gi = g[i];
-    const float pi = __fmul_rn(p[i], s.decay);
-    const float mi = __fadd_rn(__fmul_rn(s.b1, m[i]), __fmul_rn(s.ob1, gi));
-    const float vi = __fadd_rn(__fmul_rn(s.b2, v[i]), __fmul_rn(__fmul_rn(s.ob2, gi), gi));
-    const float denom = __fadd_rn(__fdiv_rn(__fsqrt_rn(vi), s.bc2_sqrt), s.eps);
-    p[i] = __fsub_rn(pi, __fdiv_rn(__fmul_rn(s.step_size, mi), denom));
-    m[i] = mi;
-    v[i] = vi;
-  }
+       i += (size_t)gridDim.x * blockDim.x)
+    adamw_elem(p + i, m + i, v + i, g[i], s, s.decay);
 }
 
 // Many tensors in one launch (clip_adamw): block b updates chunk b. The clipping factor is
@@ -36,8 +40,7 @@ __global__ void adamw_kernel(float* __restrict__ p, const float* __restrict__ g,
 __global__ void clip_adamw_kernel(float* __restrict__ P, float* __restrict__ G,
                                   float* __restrict__ M, float* __restrict__ V,
                                   const AdamChunk* __restrict__ chunks, AdamWScalars s,
-                                  float wd_decay, const double* __restrict__ sumsq,
-                                  double clip_norm) {
+                                  const double* __restrict__ sumsq, double clip_norm) {
   const AdamChunk c = chunks[blockIdx.x];
   bool scale = false;
   float coef = 1.0f;
@@ -46,7 +49,7 @@ __global__ void clip_adamw_kernel(float* __restrict__ P, float* __restrict__ G,
     scale = k < 1.0;
     coef = (float)k;
   }
-  const float decay = c.decay ? wd_decay : 1.0f;
+  const float decay = c.decay ? s.decay : 1.0f;
   for (size_t j = threadIdx.x; j < c.size; j += blockDim.x) {
     const size_t i = c.offset + j;
     float gi = G[i];
@@ -54,13 +57,7 @@ __global__ void clip_adamw_kernel(float* __restrict__ P, float* __restrict__ G,
       gi = __fmul_rn(gi, coef);
       G[i] = gi;  // left clipped, as scale_inplace leaves it
     }
-    const float pi = __fmul_rn(P[i], decay);
-    const float mi = __fadd_rn(__fmul_rn(s.b1, M[i]), __fmul_rn(s.ob1, gi));
-    const float vi = __fadd_rn(__fmul_rn(s.b2, V[i]), __fmul_rn(__fmul_rn(s.ob2, gi), gi));
-    const float denom = __fadd_rn(__fdiv_rn(__fsqrt_rn(vi), s.bc2_sqrt), s.eps);
-    P[i] = __fsub_rn(pi, __fdiv_rn(__fmul_rn(s.step_size, mi), denom));
-    M[i] = mi;
-    V[i] = vi;
+    adamw_elem(P + i, M + i, V + i, gi, s, decay);
   }
 }
 
@@ -87,8 +84,8 @@ int clip_adamw(float* P, float* G, float* M, float* V, const AdamChunk* chunks, 
                double clip_norm, Stream stream) {
   if (n_chunks <= 0) return (int)cudaSuccess;
   const AdamWScalars s = scalars(h, weight_decay);
-  clip_adamw_kernel<<<n_chunks, 256, 0, (cudaStream_t)stream>>>(P, G, M, V, chunks, s, s.decay,
-                                                                sumsq, clip_norm);
+  clip_adamw_kernel<<<n_chunks, 256, 0, (cudaStream_t)stream>>>(P, G, M, V, chunks, s, sumsq,
+                                                                clip_norm);
   return (int)cudaGetLastError();
 }
 

@@ -74,21 +74,6 @@ class DeviceInts {
   size_t n_ = 0;
 };
 
-class DeviceBytes {
- public:
-  DeviceBytes(Napi::Env env, size_t n) {
-    if (n) check(env, "cudaMalloc", cudaMalloc(&p_, n));
-  }
-  ~DeviceBytes() {
-    if (p_) cudaFree(p_);
-  }
-  DeviceBytes(const DeviceBytes&) = delete;
-  DeviceBytes& operator=(const DeviceBytes&) = delete;
-  void* get() const { return p_; }
-
- private:
-  void* p_ = nullptr;
-};
 
 double int_field(Napi::Env env, Napi::Object o, const char* key, double lo, double hi) {
   Napi::Value v = o.Get(key);
@@ -251,12 +236,6 @@ Napi::Value AttentionBwdTest(const Napi::CallbackInfo& info) {
   r.Set("dk", download(env, gk));
   r.Set("dv", download(env, gv));
   return r;
-}
-
-double median(std::vector<float> t) {
-  std::sort(t.begin(), t.end());
-  const size_t n = t.size();
-  return n % 2 ? t[n / 2] : 0.5 * ((double)t[n / 2 - 1] + t[n / 2]);
 }
 
 Napi::Value AttentionBench(const Napi::CallbackInfo& info) {

@@ -36,24 +36,6 @@ namespace {
 
 using namespace testing;
 
-// A device allocation of n bytes, freed on scope exit.
-class DeviceBytes {
- public:
-  DeviceBytes(Napi::Env env, size_t n) : n_(n) {
-    if (n) check(env, "cudaMalloc", cudaMalloc(&p_, n));
-  }
-  ~DeviceBytes() {
-    if (p_) cudaFree(p_);
-  }
-  DeviceBytes(const DeviceBytes&) = delete;
-  DeviceBytes& operator=(const DeviceBytes&) = delete;
-  void* get() const { return p_; }
-  size_t size() const { return n_; }
-
- private:
-  void* p_ = nullptr;
-  size_t n_ = 0;
-};
 
 bool bool_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   if (info.Length() <= i || !info[i].IsBoolean()) bad(info.Env(), std::string(name) + " must be a boolean");
@@ -200,11 +182,11 @@ Napi::Value GemmBf16Test(const Napi::CallbackInfo& info) {
 
   check(env, "cudaSetDevice", cudaSetDevice(0));
   DeviceBytes dA(env, A.ElementLength() * 2), dB(env, B.ElementLength() * 2), dC(env, clen * 2);
-  if (dA.size())
-    check(env, "cudaMemcpy H2D", cudaMemcpy(dA.get(), A.Data(), dA.size(), cudaMemcpyHostToDevice));
-  if (dB.size())
-    check(env, "cudaMemcpy H2D", cudaMemcpy(dB.get(), B.Data(), dB.size(), cudaMemcpyHostToDevice));
-  if (dC.size()) check(env, "cudaMemset", cudaMemset(dC.get(), 0xFF, dC.size()));
+  if (dA.bytes())
+    check(env, "cudaMemcpy H2D", cudaMemcpy(dA.get(), A.Data(), dA.bytes(), cudaMemcpyHostToDevice));
+  if (dB.bytes())
+    check(env, "cudaMemcpy H2D", cudaMemcpy(dB.get(), B.Data(), dB.bytes(), cudaMemcpyHostToDevice));
+  if (dC.bytes()) check(env, "cudaMemset", cudaMemset(dC.get(), 0xFF, dC.bytes()));
   check(env, "gemm_bf16 launch",
         rg::cuda::gemm_bf16(d.ta, d.tb, d.M, d.N, d.K, static_cast<const bf16_t*>(dA.get()), d.lda,
                             static_cast<const bf16_t*>(dB.get()), d.ldb, static_cast<bf16_t*>(dC.get()),
@@ -295,8 +277,7 @@ Napi::Value GemmBench(const Napi::CallbackInfo& info) {
   std::vector<float> ms((size_t)iters);
   for (int i = 0; i < iters; ++i)
     check(env, "cudaEventElapsedTime", cudaEventElapsedTime(&ms[(size_t)i], evs.ev[(size_t)i], evs.ev[(size_t)i + 1]));
-  std::sort(ms.begin(), ms.end());
-  const double med = iters % 2 ? ms[(size_t)iters / 2] : 0.5 * (ms[(size_t)iters / 2 - 1] + ms[(size_t)iters / 2]);
+  const double med = median(ms);
   Napi::Object out = Napi::Object::New(env);
   out.Set("ms", med);
   out.Set("tflops", med > 0 ? 2.0 * M * N * (double)K / (med * 1e-3) / 1e12 : 0.0);

@@ -45,26 +45,6 @@ namespace {
 
 using namespace testing;
 
-// A device allocation of `bytes` bytes (at least 16, so a misaligned view still fits),
-// freed on scope exit.
-class DeviceBytes {
- public:
-  DeviceBytes(Napi::Env env, size_t bytes) : n_(bytes) {
-    check(env, "cudaMalloc", cudaMalloc(&p_, bytes < 16 ? 16 : bytes));
-  }
-  ~DeviceBytes() {
-    if (p_) cudaFree(p_);
-  }
-  DeviceBytes(const DeviceBytes&) = delete;
-  DeviceBytes& operator=(const DeviceBytes&) = delete;
-  void* get() const { return p_; }
-  size_t bytes() const { return n_; }
-
- private:
-  void* p_ = nullptr;
-  size_t n_ = 0;
-};
-
 // n floats on the device at a float offset (0, or 1 for a misaligned view).
 class DevF {
  public:

@@ -5,6 +5,7 @@
 #include <cuda_runtime.h>
 #include <napi.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -66,6 +67,34 @@ inline Napi::Float32Array download(Napi::Env env, const DeviceFloats& d) {
     check(env, "cudaMemcpy D2H",
           cudaMemcpy(out.Data(), d.get(), d.size() * sizeof(float), cudaMemcpyDeviceToHost));
   return out;
+}
+
+// A device allocation of `bytes` bytes (at least 16, so a view one float in still fits and
+// a zero-byte scratch is still a valid pointer), freed on scope exit.
+class DeviceBytes {
+ public:
+  DeviceBytes(Napi::Env env, size_t bytes) : n_(bytes) {
+    check(env, "cudaMalloc", cudaMalloc(&p_, bytes < 16 ? 16 : bytes));
+  }
+  ~DeviceBytes() {
+    if (p_) cudaFree(p_);
+  }
+  DeviceBytes(const DeviceBytes&) = delete;
+  DeviceBytes& operator=(const DeviceBytes&) = delete;
+  void* get() const { return p_; }
+  size_t bytes() const { return n_; }
+
+ private:
+  void* p_ = nullptr;
+  size_t n_ = 0;
+};
+
+// The median of timings (milliseconds); 0 for none.
+inline double median(std::vector<float> t) {
+  if (t.empty()) return 0.0;
+  std::sort(t.begin(), t.end());
+  const size_t n = t.size();
+  return n % 2 ? t[n / 2] : 0.5 * ((double)t[n / 2 - 1] + t[n / 2]);
 }
 
 }  // namespace rg::cuda::testing
