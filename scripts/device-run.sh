@@ -18,13 +18,15 @@
 #
 #   carry: [".device"]             (build/ is rebuilt there; carry nothing else)
 #
-# Steps (RG_DEVICE_STEPS, comma-separated; default all): build, tests, bench, torch, train.
+# Steps (RG_DEVICE_STEPS, comma-separated; default all): build, tests, bench, torch, train,
+# profile.
 # Writes, in $OUT:
 #   system.json        nvidia-smi, GPU query, versions, the CUDA module's version() and
 #                      devices(), build seconds, step exit codes
 #   cuda-tests.json    vitest --reporter=json over tests/cuda
 #   bench-cuda.jsonl   our CUDA benchmarks (scripts/bench-cuda.mjs)
 #   bench-torch.jsonl  the PyTorch peers (scripts/bench_torch_cuda.py), same GPU, same run
+#   train-profile.txt  REGURGITATE_PROFILE's per-op table of a few Transformer-base steps
 #   device-run.log     everything this script printed
 # Exit status: non-zero when a build fails or a CUDA test fails.
 set -uo pipefail
@@ -79,7 +81,7 @@ write_system() {
   fi
 }
 
-STEPS=",${RG_DEVICE_STEPS:-build,tests,bench,torch,train},"
+STEPS=",${RG_DEVICE_STEPS:-build,tests,bench,torch,train,profile},"
 want() { [[ "$STEPS" == *",$1,"* ]]; }
 
 # 1. Node.
@@ -143,6 +145,13 @@ fi
 if want train; then
   timeout "${RG_DEVICE_TRAIN_TIMEOUT:-180}" node scripts/bench-cuda.mjs train >>"$OUT/bench-cuda.jsonl"
   STEP_RC[bench_train]=$?
+fi
+if want profile; then
+  # Where the step's time goes: every backend op synchronised and timed (slower than the
+  # real step; read the shares, not the total).
+  REGURGITATE_PROFILE=1 timeout "${RG_DEVICE_PROFILE_TIMEOUT:-120}" node scripts/bench-cuda.mjs train \
+    --steps 5 >/dev/null 2>"$OUT/train-profile.txt"
+  STEP_RC[train_profile]=$?
 fi
 if want torch; then
   timeout "${RG_DEVICE_TORCH_TIMEOUT:-300}" "$PY" scripts/bench_torch_cuda.py "${RG_DEVICE_TORCH_WHAT:-all}" \
