@@ -319,6 +319,29 @@ void gemm_detail::set_bf16_route(int route) { g_bf16_route = route < 0 || route 
 
 namespace {
 
+// Runs p (operands set for `in`) with fp32 output into p.C: directly, or when p.splits > 1
+// through partial products in `part` ([splits][M][N]) and the fixed-order reduction, which
+// applies alpha, beta and the bias.
+cudaError_t run_f32_out(In in, const Problem& p, bool aligned, float* part, cudaStream_t s) {
+  if (p.splits == 1) return gemm_detail::launch_tc(in, Out::F32, p, aligned, s);
+  Problem q = p;
+  q.C = part;
+  q.bias = nullptr;
+  cudaError_t err = gemm_detail::launch_tc(in, Out::PARTIAL, q, aligned, s);
+  if (err != cudaSuccess) return err;
+  const long long n = (long long)p.M * p.N;
+  reduce_f32_kernel<<<grid_for(n, 256), 256, 0, s>>>(static_cast<float*>(p.C), p.ldc, part,
+                                                     p.splits, p.M, p.N, p.alpha, p.beta, p.bias);
+  return after_launch();
+}
+
+// fp32 [rows][cols] (stride ld) -> bf16 [rows][ldd], ldd = cols rounded up to 8.
+void to_bf16(uint16_t* dst, int ldd, const float* src, long long ld, int rows, int cols,
+             cudaStream_t s) {
+  to_bf16_kernel<<<grid_for((long long)rows * (ldd / 8), 256), 256, 0, s>>>(
+      dst, ldd, src, ld, rows, cols, aligned16(src, ld, 4));
+}
+
 // gemm() with an optional bias added to every row of C after alpha and beta (linear_fwd).
 int gemm_impl(bool transA, bool transB, int M, int N, int K, float alpha, const float* A,
               int lda, const float* B, int ldb, float beta, float* C, int ldc,
@@ -398,10 +421,8 @@ int gemm_impl(bool transA, bool transB, int M, int N, int K, float alpha, const 
   if (convert) {
     uint16_t* a2 = reinterpret_cast<uint16_t*>(work);
     uint16_t* b2 = reinterpret_cast<uint16_t*>(work + abytes);
-    to_bf16_kernel<<<grid_for((long long)arows * (lda2 / 8), 256), 256, 0, s>>>(
-        a2, lda2, A, lda, arows, acols, aligned16(A, lda, 4));
-    to_bf16_kernel<<<grid_for((long long)brows * (ldb2 / 8), 256), 256, 0, s>>>(
-        b2, ldb2, B, ldb, brows, bcols, aligned16(B, ldb, 4));
+    to_bf16(a2, lda2, A, lda, arows, acols, s);
+    to_bf16(b2, ldb2, B, ldb, brows, bcols, s);
     cudaError_t err = after_launch();
     if (err != cudaSuccess) return (int)err;
     p.A = a2;
@@ -416,17 +437,7 @@ int gemm_impl(bool transA, bool transB, int M, int N, int K, float alpha, const 
     p.ldb = ldb;
     aligned = aligned16(A, lda, 4) && aligned16(B, ldb, 4);
   }
-  if (p.splits == 1) return (int)gemm_detail::launch_tc(in, Out::F32, p, aligned, s);
-  float* part = reinterpret_cast<float*>(work + abytes + bbytes);
-  Problem q = p;
-  q.C = part;
-  q.bias = nullptr;
-  cudaError_t err = gemm_detail::launch_tc(in, Out::PARTIAL, q, aligned, s);
-  if (err != cudaSuccess) return (int)err;
-  const long long n = (long long)M * N;
-  reduce_f32_kernel<<<grid_for(n, 256), 256, 0, s>>>(C, ldc, part, p.splits, M, N, alpha, beta,
-                                                     bias);
-  return (int)after_launch();
+  return (int)run_f32_out(in, p, aligned, reinterpret_cast<float*>(work + abytes + bbytes), s);
 }
 
 }  // namespace
@@ -442,6 +453,73 @@ int linear_fwd(float* y, const float* x, const float* W, const float* b, int row
                int in, GemmPrecision prec, Stream stream) {
   return gemm_impl(false, true, rows, out, in, 1.0f, x, in, W, in, 0.0f, y, out, b, prec,
                    (cudaStream_t)stream);
+}
+
+int linear_bwd(float* dW, float* din, bool accumulate, const float* dout, const float* x,
+               const float* W, int rows, int out, int in, GemmPrecision prec, Stream stream) {
+  const cudaStream_t s = (cudaStream_t)stream;
+  if (rows < 0 || out < 0 || in < 0 || !dW) return (int)cudaErrorInvalidValue;
+  if (prec != GemmPrecision::BF16) {  // two plain products (the exact modes)
+    int e = gemm_impl(true, false, out, in, rows, 1.0f, dout, out, x, in, 1.0f, dW, in, nullptr,
+                      prec, s);
+    if (e != 0 || !din) return e;
+    return gemm_impl(false, false, rows, in, out, 1.0f, dout, out, W, in, accumulate ? 1.0f : 0.0f,
+                     din, in, nullptr, prec, s);
+  }
+  if (out == 0 || in == 0) return (int)cudaSuccess;  // nothing to write
+  if (rows == 0) {  // dW += 0; din (0 rows) is empty
+    return (int)cudaSuccess;
+  }
+  const int out8 = (out + 7) / 8 * 8, in8 = (in + 7) / 8 * 8;
+  const size_t dbytes = align256((size_t)rows * out8 * 2), xbytes = align256((size_t)rows * in8 * 2);
+  const size_t wbytes = din ? align256((size_t)out * in8 * 2) : 0;
+  const gemm_detail::TileShape ts = gemm_detail::tc_tile(In::BF16);
+
+  Problem pw;  // dW[out][in] += dout^T in: A = dout stored rows x out (transposed), B = x
+  pw.ta = true;
+  pw.M = out;
+  pw.N = in;
+  pw.K = rows;
+  pw.beta = 1.0f;
+  pw.C = dW;
+  pw.ldc = in;
+  plan_splits(out, in, rows, ts, &pw.splits, &pw.kps);
+  Problem px;  // din[rows][in] = dout W (+ din)
+  px.M = rows;
+  px.N = in;
+  px.K = out;
+  px.beta = accumulate ? 1.0f : 0.0f;
+  px.C = din;
+  px.ldc = in;
+  plan_splits(rows, in, out, ts, &px.splits, &px.kps);
+  const size_t pbytes = std::max(pw.splits > 1 ? (size_t)pw.splits * out * in * sizeof(float) : 0,
+                                 din && px.splits > 1 ? (size_t)px.splits * rows * in * sizeof(float) : 0);
+  void* w = nullptr;
+  cudaError_t err = scratch(dbytes + xbytes + wbytes + pbytes, &w);
+  if (err != cudaSuccess) return (int)err;
+  char* work = static_cast<char*>(w);
+  uint16_t* d2 = reinterpret_cast<uint16_t*>(work);
+  uint16_t* x2 = reinterpret_cast<uint16_t*>(work + dbytes);
+  uint16_t* w2 = reinterpret_cast<uint16_t*>(work + dbytes + xbytes);
+  float* part = reinterpret_cast<float*>(work + dbytes + xbytes + wbytes);
+
+  // dout is rounded once for both products (gemm() would round it twice).
+  to_bf16(d2, out8, dout, out, rows, out, s);
+  to_bf16(x2, in8, x, in, rows, in, s);
+  if (din) to_bf16(w2, in8, W, in, out, in, s);
+  err = after_launch();
+  if (err != cudaSuccess) return (int)err;
+  pw.A = d2;
+  pw.lda = out8;
+  pw.B = x2;
+  pw.ldb = in8;
+  err = run_f32_out(In::BF16, pw, true, part, s);
+  if (err != cudaSuccess || !din) return (int)err;
+  px.A = d2;
+  px.lda = out8;
+  px.B = w2;
+  px.ldb = in8;
+  return (int)run_f32_out(In::BF16, px, true, part, s);
 }
 
 int gemm_bf16(bool transA, bool transB, int M, int N, int K, const bf16_t* A, int lda,

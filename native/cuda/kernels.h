@@ -32,6 +32,12 @@ int gemm(bool transA, bool transB, int M, int N, int K, float alpha, const float
 // with the bias added in the GEMM's epilogue (fp32: a bias pass after the product).
 int linear_fwd(float* y, const float* x, const float* W, const float* b, int rows, int out,
                int in, GemmPrecision prec, Stream stream = nullptr);
+// The linear layer's weight and input gradients: dW += dout^T x (dW [out, in]); if din,
+// din = dout W (+ din when accumulate). x [rows, in], dout [rows, out], W [out, in], all
+// contiguous. BF16 rounds dout once for both products; other precisions run gemm twice.
+int linear_bwd(float* dW, float* din, bool accumulate, const float* dout, const float* x,
+               const float* W, int rows, int out, int in, GemmPrecision prec,
+               Stream stream = nullptr);
 int gemm_bf16(bool transA, bool transB, int M, int N, int K, const bf16_t* A, int lda,
               const bf16_t* B, int ldb, bf16_t* C, int ldc, Stream stream = nullptr);
 

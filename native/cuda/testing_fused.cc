@@ -6,6 +6,8 @@
 //
 //   fusedOpTest(device, op, args) -> { <output name>: Float32Array, ... }
 //     linearFwd            { x, W, b, rows, out, in }                         -> { y }
+//     linearBwd            { dW, db, din, dout, x, W, rows, out, in, accumulate, noBias, noDin }
+//                                                          -> { dW, db?, din? }
 //     dropoutAddLayernorm  { h, res, gamma, beta, rows, cols, eps, p, seed, sid }
 //                                                          -> { h, y, mean, rstd }
 //     layernormBwdDropout  { dx, dgamma, dbeta, dy, x, mean, rstd, gamma, rows, cols, p, seed,
@@ -125,6 +127,23 @@ Napi::Value FusedOpTest(const Napi::CallbackInfo& info) {
     float* y = B.out((size_t)rows * out);
     be->linear_fwd(y, B.in(x), B.in(W), B.in(b), rows, out, in);
     r.Set("y", B.get(y, (size_t)rows * out));
+  } else if (op == "linearBwd") {
+    const int rows = a.integer("rows"), out = a.integer("out"), in = a.integer("in");
+    auto dW = a.f32("dW"), db = a.f32("db"), din = a.f32("din"), dout = a.f32("dout"), x = a.f32("x"),
+         W = a.f32("W");
+    need(env, dW, (size_t)out * in, "dW");
+    need(env, db, (size_t)out, "db");
+    need(env, din, (size_t)rows * in, "din");
+    need(env, dout, (size_t)rows * out, "dout");
+    need(env, x, (size_t)rows * in, "x");
+    need(env, W, (size_t)out * in, "W");
+    const bool acc = a.flag("accumulate"), no_db = a.flag("noBias"), no_din = a.flag("noDin");
+    float *dWd = B.in(dW), *dbd = no_db ? nullptr : B.in(db);
+    float* dind = no_din ? nullptr : acc ? B.in(din) : B.out((size_t)rows * in);
+    be->linear_bwd(dWd, dbd, dind, acc, B.in(dout), B.in(x), B.in(W), rows, out, in);
+    r.Set("dW", B.get(dWd, (size_t)out * in));
+    if (dbd) r.Set("db", B.get(dbd, out));
+    if (dind) r.Set("din", B.get(dind, (size_t)rows * in));
   } else if (op == "dropoutAddLayernorm") {
     const int rows = a.integer("rows"), cols = a.integer("cols");
     const size_t n = (size_t)rows * cols;

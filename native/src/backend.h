@@ -88,6 +88,11 @@ class Backend {
   // y[rows, out] = x[rows, in] W^T + b, W [out, in]: gemm, then bias_add.
   virtual void linear_fwd(float* y, const float* x, const float* W, const float* b, int rows,
                           int out, int in);
+  // The linear layer's backward: dW += dout^T x (gemm), db += column sums of dout
+  // (bias_grad; db nullable), din = dout W, or din += dout W when accumulate (gemm; din
+  // nullable). x [rows, in], dout [rows, out], W [out, in].
+  virtual void linear_bwd(float* dW, float* db, float* din, bool accumulate, const float* dout,
+                          const float* x, const float* W, int rows, int out, int in);
   // h = res + dropout(h) (h in place), then y = layernorm(h) with its mean and rstd:
   // dropout_fwd(h, h), add_inplace(h, res), layernorm_fwd(y, mean, rstd, h, ...).
   virtual void dropout_add_layernorm(float* h, const float* res, float p, uint64_t seed,

@@ -13,6 +13,13 @@ void Backend::linear_fwd(float* y, const float* x, const float* W, const float* 
   bias_add(y, b, rows, out);
 }
 
+void Backend::linear_bwd(float* dW, float* db, float* din, bool accumulate, const float* dout,
+                         const float* x, const float* W, int rows, int out, int in) {
+  gemm(true, false, out, in, rows, 1.0f, dout, out, x, in, 1.0f, dW, in);
+  if (db) bias_grad(db, dout, rows, out);
+  if (din) gemm(false, false, rows, in, out, 1.0f, dout, out, W, in, accumulate ? 1.0f : 0.0f, din, in);
+}
+
 void Backend::dropout_add_layernorm(float* h, const float* res, float p, uint64_t seed,
                                     uint64_t stream, float* y, float* mean, float* rstd,
                                     const float* gamma, const float* beta, int rows, int cols,

@@ -115,6 +115,31 @@ describe('fused training ops: CPU defaults (the unfused compositions)', () => {
       }
   });
 
+  it.skipIf(!canLoad)(cpuTitle('linearBwd: dW += dout^T x, db += column sums, din = dout W (or +=)'), () => {
+    const rows = 4, out = 3, inn = 2;
+    const a = {
+      rows, out, in: inn, accumulate: true, dout: values(rows * out, 1, -1, 1), x: values(rows * inn, 2, -1, 1),
+      W: values(out * inn, 3, -1, 1), dW: values(out * inn, 4, -1, 1), db: values(out, 5, -1, 1), din: values(rows * inn, 6, -1, 1),
+    };
+    const r = run('cpu', 'linearBwd', a);
+    for (let o = 0; o < out; ++o) {
+      let sb = a.db[o];
+      for (let k = 0; k < rows; ++k) sb += a.dout[k * out + o];
+      expect(r.db[o]).toBeCloseTo(sb, 5);
+      for (let i = 0; i < inn; ++i) {
+        let s = a.dW[o * inn + i];
+        for (let k = 0; k < rows; ++k) s += a.dout[k * out + o] * a.x[k * inn + i];
+        expect(r.dW[o * inn + i]).toBeCloseTo(s, 5);
+      }
+    }
+    for (let k = 0; k < rows; ++k)
+      for (let i = 0; i < inn; ++i) {
+        let s = a.din[k * inn + i];
+        for (let o = 0; o < out; ++o) s += a.dout[k * out + o] * a.W[o * inn + i];
+        expect(r.din[k * inn + i]).toBeCloseTo(s, 5);
+      }
+  });
+
   it.skipIf(!canLoad)(cpuTitle('dropoutAddLayernorm: h = res + dropout(h), y = LN(h); p = 0 is a plain residual add'), () => {
     const a = lnFwdArgs(6, 40, 0, 3);
     const r0 = run('cpu', 'dropoutAddLayernorm', a);
@@ -170,6 +195,30 @@ describe('fused training ops: CUDA against the CPU', () => {
       ] as const) {
         const [g, c] = both(device, 'linearFwd', linearArgs(rows, out, inn, rows + out, round));
         expectClose(g.y, c.y, `linearFwd ${device} ${rows}x${out}x${inn}`, tol);
+      }
+    }
+  });
+
+  it.skipIf(!HAS_DEVICE)(gpuTitle('linearBwd (dout rounded once for dW and din) at fp32, tf32 and bf16; accumulate, no bias, no din'), () => {
+    const shapes: [number, number, number][] = [[300, 200, 96], [4096, 64, 48], [512, 384, 256], [9, 1, 7]];
+    for (const [rows, out, inn] of shapes) {
+      for (const [device, round, tol] of [
+        ['cuda:fp32', (a: F32) => a, TOL.fp32], ['cuda:tf32', roundTf32, TOL.tf32], ['cuda', roundBf16, TOL.bf16],
+      ] as const) {
+        for (const [accumulate, noBias, noDin] of [[false, false, false], [true, false, false], [false, true, true]]) {
+          const a = {
+            rows, out, in: inn, accumulate, noBias, noDin,
+            dout: round(values(rows * out, rows, -1, 1)), x: round(values(rows * inn, out, -1, 1)),
+            W: round(values(out * inn, inn, -0.5, 0.5)), dW: values(out * inn, 3, -1, 1), db: values(out, 4, -1, 1),
+            din: values(rows * inn, 5, -1, 1),
+          };
+          const [g, c] = both(device, 'linearBwd', a);
+          const at = `linearBwd ${device} ${rows}x${out}x${inn} acc ${accumulate} noBias ${noBias} noDin ${noDin}`;
+          expectClose(g.dW, c.dW, `${at} dW`, tol);
+          if (!noBias) expectClose(g.db, c.db, `${at} db`);
+          else expect(g.db).toBeUndefined();
+          if (!noDin) expectClose(g.din, c.din, `${at} din`, tol);
+        }
       }
     }
   });

@@ -115,6 +115,10 @@ class ProfilingBackend final : public Backend {
   void linear_fwd(float* y, const float* x, const float* W, const float* b, int R, int O, int I) override {
     time("linear_fwd", [&] { in_->linear_fwd(y, x, W, b, R, O, I); });
   }
+  void linear_bwd(float* dW, float* db, float* din, bool acc, const float* dout, const float* x, const float* W,
+                  int R, int O, int I) override {
+    time("linear_bwd", [&] { in_->linear_bwd(dW, db, din, acc, dout, x, W, R, O, I); });
+  }
   void dropout_add_layernorm(float* h, const float* res, float p, uint64_t s, uint64_t st, float* y, float* m,
                              float* r, const float* g, const float* b, int R, int C, float e) override {
     time("drop_add_ln", [&] { in_->dropout_add_layernorm(h, res, p, s, st, y, m, r, g, b, R, C, e); });

@@ -47,9 +47,7 @@ struct Pass {
   // dW += dout^T in, db += sum dout, din = dout W (+ din if accumulate); din nullable.
   void linear_bwd(float* din, bool accumulate, const float* dout, const float* in, int rows,
                   LinearOff w, int o, int i) {
-    be.gemm(true, false, o, i, rows, 1.0f, dout, o, in, i, 1.0f, G + w.w, i);
-    be.bias_grad(G + w.b, dout, rows, o);
-    if (din) be.gemm(false, false, rows, i, o, 1.0f, dout, o, P + w.w, i, accumulate ? 1.0f : 0.0f, din, i);
+    be.linear_bwd(G + w.w, G + w.b, din, accumulate, dout, in, P + w.w, rows, o, i);
   }
   void ln(float* y, float* m, float* r, const float* x, NormOff n, int rows) {
     be.layernorm_fwd(y, m, r, x, P + n.g, P + n.b, rows, c.d_model, (float)c.ln_eps);
@@ -176,8 +174,8 @@ LossResult Transformer::pass(const Batch& b, bool train, bool backward, uint64_t
   // ---- backward: logits hold dlogits ----
   float* G = ps.G;
   float *g_res = w.g_res, *g_a = w.g_a, *g_b = w.g_b, *g_f = w.g_f, *g_qkv = w.g_qkv;
-  be.gemm(true, false, V, d, M, 1.0f, w.logits, V, w.dec_out, d, 1.0f, G + L.embed, d);
-  be.gemm(false, false, M, d, V, 1.0f, w.logits, V, P + L.embed, d, 0.0f, g_a, d);
+  // The tied output projection: dE += dlogits^T dec_out, g_a = dlogits E (no bias).
+  be.linear_bwd(G + L.embed, nullptr, g_a, false, w.logits, w.dec_out, P + L.embed, M, V, d);
   // Each layer norm's backward also applies the backward of the dropout that ended the
   // residual branch feeding it (the previous layer's output, or the embedding's), writing
   // the branch's gradient into g_a (g_res itself for the embedding).
