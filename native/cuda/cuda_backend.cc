@@ -183,8 +183,7 @@ class CudaBackend final : public Backend {
   }
   void linear_bwd(float* dW, float* db, float* din, bool acc, const float* dout, const float* x,
                   const float* W, int rows, int out, int in) override {
-    if (db) bias_grad(db, dout, rows, out);  // before din is written (din never aliases dout)
-    ck("linear_bwd", cuda::linear_bwd(dW, din, acc, dout, x, W, rows, out, in, prec_, stream_));
+    ck("linear_bwd", cuda::linear_bwd(dW, db, din, acc, dout, x, W, rows, out, in, prec_, stream_));
   }
   void dropout_add_layernorm(float* h, const float* res, float p, uint64_t seed, uint64_t sid,
                              float* y, float* mean, float* rstd, const float* g, const float* b,

@@ -17,9 +17,9 @@ namespace {
 
 constexpr int kWarp = 32;
 constexpr int kThreads = 256;
-constexpr int kChunkRows = 64;  // rows per partial column sum in bias_grad (fixed)
+constexpr int kChunkRows = kBiasChunkRows;  // rows per partial column sum in bias_grad (fixed)
 constexpr int kColTile = 32;
-constexpr int kTileRows = 8;
+constexpr int kTileRows = kBiasTileRows;
 constexpr int kSqChunk = 16384;  // elements per partial sum in sum_squares (fixed)
 
 bool aligned16(const void* p) { return ((uintptr_t)p & 15u) == 0; }
@@ -240,8 +240,13 @@ int bias_grad(float* db, const float* dy, int rows, int cols, void* scratch, Str
   bias_partial_kernel<<<grid, block, 0, st>>>(part, dy, rows, cols);
   const cudaError_t e = cudaGetLastError();
   if (e != cudaSuccess) return (int)e;
-  bias_final_kernel<<<(cols + kColTile - 1) / kColTile, dim3(kColTile, kFinalRows), 0, st>>>(
-      db, part, chunks, cols);
+  return bias_grad_finish(db, part, chunks, cols, stream);
+}
+
+int bias_grad_finish(float* db, const float* part, int chunks, int cols, Stream stream) {
+  if (chunks <= 0 || cols <= 0) return (int)cudaSuccess;
+  bias_final_kernel<<<(cols + kColTile - 1) / kColTile, dim3(kColTile, kFinalRows), 0,
+                      (cudaStream_t)stream>>>(db, part, chunks, cols);
   return (int)cudaGetLastError();
 }
 

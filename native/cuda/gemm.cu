@@ -201,6 +201,62 @@ __global__ void to_bf16_kernel(uint16_t* __restrict__ dst, int ldd, const float*
   }
 }
 
+// to_bf16_kernel plus bias_grad's partial column sums (kernels.h, bias_grad_finish): block
+// (32 x kBiasTileRows) covers rows [chunk * kBiasChunkRows, + kBiasChunkRows) and 256
+// columns; thread (tx, ty) rounds 8 columns of rows ty, ty + kBiasTileRows, ... and sums
+// them in that order, then the kBiasTileRows sums of a column are added in order: the
+// partials bias_partial_kernel (elementwise.cu) forms, bit for bit. grid (chunks, tiles).
+constexpr int kCsCols = 8 * 32;  // columns per block
+__global__ void to_bf16_colsum_kernel(uint16_t* __restrict__ dst, int ldd,
+                                      const float* __restrict__ src, int rows, int cols,
+                                      bool vec4, float* __restrict__ part) {
+  __shared__ float sh[kBiasTileRows][kCsCols];
+  const int tx = threadIdx.x, ty = threadIdx.y;
+  const int c0 = blockIdx.y * kCsCols + tx * 8;
+  const int r0 = blockIdx.x * kBiasChunkRows;
+  const int r1 = min(rows, r0 + kBiasChunkRows);
+  float acc[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+  if (c0 < ldd) {
+    for (int r = r0 + ty; r < r1; r += kBiasTileRows) {
+      const float* s = src + (long long)r * cols + c0;
+      float v[8];
+      if (vec4 && c0 + 8 <= cols) {
+        const float4 x = *reinterpret_cast<const float4*>(s);
+        const float4 y = *reinterpret_cast<const float4*>(s + 4);
+        v[0] = x.x; v[1] = x.y; v[2] = x.z; v[3] = x.w;
+        v[4] = y.x; v[5] = y.y; v[6] = y.z; v[7] = y.w;
+      } else {
+#pragma unroll
+        for (int j = 0; j < 8; ++j) v[j] = c0 + j < cols ? s[j] : 0.0f;
+      }
+#pragma unroll
+      for (int j = 0; j < 8; ++j) acc[j] = __fadd_rn(acc[j], v[j]);
+      uint4 out;
+      uint32_t* o = reinterpret_cast<uint32_t*>(&out);
+#pragma unroll
+      for (int j = 0; j < 4; ++j) {
+        __nv_bfloat162 b = __floats2bfloat162_rn(v[2 * j], v[2 * j + 1]);
+        o[j] = *reinterpret_cast<uint32_t*>(&b);
+      }
+      *reinterpret_cast<uint4*>(dst + (long long)r * ldd + c0) = out;
+    }
+  }
+#pragma unroll
+  for (int j = 0; j < 8; ++j) sh[ty][tx * 8 + j] = acc[j];
+  __syncthreads();
+  if (ty == 0) {
+#pragma unroll
+    for (int j = 0; j < 8; ++j) {
+      const int c = c0 + j;
+      if (c >= cols) break;
+      float sum = sh[0][tx * 8 + j];
+#pragma unroll
+      for (int k = 1; k < kBiasTileRows; ++k) sum = __fadd_rn(sum, sh[k][tx * 8 + j]);
+      part[(long long)blockIdx.x * cols + c] = sum;
+    }
+  }
+}
+
 // Split-K reduction: C = alpha * sum_z P[z] + beta * C (+ bias[col]), z in increasing order.
 __global__ void reduce_f32_kernel(float* C, long long ldc, const float* __restrict__ P, int splits,
                                   int M, int N, float alpha, float beta,
@@ -455,20 +511,32 @@ int linear_fwd(float* y, const float* x, const float* W, const float* b, int row
                    (cudaStream_t)stream);
 }
 
-int linear_bwd(float* dW, float* din, bool accumulate, const float* dout, const float* x,
-               const float* W, int rows, int out, int in, GemmPrecision prec, Stream stream) {
+int linear_bwd(float* dW, float* db, float* din, bool accumulate, const float* dout,
+               const float* x, const float* W, int rows, int out, int in, GemmPrecision prec,
+               Stream stream) {
   const cudaStream_t s = (cudaStream_t)stream;
   if (rows < 0 || out < 0 || in < 0 || !dW) return (int)cudaErrorInvalidValue;
+  const int chunks = (rows + kBiasChunkRows - 1) / kBiasChunkRows;
   if (prec != GemmPrecision::BF16) {  // two plain products (the exact modes)
+    if (db && rows > 0 && out > 0) {
+      void* w = nullptr;
+      cudaError_t err = scratch((size_t)chunks * out * sizeof(float), &w);
+      if (err != cudaSuccess) return (int)err;
+      int e = bias_grad(db, dout, rows, out, w, s);
+      if (e != 0) return e;
+    }
     int e = gemm_impl(true, false, out, in, rows, 1.0f, dout, out, x, in, 1.0f, dW, in, nullptr,
                       prec, s);
     if (e != 0 || !din) return e;
     return gemm_impl(false, false, rows, in, out, 1.0f, dout, out, W, in, accumulate ? 1.0f : 0.0f,
                      din, in, nullptr, prec, s);
   }
-  if (out == 0 || in == 0) return (int)cudaSuccess;  // nothing to write
-  if (rows == 0) {  // dW += 0; din (0 rows) is empty
-    return (int)cudaSuccess;
+  if (out == 0 || rows == 0) return (int)cudaSuccess;  // dW += 0, db += 0, din is empty or 0
+  if (in == 0) {  // no product; db still gets its sums
+    if (!db) return (int)cudaSuccess;
+    void* w = nullptr;
+    cudaError_t err = scratch((size_t)chunks * out * sizeof(float), &w);
+    return err != cudaSuccess ? (int)err : bias_grad(db, dout, rows, out, w, s);
   }
   const int out8 = (out + 7) / 8 * 8, in8 = (in + 7) / 8 * 8;
   const size_t dbytes = align256((size_t)rows * out8 * 2), xbytes = align256((size_t)rows * in8 * 2);
@@ -494,17 +562,30 @@ int linear_bwd(float* dW, float* din, bool accumulate, const float* dout, const 
   plan_splits(rows, in, out, ts, &px.splits, &px.kps);
   const size_t pbytes = std::max(pw.splits > 1 ? (size_t)pw.splits * out * in * sizeof(float) : 0,
                                  din && px.splits > 1 ? (size_t)px.splits * rows * in * sizeof(float) : 0);
+  const size_t bbytes = db ? align256((size_t)chunks * out * sizeof(float)) : 0;
   void* w = nullptr;
-  cudaError_t err = scratch(dbytes + xbytes + wbytes + pbytes, &w);
+  cudaError_t err = scratch(dbytes + xbytes + wbytes + bbytes + pbytes, &w);
   if (err != cudaSuccess) return (int)err;
   char* work = static_cast<char*>(w);
   uint16_t* d2 = reinterpret_cast<uint16_t*>(work);
   uint16_t* x2 = reinterpret_cast<uint16_t*>(work + dbytes);
   uint16_t* w2 = reinterpret_cast<uint16_t*>(work + dbytes + xbytes);
-  float* part = reinterpret_cast<float*>(work + dbytes + xbytes + wbytes);
+  float* bpart = reinterpret_cast<float*>(work + dbytes + xbytes + wbytes);
+  float* part = reinterpret_cast<float*>(work + dbytes + xbytes + wbytes + bbytes);
 
-  // dout is rounded once for both products (gemm() would round it twice).
-  to_bf16(d2, out8, dout, out, rows, out, s);
+  // dout is rounded once for both products (gemm() would round it twice), and db's column
+  // sums are formed in the same pass.
+  if (db) {
+    const dim3 grid(chunks, (out8 + kCsCols - 1) / kCsCols);
+    to_bf16_colsum_kernel<<<grid, dim3(32, kBiasTileRows), 0, s>>>(d2, out8, dout, rows, out,
+                                                                   aligned16(dout, out, 4), bpart);
+    err = after_launch();
+    if (err != cudaSuccess) return (int)err;
+    const int e = bias_grad_finish(db, bpart, chunks, out, s);
+    if (e != 0) return e;
+  } else {
+    to_bf16(d2, out8, dout, out, rows, out, s);
+  }
   to_bf16(x2, in8, x, in, rows, in, s);
   if (din) to_bf16(w2, in8, W, in, out, in, s);
   err = after_launch();

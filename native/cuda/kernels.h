@@ -32,11 +32,13 @@ int gemm(bool transA, bool transB, int M, int N, int K, float alpha, const float
 // with the bias added in the GEMM's epilogue (fp32: a bias pass after the product).
 int linear_fwd(float* y, const float* x, const float* W, const float* b, int rows, int out,
                int in, GemmPrecision prec, Stream stream = nullptr);
-// The linear layer's weight and input gradients: dW += dout^T x (dW [out, in]); if din,
+// The linear layer's gradients: dW += dout^T x (dW [out, in]); if din,
 // din = dout W (+ din when accumulate). x [rows, in], dout [rows, out], W [out, in], all
 // contiguous. BF16 rounds dout once for both products; other precisions run gemm twice.
-int linear_bwd(float* dW, float* din, bool accumulate, const float* dout, const float* x,
-               const float* W, int rows, int out, int in, GemmPrecision prec,
+// db (nullable) += column sums of dout, as bias_grad; with BF16 they are summed while dout
+// is rounded (no second pass over dout).
+int linear_bwd(float* dW, float* db, float* din, bool accumulate, const float* dout,
+               const float* x, const float* W, int rows, int out, int in, GemmPrecision prec,
                Stream stream = nullptr);
 int gemm_bf16(bool transA, bool transB, int M, int N, int K, const bf16_t* A, int lda,
               const bf16_t* B, int ldb, bf16_t* C, int ldc, Stream stream = nullptr);
@@ -103,6 +105,13 @@ int bias_add(float* y, const float* b, int rows, int cols, Stream stream = nullp
 int bias_grad(float* db, const float* dy, int rows, int cols, void* scratch,
               Stream stream = nullptr);
 size_t bias_grad_scratch_bytes(int rows, int cols);
+// bias_grad in two halves, for a kernel that reads dy anyway and forms the partial sums on
+// the way (gemm.cu's linear_bwd, while it rounds dout to bf16): part[chunk][c] is the sum
+// of column c over rows [chunk * kBiasChunkRows, + kBiasChunkRows), formed as bias_grad
+// forms it (thread ty of kBiasTileRows adds rows ty, ty + kBiasTileRows, ... in order, then
+// the kBiasTileRows sums are added in order), so db comes out bit-identical.
+constexpr int kBiasChunkRows = 64, kBiasTileRows = 8;
+int bias_grad_finish(float* db, const float* part, int chunks, int cols, Stream stream = nullptr);
 int add_inplace(float* y, const float* x, size_t n, Stream stream = nullptr);
 int scale_inplace(float* x, size_t n, float s, Stream stream = nullptr);
 // *result (a device double) = sum of x[i]^2 in double, deterministic (fixed blocks).
