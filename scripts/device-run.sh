@@ -84,47 +84,20 @@ write_system() {
 STEPS=",${RG_DEVICE_STEPS:-build,tests,bench,torch,train,profile},"
 want() { [[ "$STEPS" == *",$1,"* ]]; }
 
-# 1. Node.
-if ! command -v node >/dev/null 2>&1; then
-  [[ -f .device/node.xz ]] || die "node is missing and .device/node.xz was not carried"
-  xz -dc .device/node.xz >/usr/local/bin/node && chmod +x /usr/local/bin/node || die "could not unpack .device/node.xz"
-fi
-command -v node >/dev/null 2>&1 || die "no node after unpacking .device/node.xz"
-say "node $(node --version) at $(command -v node)"
-
-# 2. Node headers, so node-gyp and cmake-js download nothing.
-if [[ -z "${npm_config_nodedir:-}" ]]; then
-  prefix="$(dirname "$(dirname "$(command -v node)")")"
-  for d in "$ROOT/.device" "$prefix" /usr /usr/local; do
-    if [[ -f "$d/include/node/node_api.h" && -f "$d/include/node/common.gypi" ]]; then export npm_config_nodedir="$d"; break; fi
-  done
-fi
-[[ -n "${npm_config_nodedir:-}" ]] || die "no Node headers (include/node/node_api.h): carry .device/include/node"
-say "Node headers: $npm_config_nodedir/include/node"
-
-# 3. node_modules and dist/.
-if [[ ! -d node_modules/vitest ]]; then
-  [[ -f .device/node_modules.tar.xz ]] || die "node_modules is missing and .device/node_modules.tar.xz was not carried"
-  tar -xJf .device/node_modules.tar.xz || die "could not unpack .device/node_modules.tar.xz"
-fi
-if [[ ! -f dist/cli/main.js && -f .device/dist.tar.xz ]]; then tar -xJf .device/dist.tar.xz; fi
+# 1-3. Node, its headers, node_modules and dist/ (device-lib.sh).
+source scripts/device-lib.sh
+device_setup_node || die "$DEVICE_ERR"
 
 # 4. The CPU addon (the reference the CUDA kernels are tested against), then the CUDA module.
-export JOBS="${JOBS:-$(nproc)}"
 if want build; then
-  t0=$(date +%s)
-  node node_modules/node-gyp/bin/node-gyp.js rebuild -j "$JOBS" >"$OUT/build-cpu.log" 2>&1
+  device_build_cpu "$OUT/build-cpu.log"
   STEP_RC[build_cpu]=$?
-  BUILD_CPU_S=$(($(date +%s) - t0))
-  ((STEP_RC[build_cpu] == 0)) || { tail -40 "$OUT/build-cpu.log"; die "the CPU addon did not build"; }
-  rm -f "$OUT/build-cpu.log"
+  ((STEP_RC[build_cpu] == 0)) || die "$DEVICE_ERR"
   say "CPU addon built in ${BUILD_CPU_S} s"
 
-  t0=$(date +%s)
-  REGURGITATE_CUDA=require bash scripts/build-cuda.sh
+  device_build_cuda
   STEP_RC[build_cuda]=$?
-  BUILD_CUDA_S=$(($(date +%s) - t0))
-  ((STEP_RC[build_cuda] == 0)) || die "the CUDA module did not build"
+  ((STEP_RC[build_cuda] == 0)) || die "$DEVICE_ERR"
   say "CUDA module built in ${BUILD_CUDA_S} s"
 fi
 

@@ -9,7 +9,11 @@ import { presetSpec, SPEC_PRESET_NAMES, type SpecPresetName } from '../experimen
 import { specToYaml } from '../experiments/spec_yaml.js';
 import { openStore } from '../experiments/store.js';
 import { formatStatus, statusJson } from '../experiments/status.js';
-import { runExperiment, type RunEvent } from '../experiments/runner.js';
+import { estimateRemaining, formatEstimate, type StudyEstimate } from '../experiments/estimate.js';
+import type { ResultsStore } from '../experiments/store.js';
+import { runExperiment, type RunEvent, type RunOptions } from '../experiments/runner.js';
+import { expandGrid } from '../experiments/grid.js';
+import { FILTER_KEYS, parseCellFilter, selectCells } from '../experiments/slice.js';
 import type { ExperimentSpec } from '../experiments/spec_types.js';
 import { buildReport } from '../experiments/report.js';
 import { helpText, parseArgs, UsageError, type CommandSpec } from './args.js';
@@ -50,12 +54,16 @@ export const runSpec: CommandSpec = {
     { name: 'threads', type: 'int', value: 'N', min: 0, max: 1024, description: 'worker threads (default: the spec\'s; 0 = all)' },
     { name: 'device', type: 'string', value: 'DEV', description: "cpu, cuda or auto (default: the spec's; not part of any settings hash)" },
     { name: 'no-report', type: 'boolean', description: 'do not write the report at the end' },
+    { name: 'only', type: 'string', value: 'FILTER', description: `run a slice: KEY=VALUE terms separated by commas (keys ${FILTER_KEYS.join(', ')}; one key's terms are alternatives, different keys must all hold), plus the jobs those runs wait for` },
+    { name: 'max-runs', type: 'int', value: 'N', min: 1, description: 'start at most N runs, then stop' },
+    { name: 'time-budget', type: 'number', value: 'SECONDS', min: 1, description: 'stop as Ctrl-C does after SECONDS (the training under way keeps its checkpoint); exit status 75 when runs are left' },
   ],
+  details: 'Exit status: 0 when every run asked for is done, 1 when a run failed, 75 when --time-budget or --max-runs stopped it with runs left (run it again to go on), 130 after Ctrl-C.',
 };
 
 export const statusSpec: CommandSpec = {
   name: 'experiment status',
-  summary: 'Shows the grid of an experiment folder: done, running, interrupted, failed and pending runs.',
+  summary: 'Shows the grid of an experiment folder: done, running, interrupted, failed and pending runs, and how long the rest takes at the measured per-run times.',
   flags: [{ ...outFlag, description: 'experiment folder (required)' }, { name: 'json', type: 'boolean', description: 'print JSON' }],
 };
 
@@ -88,13 +96,53 @@ export function folderSpec(dir: string): ExperimentSpec {
   return resolveSpecPaths(parseSpec(readFileSync(file, 'utf8'), file), dir);
 }
 
+/** The time the rest of the study takes, from its finished runs (estimate.ts). */
+function studyEstimate(store: ResultsStore, dir: string): StudyEstimate {
+  const status = store.status();
+  const spec = status.experiment?.spec as ExperimentSpec | undefined;
+  let cells;
+  try {
+    cells = spec ? expandGrid(spec) : undefined;
+  } catch {
+    cells = undefined; // a spec of another version: jobs are then listed as not estimated
+  }
+  // Part sizes as prepared (a 'rest' part is known only there), else as the spec gives them.
+  let parts: Record<string, { count: number }> = {};
+  try {
+    parts = (JSON.parse(readFileSync(join(dir, 'data', 'meta.json'), 'utf8')) as { parts: typeof parts }).parts ?? {};
+  } catch {
+    parts = {};
+  }
+  const size = (p: 'test' | 'poolA' | 'poolB') => {
+    const v = parts[p]?.count ?? spec?.splits?.[p];
+    return typeof v === 'number' ? v : null;
+  };
+  return estimateRemaining({ status, timings: store.timings(), cells, testSize: size('test'), poolASize: size('poolA'), poolBSize: size('poolB') });
+}
+
 function describeEvent(e: RunEvent): string | undefined {
   if (e.phase === 'train' && e.train) return `${e.cell.id}: train ${e.train.step}/${e.train.totalSteps}${e.train.loss ? ` loss ${e.train.loss.toFixed(3)}` : ''}`;
   if (e.phase === 'generate' && e.generated) return `${e.cell.id}: generate ${e.generated.done}/${e.generated.total}`;
   return undefined;
 }
 
-export async function runStudy(spec: ExperimentSpec, dir: string, o: { restartChanged?: boolean; report?: boolean } = {}): Promise<number> {
+type Limits = Pick<RunOptions, 'only' | 'maxRuns' | 'timeBudgetSeconds'>;
+
+/** The slice and limit flags of `experiment run`, checked against the spec's grid before any work. */
+function limitsOf(flags: Record<string, unknown>, s: ExperimentSpec): Limits {
+  const l: Limits = { maxRuns: flags['max-runs'] as number | undefined, timeBudgetSeconds: flags['time-budget'] as number | undefined };
+  if (flags.only !== undefined) {
+    try {
+      l.only = parseCellFilter(flags.only as string);
+      selectCells(expandGrid(s), l.only);
+    } catch (e) {
+      throw new UsageError(runSpec.name, (e as Error).message);
+    }
+  }
+  return l;
+}
+
+export async function runStudy(spec: ExperimentSpec, dir: string, o: { restartChanged?: boolean; report?: boolean } & Limits = {}): Promise<number> {
   writeFileAtomic(join(dir, 'spec.yaml'), specToYaml(spec, `The spec of this experiment folder, as last run (${new Date().toISOString()}).`));
   const ac = new AbortController();
   const onSig = () => {
@@ -110,6 +158,9 @@ export async function runStudy(spec: ExperimentSpec, dir: string, o: { restartCh
     err(`experiment '${spec.name}' in ${dir}: ${spec.conditions.length} conditions x ${spec.sizes.length} sizes x ${spec.seeds.length} seeds`);
     const s = await runExperiment(spec, dir, {
       restartChanged: o.restartChanged,
+      only: o.only,
+      maxRuns: o.maxRuns,
+      timeBudgetSeconds: o.timeBudgetSeconds,
       signal: ac.signal,
       log: (l) => {
         bar?.clear();
@@ -124,14 +175,18 @@ export async function runStudy(spec: ExperimentSpec, dir: string, o: { restartCh
         bar.update(e.done, { note: describeEvent(e) });
       },
     });
-    bar?.done(s.cancelled ? 'stopped' : undefined);
-    out(`${s.done}/${s.total} runs done (${s.ranNow} now, ${s.seconds.toFixed(0)} s)${s.failed.length ? `; failed: ${s.failed.join(', ')}` : ''}`);
+    bar?.done(s.cancelled || s.stopped ? 'stopped' : undefined);
+    const slice = s.selected < s.total ? ` (slice: ${s.selectedDone}/${s.selected})` : '';
+    out(`${s.done}/${s.total} runs done${slice} (${s.ranNow} now, ${s.seconds.toFixed(0)} s)${s.failed.length ? `; failed: ${s.failed.join(', ')}` : ''}`);
+    if (s.stopped)
+      err(`stopped: ${s.stopped === 'time-budget' ? `the time budget of ${o.timeBudgetSeconds} s is used` : `${o.maxRuns} run(s) started (--max-runs)`}; ${s.selected - s.selectedDone} run(s) left; run the same command to go on`);
     if (o.report !== false && s.done > 0) {
       const r = await buildReport(dir, spec);
       out(`report: ${r.html}${r.warnings.length ? ` (${r.warnings.join('; ')})` : ''}`);
     }
     if (s.cancelled) return 130;
-    return s.failed.length ? 1 : 0;
+    if (s.failed.length) return 1;
+    return s.stopped ? 75 : 0;
   } finally {
     process.off('SIGINT', onSig);
     process.off('SIGTERM', onSig);
@@ -162,16 +217,19 @@ export async function run(argv: string[]): Promise<number> {
     if (a.flags.device !== undefined) s.device = parseSpecDevice(runSpec.name, a.flags.device);
     const threads = (a.flags.threads as number | undefined) ?? s.threads;
     if (threads) native().setThreads(threads);
+    const limits = limitsOf(a.flags, s);
     const dir = resolve((a.flags.out as string | undefined) ?? join('experiments', s.name));
-    return runStudy(s, dir, { restartChanged: Boolean(a.flags['restart-changed']), report: !a.flags['no-report'] });
+    return runStudy(s, dir, { restartChanged: Boolean(a.flags['restart-changed']), report: !a.flags['no-report'], ...limits });
   }
   if (sub === 'status') {
     const a = parseArgs(statusSpec, rest);
     if (a.help) return (process.stdout.write(helpText(statusSpec)), 0);
-    const store = openStore(folder(a.flags, statusSpec.name));
+    const dir = folder(a.flags, statusSpec.name);
+    const store = openStore(dir);
     try {
       const st = store.status();
-      out(a.flags.json ? statusJson(st) : formatStatus(st));
+      const e = studyEstimate(store, dir);
+      out(a.flags.json ? statusJson({ ...st, estimate: e }) : `${formatStatus(st)}\n${formatEstimate(e).trimEnd()}`);
     } finally {
       store.close();
     }

@@ -7,6 +7,7 @@ import { DEFAULT_MODEL_CONFIG, type ModelConfigInput } from '../engine/config.js
 import { RegurgitateError } from '../engine/errors.js';
 import { ApertiumGenerator } from '../generators/apertium.js';
 import { generateCached } from '../generators/cache.js';
+import { CachedOnlyGenerator } from '../generators/cached_only.js';
 import { ModelGenerator } from '../generators/model.js';
 import { OpenAIGenerator } from '../generators/openai.js';
 import type { Generator } from '../generators/types.js';
@@ -95,7 +96,15 @@ export async function buildGenerator(ctx: JobContext, name: string, g: Generator
       return new ModelGenerator({ name, run: dir, decode: { ...r.decode, seed: r.seed }, device: ctx.device });
     }
     case 'apertium':
-      return new ApertiumGenerator({ name, mode: r.mode });
+      try {
+        return new ApertiumGenerator({ name, mode: r.mode });
+      } catch (e) {
+        // Not installed here: output cached where it was (a folder prepared elsewhere) still serves.
+        if ((e as { code?: string }).code !== 'ENOENT') throw e;
+        ctx.log(`${(e as Error).message}; using its output cached in ${join(ctx.ws.dir, 'cache')}`);
+        const mode = r.mode;
+        return new CachedOnlyGenerator({ name, kind: 'apertium', accept: (id) => id.kind === 'apertium' && id.mode === mode, reason: e as RegurgitateError });
+      }
     case 'openai':
       return new OpenAIGenerator({
         name,
@@ -135,7 +144,8 @@ export async function generatePool(ctx: JobContext, gen: Generator, indices: rea
   const { ws } = ctx;
   const sources = indices.map((i) => ws.poolB.src[i]);
   const refs = indices.map((i) => ws.poolB.tgt[i]);
-  const r = await generateCached(gen, sources, join(ws.dir, 'cache'), { onProgress: ctx.onGenerate, signal: ctx.signal });
+  const cache = join(ws.dir, 'cache');
+  const r = gen instanceof CachedOnlyGenerator ? gen.fromCache(cache, sources) : await generateCached(gen, sources, cache, { onProgress: ctx.onGenerate, signal: ctx.signal });
   const hyps = r.outputs.map((o) => o.text);
   const texts = new Map<number, string>();
   indices.forEach((i, k) => texts.set(i, hyps[k]));

@@ -6,7 +6,7 @@ import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { writeFileAtomic } from '../cli/util.js';
-import { RegurgitateError } from '../engine/errors.js';
+import { invalid, RegurgitateError } from '../engine/errors.js';
 import { cudaStatus } from '../native/device.js';
 
 import type { Generator } from '../generators/types.js';
@@ -16,12 +16,13 @@ import { identitySpec } from './identity.js';
 import { buildGenerator, generatePool, trainOnPoolA, type JobContext } from './jobs.js';
 import { RESULT_NAMES as N } from './store_schema.js';
 import { openStore, type ResultsStore } from './store.js';
+import { selectCells, type CellFilter } from './slice.js';
 import { neededIndices, runStudent } from './student.js';
 import type { ExperimentSpec } from './spec_types.js';
 import { prepareWorkspace } from './workspace.js';
 
 export interface RunEvent {
-  /** Cells finished (done now or before) out of all. */
+  /** Cells finished (done now or before) out of all (with `only`: of the slice). */
   done: number;
   total: number;
   cell: Cell;
@@ -37,15 +38,34 @@ export interface RunOptions {
   signal?: AbortSignal;
   log?: (line: string) => void;
   onEvent?: (e: RunEvent) => void;
+  /** Run only the cells this filter picks, and the jobs they wait for (slice.ts). */
+  only?: CellFilter;
+  /** Start at most this many runs now (done generators reopened for their output do not count). */
+  maxRuns?: number;
+  /** Stop as Ctrl-C does once this many seconds have passed: the training under way keeps its checkpoint. */
+  timeBudgetSeconds?: number;
 }
 
 export interface RunSummary {
+  /** Runs of the whole grid, and how many of them are done. */
   total: number;
   done: number;
+  /** Runs of the slice (`only`; the whole grid without it), and how many of them are done. */
+  selected: number;
+  selectedDone: number;
   ranNow: number;
   failed: string[];
+  /** Stopped by the caller's signal (Ctrl-C). */
   cancelled: boolean;
+  /** Stopped by `timeBudgetSeconds` or `maxRuns` with runs of the slice left; null otherwise. */
+  stopped: 'time-budget' | 'max-runs' | null;
   seconds: number;
+}
+
+function checkLimits(o: RunOptions): void {
+  if (o.maxRuns !== undefined && !(Number.isInteger(o.maxRuns) && o.maxRuns >= 1)) throw invalid(`maxRuns must be an integer >= 1 (got ${String(o.maxRuns)})`);
+  const b = o.timeBudgetSeconds;
+  if (b !== undefined && !(typeof b === 'number' && Number.isFinite(b) && b > 0)) throw invalid(`timeBudgetSeconds must be a number of seconds > 0 (got ${String(b)})`);
 }
 
 function recordScores(store: ResultsStore, id: string, s: { bleu: number; chrf: number; ter: number; signatures: { bleu: string; chrf: string; ter: string } }): void {
@@ -108,15 +128,25 @@ export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOpt
   // Hashes see file contents, not paths (identity.ts): a moved study keeps its runs.
   const hashed = identitySpec(spec);
   const cells = expandGrid(hashed);
+  checkLimits(o);
+  const slice = o.only ? selectCells(cells, o.only) : null;
+  const inSlice = (c: Cell) => slice === null || slice.has(c.id);
   const device = pickDevice(spec, log);
+  // The budget aborts like Ctrl-C; one signal carries both to every training and generator.
+  const budget = o.timeBudgetSeconds !== undefined ? AbortSignal.timeout(Math.ceil(o.timeBudgetSeconds * 1000)) : null;
+  const signal = budget && o.signal ? AbortSignal.any([o.signal, budget]) : (budget ?? o.signal);
   const store = openStore(dir, { spec: hashed });
   try {
     store.upsertCells(cells, { onChange: o.restartChanged ? 'restart' : 'error' });
     const ws = await prepareWorkspace(spec, dir, log, hashed);
     const statusOf = new Map(store.status().runs.map((r) => [r.id, r.status]));
-    let done = cells.filter((c) => statusOf.get(c.id) === 'done').length;
+    const gridDone = cells.filter((c) => statusOf.get(c.id) === 'done').length;
+    const todo = cells.filter(inSlice);
+    let done = todo.filter((c) => statusOf.get(c.id) === 'done').length;
     const startDone = done;
-    const pendingNeeds = new Set(cells.filter((c) => statusOf.get(c.id) !== 'done').flatMap((c) => c.dependsOn));
+    let started = 0;
+    let stopped: RunSummary['stopped'] = null;
+    const pendingNeeds = new Set(todo.filter((c) => statusOf.get(c.id) !== 'done').flatMap((c) => c.dependsOn));
     const failed = new Set<string>();
     const generated = new Map<string, Map<number, string>>();
     const generators: Generator[] = [];
@@ -128,20 +158,20 @@ export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOpt
       // The experiment's own log: one line per run that ends (progress stays on screen).
       if (phase === 'done' || phase === 'failed' || phase === 'skipped')
         appendFileSync(logFile, JSON.stringify({ time: new Date().toISOString(), run: cell.id, event: phase, message: extra.message }) + '\n');
-      o.onEvent?.({ done, total: cells.length, cell, phase, ...extra });
+      o.onEvent?.({ done, total: todo.length, cell, phase, ...extra });
     };
     const ctxFor = (cell: Cell): JobContext => ({
       spec,
       ws,
-      signal: o.signal,
+      signal,
       log,
       device,
       onTrain: (p) => emit(cell, 'train', { train: p }),
       onGenerate: (d, t) => emit(cell, 'generate', { generated: { done: d, total: t } }),
     });
 
-    for (const cell of cells) {
-      if (o.signal?.aborted) break;
+    for (const cell of todo) {
+      if (signal?.aborted) break;
       const wasDone = statusOf.get(cell.id) === 'done';
       const blocked = cell.dependsOn.find((d) => failed.has(d));
       if (blocked) {
@@ -154,6 +184,11 @@ export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOpt
       // only when a student still to run depends on them.
       if (wasDone && (cell.kind === 'student' || !pendingNeeds.has(cell.id))) continue;
       if (!wasDone) {
+        if (o.maxRuns !== undefined && started >= o.maxRuns) {
+          stopped = 'max-runs';
+          break;
+        }
+        started++;
         store.markRunning(cell.id);
         claimRunDir(cellDir(dir, cell), cell.settingsHash);
       }
@@ -179,14 +214,14 @@ export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOpt
           const s = cell.settings as { model: Record<string, unknown>; train: Record<string, unknown>; pairs: number; seed: number };
           baseDir = join(dir, 'base');
           await trainOnPoolA(ctx, baseDir, { ...s.model }, { ...s.train }, s.pairs, s.seed, 'base');
-          if (o.signal?.aborted) {
+          if (signal?.aborted) {
             if (!wasDone) store.markStopped(cell.id);
             break;
           }
           if (!wasDone) store.recordArtifact(cell.id, 'run', 'base');
         } else {
           const gen = cell.generator ? (generated.get(cell.generator) ?? null) : null;
-          const r = await runStudent(spec, ws, cell, gen, baseDir, { signal: o.signal, onTrain: ctx.onTrain, device });
+          const r = await runStudent(spec, ws, cell, gen, baseDir, { signal, onTrain: ctx.onTrain, device });
           if (r === null) {
             store.markStopped(cell.id); // the checkpoint stays for the next run
             break;
@@ -207,7 +242,7 @@ export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOpt
         }
         emit(cell, 'done');
       } catch (e) {
-        if (o.signal?.aborted || (e as { code?: string }).code === 'ECANCELED') {
+        if (signal?.aborted || (e as { code?: string }).code === 'ECANCELED') {
           if (!wasDone) store.markStopped(cell.id);
           break;
         }
@@ -218,12 +253,17 @@ export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOpt
       }
     }
     for (const g of generators) await g.close();
+    const cancelled = Boolean(o.signal?.aborted);
+    if (!cancelled && budget?.aborted && done < todo.length) stopped = 'time-budget';
     return {
       total: cells.length,
-      done,
+      done: gridDone + done - startDone,
+      selected: todo.length,
+      selectedDone: done,
       ranNow: done - startDone,
       failed: [...failed],
-      cancelled: Boolean(o.signal?.aborted),
+      cancelled,
+      stopped,
       seconds: (performance.now() - t0) / 1000,
     };
   } finally {

@@ -57,7 +57,7 @@ export function formatStatus(status: StoreStatus): string {
   return lines.join('\n') + '\n';
 }
 
-/** The status as JSON (one object: experiment, counts, runs). */
-export function statusJson(status: StoreStatus): string {
+/** The status as JSON (one object: experiment, counts, runs; `experiment status` adds its estimate). */
+export function statusJson(status: StoreStatus & { estimate?: unknown }): string {
   return JSON.stringify(status, null, 2) + '\n';
 }

@@ -435,6 +435,18 @@ export class ResultsStore {
     });
   }
 
+  /** Recorded timings of the current grid's runs: run id -> phase -> seconds. */
+  timings(): Map<string, Record<string, number>> {
+    const rows = this.#db.prepare('SELECT t.run_id, t.phase, t.seconds FROM timings t JOIN runs r ON r.id = t.run_id WHERE r.ord IS NOT NULL').all() as { run_id: string; phase: string; seconds: number }[];
+    const out = new Map<string, Record<string, number>>();
+    for (const t of rows) {
+      let m = out.get(t.run_id);
+      if (!m) out.set(t.run_id, (m = {}));
+      m[t.phase] = t.seconds;
+    }
+    return out;
+  }
+
   close(): void {
     if (this.#db.open) this.#db.close();
   }

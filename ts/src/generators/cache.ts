@@ -4,7 +4,7 @@
 //   DIR/KEY.jsonl  one {"text", "logprob"?} per source, in order
 //   DIR/KEY.json   what the key was made of (identity, counts, timing)
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { RegurgitateError } from '../engine/errors.js';
@@ -39,24 +39,54 @@ export interface CachedResult {
   seconds: number;
 }
 
+function readOutputs(file: string, count: number): Generated[] | null {
+  if (!existsSync(file)) return null;
+  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+  if (lines.length !== count) return null;
+  return lines.map((l, i) => {
+    try {
+      return JSON.parse(l) as Generated;
+    } catch {
+      throw new RegurgitateError('EFORMAT', `${file}:${i + 1}: not valid JSON (delete the file to regenerate)`);
+    }
+  });
+}
+
+function metaSeconds(dir: string, key: string): number {
+  const f = join(dir, `${key}.json`);
+  return existsSync(f) ? ((JSON.parse(readFileSync(f, 'utf8')) as { seconds?: number }).seconds ?? 0) : 0;
+}
+
+/**
+ * Output for `sources` cached by a generator that cannot be opened here (Apertium on a
+ * GPU server without it): any entry of DIR whose recorded identity `accept` takes and
+ * whose key matches that identity and these exact sources. Null when there is none.
+ */
+export function findCached(dir: string, sources: readonly string[], accept: (identity: Record<string, unknown>) => boolean): CachedResult | null {
+  if (!existsSync(dir)) return null;
+  for (const name of readdirSync(dir).sort()) {
+    if (!/^[0-9a-f]{32}\.json$/.test(name)) continue;
+    let identity: Record<string, unknown> | undefined;
+    try {
+      identity = (JSON.parse(readFileSync(join(dir, name), 'utf8')) as { identity?: Record<string, unknown> }).identity;
+    } catch {
+      continue; // a damaged meta file names nothing; the entry is simply not found
+    }
+    if (!identity || !accept(identity)) continue;
+    const key = cacheKey(identity, sources);
+    if (`${key}.json` !== name) continue;
+    const outputs = readOutputs(join(dir, `${key}.jsonl`), sources.length);
+    if (outputs) return { outputs, key, hit: true, seconds: metaSeconds(dir, key) };
+  }
+  return null;
+}
+
 export async function generateCached(gen: Generator, sources: readonly string[], dir: string, o: GenerateOptions = {}): Promise<CachedResult> {
   const identity = gen.identity();
   const key = cacheKey(identity, sources);
   const file = join(dir, `${key}.jsonl`);
-  if (existsSync(file)) {
-    const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
-    if (lines.length === sources.length) {
-      const outputs = lines.map((l, i) => {
-        try {
-          return JSON.parse(l) as Generated;
-        } catch {
-          throw new RegurgitateError('EFORMAT', `${file}:${i + 1}: not valid JSON (delete the file to regenerate)`);
-        }
-      });
-      const meta = existsSync(join(dir, `${key}.json`)) ? (JSON.parse(readFileSync(join(dir, `${key}.json`), 'utf8')) as { seconds?: number }) : {};
-      return { outputs, key, hit: true, seconds: meta.seconds ?? 0 };
-    }
-  }
+  const cached = readOutputs(file, sources.length);
+  if (cached) return { outputs: cached, key, hit: true, seconds: metaSeconds(dir, key) };
   const t0 = performance.now();
   const outputs = await gen.generate(sources, o);
   if (outputs.length !== sources.length)

@@ -1,0 +1,64 @@
+# Shared by the scripts that run on a bare, offline GPU machine (device-run.sh,
+# device-paper.sh); sourced, not run. The caller has cd'd to the repository root.
+# What .device/ holds and how it is made: see device-run.sh's header and device-pack.sh.
+#
+# Functions return non-zero with the reason in DEVICE_ERR, so each caller reports a
+# failure its own way.
+
+DEVICE_ERR=""
+
+# Node on PATH (from .device/node.xz when missing), Node's headers for node-gyp and
+# cmake-js (npm_config_nodedir, so nothing is downloaded), node_modules and dist/ (from
+# .device's tarballs when missing). Prints what it found on stdout.
+device_setup_node() {
+  local root="$PWD" prefix d
+  if ! command -v node >/dev/null 2>&1; then
+    [[ -f .device/node.xz ]] || { DEVICE_ERR="node is missing and .device/node.xz was not carried"; return 1; }
+    xz -dc .device/node.xz >/usr/local/bin/node && chmod +x /usr/local/bin/node || { DEVICE_ERR="could not unpack .device/node.xz"; return 1; }
+  fi
+  command -v node >/dev/null 2>&1 || { DEVICE_ERR="no node after unpacking .device/node.xz"; return 1; }
+  echo "node $(node --version) at $(command -v node)"
+  if [[ -z "${npm_config_nodedir:-}" ]]; then
+    prefix="$(dirname "$(dirname "$(command -v node)")")"
+    for d in "$root/.device" "$prefix" /usr /usr/local; do
+      if [[ -f "$d/include/node/node_api.h" && -f "$d/include/node/common.gypi" ]]; then export npm_config_nodedir="$d"; break; fi
+    done
+  fi
+  [[ -n "${npm_config_nodedir:-}" ]] || { DEVICE_ERR="no Node headers (include/node/node_api.h): carry .device/include/node"; return 1; }
+  echo "Node headers: $npm_config_nodedir/include/node"
+  if [[ ! -d node_modules/vitest ]]; then
+    [[ -f .device/node_modules.tar.xz ]] || { DEVICE_ERR="node_modules is missing and .device/node_modules.tar.xz was not carried"; return 1; }
+    tar -xJf .device/node_modules.tar.xz || { DEVICE_ERR="could not unpack .device/node_modules.tar.xz"; return 1; }
+  fi
+  if [[ ! -f dist/cli/main.js && -f .device/dist.tar.xz ]]; then tar -xJf .device/dist.tar.xz; fi
+  export JOBS="${JOBS:-$(nproc)}"
+  return 0
+}
+
+# The CPU addon (build/Release/regurgitate.node), compile output in LOG (removed when
+# it builds). Sets BUILD_CPU_S.
+device_build_cpu() {
+  local log="$1" t0 rc
+  t0=$(date +%s)
+  node node_modules/node-gyp/bin/node-gyp.js rebuild -j "$JOBS" >"$log" 2>&1
+  rc=$?
+  BUILD_CPU_S=$(($(date +%s) - t0))
+  if ((rc != 0)); then
+    tail -40 "$log"
+    DEVICE_ERR="the CPU addon did not build (see $log)"
+    return "$rc"
+  fi
+  rm -f "$log"
+  return 0
+}
+
+# The CUDA module (build/Release/regurgitate_cuda.node); nvcc must be there. Sets BUILD_CUDA_S.
+device_build_cuda() {
+  local t0 rc
+  t0=$(date +%s)
+  REGURGITATE_CUDA=require bash scripts/build-cuda.sh
+  rc=$?
+  BUILD_CUDA_S=$(($(date +%s) - t0))
+  ((rc == 0)) || { DEVICE_ERR="the CUDA module did not build"; return "$rc"; }
+  return 0
+}
