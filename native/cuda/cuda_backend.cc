@@ -177,19 +177,28 @@ class CudaBackend final : public Backend {
   }
 
   // ---- fused training ops: one kernel each (see backend.h for what they equal) ----
-  void linear_fwd(float* y, const float* x, const float* W, const float* b, int rows, int out,
-                  int in) override {
-    ck("linear_fwd", cuda::linear_fwd(y, x, W, b, rows, out, in, prec_, stream_));
+  // bf16 GEMMs round their operands: keeping a bf16 copy of each activation that feeds one
+  // saves rounding it twice (forward and backward).
+  bool wants_bf16_copies() const override { return prec_ == cuda::GemmPrecision::BF16; }
+  void to_bf16(void* dst, const float* src, size_t n) override {
+    ck("to_bf16", cuda::to_bf16(static_cast<cuda::bf16_t*>(dst), src, n, stream_));
+  }
+  void linear_fwd(float* y, const float* x, const void* x16, const float* W, const float* b,
+                  int rows, int out, int in) override {
+    ck("linear_fwd", cuda::linear_fwd(y, x, static_cast<const cuda::bf16_t*>(x16), W, b, rows, out,
+                                      in, prec_, stream_));
   }
   void linear_bwd(float* dW, float* db, float* din, bool acc, const float* dout, const float* x,
-                  const float* W, int rows, int out, int in) override {
-    ck("linear_bwd", cuda::linear_bwd(dW, db, din, acc, dout, x, W, rows, out, in, prec_, stream_));
+                  const void* x16, const float* W, int rows, int out, int in) override {
+    ck("linear_bwd", cuda::linear_bwd(dW, db, din, acc, dout, x, static_cast<const cuda::bf16_t*>(x16),
+                                      W, rows, out, in, prec_, stream_));
   }
   void dropout_add_layernorm(float* h, const float* res, float p, uint64_t seed, uint64_t sid,
-                             float* y, float* mean, float* rstd, const float* g, const float* b,
-                             int rows, int cols, float eps) override {
+                             float* y, void* y16, float* mean, float* rstd, const float* g,
+                             const float* b, int rows, int cols, float eps) override {
     ck("dropout_add_layernorm",
-       cuda::dropout_add_layernorm(h, res, p, seed, sid, y, mean, rstd, g, b, rows, cols, eps, stream_));
+       cuda::dropout_add_layernorm(h, res, p, seed, sid, y, static_cast<cuda::bf16_t*>(y16), mean, rstd,
+                                   g, b, rows, cols, eps, stream_));
   }
   void layernorm_bwd_dropout(float* dx, float* dg, float* db, const float* dy, const float* x,
                              const float* mean, const float* rstd, const float* g, int rows,
@@ -198,9 +207,10 @@ class CudaBackend final : public Backend {
     ck("layernorm_bwd_dropout", cuda::layernorm_bwd_dropout(dx, dg, db, dy, x, mean, rstd, g, rows, cols,
                                                             ddrop, p, seed, sid, s, stream_));
   }
-  void act_dropout_fwd(Act a, float* y, const float* x, size_t n, float p, uint64_t seed,
-                       uint64_t sid) override {
-    ck("act_dropout_fwd", cuda::act_dropout_fwd(a, y, x, n, p, seed, sid, stream_));
+  void act_dropout_fwd(Act a, float* y, void* y16, const float* x, size_t n, float p,
+                       uint64_t seed, uint64_t sid) override {
+    ck("act_dropout_fwd",
+       cuda::act_dropout_fwd(a, y, static_cast<cuda::bf16_t*>(y16), x, n, p, seed, sid, stream_));
   }
   void act_dropout_bwd(Act a, float* dx, const float* dy, const float* x, size_t n, float p,
                        uint64_t seed, uint64_t sid) override {

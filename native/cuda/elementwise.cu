@@ -5,6 +5,7 @@
 // scalar reference. The reductions are deterministic: bias_grad sums fixed chunks of rows
 // per column into scratch, then adds the chunks in order (double); sum_squares sums fixed
 // chunks of elements in double, then adds the chunk sums with a fixed tree.
+#include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -191,6 +192,35 @@ sumsq_final_kernel(double* __restrict__ result, const double* __restrict__ part,
   if (threadIdx.x == 0) *result = s;
 }
 
+// dst = bf16(src), four elements a thread (one 8-byte store) when both are aligned.
+template <bool VEC>
+__global__ void to_bf16_flat_kernel(uint16_t* __restrict__ dst, const float* __restrict__ src,
+                                    size_t n) {
+  const size_t stride = (size_t)gridDim.x * blockDim.x;
+  const size_t t0 = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (VEC) {
+    const size_t nv = n / 4;
+    for (size_t j = t0; j < nv; j += stride) {
+      const float4 v = reinterpret_cast<const float4*>(src)[j];
+      const __nv_bfloat162 a = __floats2bfloat162_rn(v.x, v.y), b = __floats2bfloat162_rn(v.z, v.w);
+      uint2 o;
+      o.x = *reinterpret_cast<const uint32_t*>(&a);
+      o.y = *reinterpret_cast<const uint32_t*>(&b);
+      reinterpret_cast<uint2*>(dst)[j] = o;
+    }
+    const size_t i = nv * 4 + t0;  // the tail, at most 3 elements
+    if (i < n) {
+      const __nv_bfloat16 b = __float2bfloat16_rn(src[i]);
+      dst[i] = *reinterpret_cast<const uint16_t*>(&b);
+    }
+  } else {
+    for (size_t i = t0; i < n; i += stride) {
+      const __nv_bfloat16 b = __float2bfloat16_rn(src[i]);
+      dst[i] = *reinterpret_cast<const uint16_t*>(&b);
+    }
+  }
+}
+
 }  // namespace
 
 int act_fwd(cpu::Act a, float* y, const float* x, size_t n, Stream stream) {
@@ -203,6 +233,16 @@ int act_bwd(cpu::Act a, float* dx, const float* dy, const float* x, size_t n, St
   if (a == cpu::Act::ReLU) return launch_ew(dx, dy, x, n, ReluBwd{}, stream);
   if (a == cpu::Act::GELU) return launch_ew(dx, dy, x, n, GeluBwd{}, stream);
   return (int)cudaErrorInvalidValue;
+}
+
+int to_bf16(bf16_t* dst, const float* src, size_t n, Stream stream) {
+  if (n == 0) return (int)cudaSuccess;
+  cudaStream_t st = (cudaStream_t)stream;
+  if (aligned16(src) && ((uintptr_t)dst & 7u) == 0)
+    to_bf16_flat_kernel<true><<<grid_for((n + 3) / 4, kThreads), kThreads, 0, st>>>(dst, src, n);
+  else
+    to_bf16_flat_kernel<false><<<grid_for(n, kThreads), kThreads, 0, st>>>(dst, src, n);
+  return (int)cudaGetLastError();
 }
 
 int add_inplace(float* y, const float* x, size_t n, Stream stream) {

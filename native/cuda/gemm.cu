@@ -398,10 +398,13 @@ void to_bf16(uint16_t* dst, int ldd, const float* src, long long ld, int rows, i
       dst, ldd, src, ld, rows, cols, aligned16(src, ld, 4));
 }
 
-// gemm() with an optional bias added to every row of C after alpha and beta (linear_fwd).
+// gemm() with an optional bias added to every row of C after alpha and beta (linear_fwd),
+// and optionally A already rounded (a16: bf16(A) stored [rows][lda] with lda % 8 == 0,
+// used by the BF16 convert route instead of rounding A again; ignored elsewhere).
 int gemm_impl(bool transA, bool transB, int M, int N, int K, float alpha, const float* A,
               int lda, const float* B, int ldb, float beta, float* C, int ldc,
-              const float* bias, GemmPrecision prec, cudaStream_t s) {
+              const float* bias, GemmPrecision prec, cudaStream_t s,
+              const uint16_t* a16 = nullptr) {
   if (M < 0 || N < 0 || K < 0) return (int)cudaErrorInvalidValue;
   const int acols = transA ? M : K, bcols = transB ? K : N;
   if (lda < acols || ldb < bcols || ldc < N) return (int)cudaErrorInvalidValue;
@@ -463,7 +466,9 @@ int gemm_impl(bool transA, bool transB, int M, int N, int K, float alpha, const 
 
   const int arows = transA ? K : M, brows = transB ? N : K;
   const int lda2 = (acols + 7) / 8 * 8, ldb2 = (bcols + 7) / 8 * 8;
-  const size_t abytes = convert ? align256((size_t)arows * lda2 * 2) : 0;
+  // A's rounded copy serves as is when its rows are 16-byte multiples, as the kernel reads.
+  const bool a_ready = convert && a16 && lda % 8 == 0 && (reinterpret_cast<uintptr_t>(a16) & 15) == 0;
+  const size_t abytes = convert && !a_ready ? align256((size_t)arows * lda2 * 2) : 0;
   const size_t bbytes = convert ? align256((size_t)brows * ldb2 * 2) : 0;
   const size_t pbytes = p.splits > 1 ? (size_t)p.splits * M * N * sizeof(float) : 0;
   char* work = nullptr;
@@ -477,12 +482,12 @@ int gemm_impl(bool transA, bool transB, int M, int N, int K, float alpha, const 
   if (convert) {
     uint16_t* a2 = reinterpret_cast<uint16_t*>(work);
     uint16_t* b2 = reinterpret_cast<uint16_t*>(work + abytes);
-    to_bf16(a2, lda2, A, lda, arows, acols, s);
+    if (!a_ready) to_bf16(a2, lda2, A, lda, arows, acols, s);
     to_bf16(b2, ldb2, B, ldb, brows, bcols, s);
     cudaError_t err = after_launch();
     if (err != cudaSuccess) return (int)err;
-    p.A = a2;
-    p.lda = lda2;
+    p.A = a_ready ? a16 : a2;
+    p.lda = a_ready ? lda : lda2;
     p.B = b2;
     p.ldb = ldb2;
     aligned = true;
@@ -505,15 +510,15 @@ int gemm(bool transA, bool transB, int M, int N, int K, float alpha, const float
                    (cudaStream_t)stream);
 }
 
-int linear_fwd(float* y, const float* x, const float* W, const float* b, int rows, int out,
-               int in, GemmPrecision prec, Stream stream) {
+int linear_fwd(float* y, const float* x, const bf16_t* x16, const float* W, const float* b,
+               int rows, int out, int in, GemmPrecision prec, Stream stream) {
   return gemm_impl(false, true, rows, out, in, 1.0f, x, in, W, in, 0.0f, y, out, b, prec,
-                   (cudaStream_t)stream);
+                   (cudaStream_t)stream, x16);
 }
 
 int linear_bwd(float* dW, float* db, float* din, bool accumulate, const float* dout,
-               const float* x, const float* W, int rows, int out, int in, GemmPrecision prec,
-               Stream stream) {
+               const float* x, const bf16_t* x16, const float* W, int rows, int out, int in,
+               GemmPrecision prec, Stream stream) {
   const cudaStream_t s = (cudaStream_t)stream;
   if (rows < 0 || out < 0 || in < 0 || !dW) return (int)cudaErrorInvalidValue;
   const int chunks = (rows + kBiasChunkRows - 1) / kBiasChunkRows;
@@ -539,7 +544,10 @@ int linear_bwd(float* dW, float* db, float* din, bool accumulate, const float* d
     return err != cudaSuccess ? (int)err : bias_grad(db, dout, rows, out, w, s);
   }
   const int out8 = (out + 7) / 8 * 8, in8 = (in + 7) / 8 * 8;
-  const size_t dbytes = align256((size_t)rows * out8 * 2), xbytes = align256((size_t)rows * in8 * 2);
+  // x's rounded copy (the forward's producer wrote it) serves as is: [rows][in], in % 8 == 0.
+  const bool x_ready = x16 && in == in8 && (reinterpret_cast<uintptr_t>(x16) & 15) == 0;
+  const size_t dbytes = align256((size_t)rows * out8 * 2);
+  const size_t xbytes = x_ready ? 0 : align256((size_t)rows * in8 * 2);
   const size_t wbytes = din ? align256((size_t)out * in8 * 2) : 0;
   const gemm_detail::TileShape ts = gemm_detail::tc_tile(In::BF16);
 
@@ -568,7 +576,7 @@ int linear_bwd(float* dW, float* db, float* din, bool accumulate, const float* d
   if (err != cudaSuccess) return (int)err;
   char* work = static_cast<char*>(w);
   uint16_t* d2 = reinterpret_cast<uint16_t*>(work);
-  uint16_t* x2 = reinterpret_cast<uint16_t*>(work + dbytes);
+  const uint16_t* x2 = x_ready ? x16 : reinterpret_cast<uint16_t*>(work + dbytes);
   uint16_t* w2 = reinterpret_cast<uint16_t*>(work + dbytes + xbytes);
   float* bpart = reinterpret_cast<float*>(work + dbytes + xbytes + wbytes);
   float* part = reinterpret_cast<float*>(work + dbytes + xbytes + wbytes + bbytes);
@@ -586,7 +594,7 @@ int linear_bwd(float* dW, float* db, float* din, bool accumulate, const float* d
   } else {
     to_bf16(d2, out8, dout, out, rows, out, s);
   }
-  to_bf16(x2, in8, x, in, rows, in, s);
+  if (!x_ready) to_bf16(const_cast<uint16_t*>(x2), in8, x, in, rows, in, s);
   if (din) to_bf16(w2, in8, W, in, out, in, s);
   err = after_launch();
   if (err != cudaSuccess) return (int)err;

@@ -28,18 +28,19 @@ int gemm(bool transA, bool transB, int M, int N, int K, float alpha, const float
          const float* B, int ldb, float beta, float* C, int ldc, GemmPrecision prec,
          Stream stream = nullptr);
 // bf16 inputs, fp32 accumulation, bf16 output (beta == 0): the benchmark's cuBLAS peer.
-// y = x W^T + b (x [rows, in], W [out, in], b [out]; all contiguous): the linear layer,
-// with the bias added in the GEMM's epilogue (fp32: a bias pass after the product).
-int linear_fwd(float* y, const float* x, const float* W, const float* b, int rows, int out,
-               int in, GemmPrecision prec, Stream stream = nullptr);
+// y = x W^T + b (x [rows, in], W [out, in], b [out] or null; all contiguous): the linear
+// layer, with the bias added in the GEMM's epilogue (fp32: a bias pass after the product).
+// x16: bf16(x) or null; BF16 then reads it instead of rounding x (it needs in % 8 == 0).
+int linear_fwd(float* y, const float* x, const bf16_t* x16, const float* W, const float* b,
+               int rows, int out, int in, GemmPrecision prec, Stream stream = nullptr);
 // The linear layer's gradients: dW += dout^T x (dW [out, in]); if din,
 // din = dout W (+ din when accumulate). x [rows, in], dout [rows, out], W [out, in], all
 // contiguous. BF16 rounds dout once for both products; other precisions run gemm twice.
 // db (nullable) += column sums of dout, as bias_grad; with BF16 they are summed while dout
 // is rounded (no second pass over dout).
 int linear_bwd(float* dW, float* db, float* din, bool accumulate, const float* dout,
-               const float* x, const float* W, int rows, int out, int in, GemmPrecision prec,
-               Stream stream = nullptr);
+               const float* x, const bf16_t* x16, const float* W, int rows, int out, int in,
+               GemmPrecision prec, Stream stream = nullptr);
 int gemm_bf16(bool transA, bool transB, int M, int N, int K, const bf16_t* A, int lda,
               const bf16_t* B, int ldb, bf16_t* C, int ldc, Stream stream = nullptr);
 
@@ -71,8 +72,9 @@ size_t layernorm_bwd_scratch_bytes(int rows, int cols);
 // The fused forms of backend.h (same scratch as layernorm_bwd): h = res + dropout(h), then
 // layernorm_fwd of h; layernorm_bwd, then ddrop = dropout_bwd(dx) (ddrop may alias dy or dx;
 // dx must not alias dy).
+// y16 (nullable): also bf16(y).
 int dropout_add_layernorm(float* h, const float* res, float p, uint64_t seed, uint64_t stream_id,
-                          float* y, float* mean, float* rstd, const float* gamma,
+                          float* y, bf16_t* y16, float* mean, float* rstd, const float* gamma,
                           const float* beta, int rows, int cols, float eps,
                           Stream stream = nullptr);
 int layernorm_bwd_dropout(float* dx, float* dgamma, float* dbeta, const float* dy,
@@ -113,6 +115,8 @@ size_t bias_grad_scratch_bytes(int rows, int cols);
 constexpr int kBiasChunkRows = 64, kBiasTileRows = 8;
 int bias_grad_finish(float* db, const float* part, int chunks, int cols, Stream stream = nullptr);
 int add_inplace(float* y, const float* x, size_t n, Stream stream = nullptr);
+// dst[i] = bf16(src[i]), round to nearest even.
+int to_bf16(bf16_t* dst, const float* src, size_t n, Stream stream = nullptr);
 int scale_inplace(float* x, size_t n, float s, Stream stream = nullptr);
 // *result (a device double) = sum of x[i]^2 in double, deterministic (fixed blocks).
 int sum_squares(const float* x, size_t n, double* result, void* scratch, Stream stream = nullptr);
@@ -139,8 +143,8 @@ int clip_adamw(float* P, float* G, float* M, float* V, const AdamChunk* chunks, 
 
 // ---- act_dropout.cu ---------------------------------------------------------------------
 // y = dropout(act(x)); dx = act'(x) * dropout_bwd(dy) (dx may alias dy). Masks as dropout.cu.
-int act_dropout_fwd(cpu::Act a, float* y, const float* x, size_t n, float p, uint64_t seed,
-                    uint64_t stream_id, Stream stream = nullptr);
+int act_dropout_fwd(cpu::Act a, float* y, bf16_t* y16, const float* x, size_t n, float p,
+                    uint64_t seed, uint64_t stream_id, Stream stream = nullptr);
 int act_dropout_bwd(cpu::Act a, float* dx, const float* dy, const float* x, size_t n, float p,
                     uint64_t seed, uint64_t stream_id, Stream stream = nullptr);
 

@@ -8,6 +8,7 @@
 // dropout_bwd(dx). Masks are the CPU's Philox masks (element i of the tensor uses word i % 4
 // of block i / 4), the arithmetic __f*_rn as the separate kernels, so results equal
 // theirs.
+#include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -35,10 +36,11 @@ bool aligned16(const void* p) { return ((uintptr_t)p & 15u) == 0; }
 
 // VEC = 4: cols % 4 == 0 and every pointer 16-byte aligned (float4 loads); VEC = 1 otherwise.
 // RES: first x = res + dropout(x), written back to x (dropout_add_layernorm).
+// y16 (nullable): bf16(y) as well (VEC = 4: 8-byte aligned).
 template <int VEC, bool RES>
-__global__ void ln_fwd_kernel(float* __restrict__ y, float* __restrict__ mean,
-                              float* __restrict__ rstd, float* __restrict__ x,
-                              const float* __restrict__ res, Drop drop,
+__global__ void ln_fwd_kernel(float* __restrict__ y, uint16_t* __restrict__ y16,
+                              float* __restrict__ mean, float* __restrict__ rstd,
+                              float* __restrict__ x, const float* __restrict__ res, Drop drop,
                               const float* __restrict__ gamma, const float* __restrict__ beta,
                               int rows, int cols, float eps) {
   const int lane = threadIdx.x % kWarp;
@@ -96,8 +98,20 @@ __global__ void ln_fwd_kernel(float* __restrict__ y, float* __restrict__ mean,
       o.z = (v.z - mu) * rs * g.z + b.z;
       o.w = (v.w - mu) * rs * g.w + b.w;
       reinterpret_cast<float4*>(yr)[j] = o;
+      if (y16) {
+        const __nv_bfloat162 lo = __floats2bfloat162_rn(o.x, o.y), hi = __floats2bfloat162_rn(o.z, o.w);
+        uint2 u;
+        u.x = *reinterpret_cast<const uint32_t*>(&lo);
+        u.y = *reinterpret_cast<const uint32_t*>(&hi);
+        reinterpret_cast<uint2*>(y16 + row * cols)[j] = u;
+      }
     } else {
-      yr[j] = (xr[j] - mu) * rs * gamma[j] + beta[j];
+      const float o = (xr[j] - mu) * rs * gamma[j] + beta[j];
+      yr[j] = o;
+      if (y16) {
+        const __nv_bfloat16 b16 = __float2bfloat16_rn(o);
+        y16[row * cols + j] = *reinterpret_cast<const uint16_t*>(&b16);
+      }
     }
   }
   if (lane == 0) {
@@ -246,19 +260,19 @@ size_t pb_offset(int rows, int cols) {
 namespace {
 
 template <bool RES>
-int launch_fwd(float* y, float* mean, float* rstd, float* x, const float* res, Drop drop,
-               const float* gamma, const float* beta, int rows, int cols, float eps,
+int launch_fwd(float* y, uint16_t* y16, float* mean, float* rstd, float* x, const float* res,
+               Drop drop, const float* gamma, const float* beta, int rows, int cols, float eps,
                cudaStream_t st) {
   if (rows <= 0 || cols <= 0) return (int)cudaSuccess;
   const int blocks = (rows + kRowsPerBlock - 1) / kRowsPerBlock;
   const int threads = kRowsPerBlock * kWarp;
   if (cols % 4 == 0 && aligned16(y) && aligned16(x) && aligned16(gamma) && aligned16(beta) &&
-      (!RES || aligned16(res)))
-    ln_fwd_kernel<4, RES><<<blocks, threads, 0, st>>>(y, mean, rstd, x, res, drop, gamma, beta,
-                                                      rows, cols, eps);
+      (!RES || aligned16(res)) && ((uintptr_t)y16 & 7u) == 0)
+    ln_fwd_kernel<4, RES><<<blocks, threads, 0, st>>>(y, y16, mean, rstd, x, res, drop, gamma,
+                                                      beta, rows, cols, eps);
   else
-    ln_fwd_kernel<1, RES><<<blocks, threads, 0, st>>>(y, mean, rstd, x, res, drop, gamma, beta,
-                                                      rows, cols, eps);
+    ln_fwd_kernel<1, RES><<<blocks, threads, 0, st>>>(y, y16, mean, rstd, x, res, drop, gamma,
+                                                      beta, rows, cols, eps);
   return (int)cudaGetLastError();
 }
 
@@ -301,14 +315,14 @@ int launch_dx(float* dx, const float* dy, const float* x, const float* mean, con
 int layernorm_fwd(float* y, float* mean, float* rstd, const float* x, const float* gamma,
                   const float* beta, int rows, int cols, float eps, Stream stream) {
   // x is only read (RES = false).
-  return launch_fwd<false>(y, mean, rstd, const_cast<float*>(x), nullptr, Drop{}, gamma, beta,
-                           rows, cols, eps, (cudaStream_t)stream);
+  return launch_fwd<false>(y, nullptr, mean, rstd, const_cast<float*>(x), nullptr, Drop{}, gamma,
+                           beta, rows, cols, eps, (cudaStream_t)stream);
 }
 
 int dropout_add_layernorm(float* h, const float* res, float p, uint64_t seed, uint64_t stream_id,
-                          float* y, float* mean, float* rstd, const float* gamma,
+                          float* y, bf16_t* y16, float* mean, float* rstd, const float* gamma,
                           const float* beta, int rows, int cols, float eps, Stream stream) {
-  return launch_fwd<true>(y, mean, rstd, h, res, make_drop(p, seed, stream_id), gamma, beta,
+  return launch_fwd<true>(y, y16, mean, rstd, h, res, make_drop(p, seed, stream_id), gamma, beta,
                           rows, cols, eps, (cudaStream_t)stream);
 }
 

@@ -5,14 +5,16 @@
 // in-place outputs start from the given values.
 //
 //   fusedOpTest(device, op, args) -> { <output name>: Float32Array, ... }
-//     linearFwd            { x, W, b, rows, out, in }                         -> { y }
-//     linearBwd            { dW, db, din, dout, x, W, rows, out, in, accumulate, noBias, noDin }
-//                                                          -> { dW, db?, din? }
-//     dropoutAddLayernorm  { h, res, gamma, beta, rows, cols, eps, p, seed, sid }
-//                                                          -> { h, y, mean, rstd }
+//     toBf16               { x }                                               -> { y16 }
+//     linearFwd            { x, W, b, rows, out, in, noBias, x16 }             -> { y }
+//     linearBwd            { dW, db, din, dout, x, W, rows, out, in, accumulate, noBias, noDin,
+//                            x16 }                                    -> { dW, db?, din? }
+//   (x16: pass the backend's own bf16(x) as the op's x16; y16: ask for the op's bf16 copy)
+//     dropoutAddLayernorm  { h, res, gamma, beta, rows, cols, eps, p, seed, sid, y16 }
+//                                                          -> { h, y, mean, rstd, y16? }
 //     layernormBwdDropout  { dx, dgamma, dbeta, dy, x, mean, rstd, gamma, rows, cols, p, seed,
 //                            sid, alias: 'none' | 'dy' | 'dx' }  -> { dx, dgamma, dbeta, ddrop }
-//     actDropoutFwd        { act: 'relu' | 'gelu', x, p, seed, sid }          -> { y }
+//     actDropoutFwd        { act: 'relu' | 'gelu', x, p, seed, sid, y16 }     -> { y, y16? }
 //     actDropoutBwd        { act, dy, x, p, seed, sid, inPlace }              -> { dx }
 //     clipAdamw            { P, G, M, V, spans: [{ offset, size, decay }], lr, beta1, beta2,
 //                            eps, step, wd, clip }                            -> { P, G, M, V }
@@ -57,6 +59,24 @@ class Buffers {
   Napi::Float32Array get(const float* p, size_t n) {
     Napi::Float32Array a = Napi::Float32Array::New(env_, n);
     be_.download(a.Data(), p, n * sizeof(float));
+    return a;
+  }
+  // n bf16 values (raw bits), poisoned with 0xFFFF (a NaN).
+  void* out16(size_t n) {
+    void* p = alloc((n + 1) / 2);
+    std::vector<uint16_t> nan(n, 0xFFFF);
+    be_.upload(p, nan.data(), n * sizeof(uint16_t));
+    return p;
+  }
+  // x rounded to bf16 by the backend itself (what the model's producers write).
+  void* bf16_of(const float* x, size_t n) {
+    void* p = out16(n);
+    be_.to_bf16(p, x, n);
+    return p;
+  }
+  Napi::Uint16Array get16(const void* p, size_t n) {
+    Napi::Uint16Array a = Napi::Uint16Array::New(env_, n);
+    be_.download(a.Data(), p, n * sizeof(uint16_t));
     return a;
   }
 
@@ -125,7 +145,9 @@ Napi::Value FusedOpTest(const Napi::CallbackInfo& info) {
     need(env, W, (size_t)out * in, "W");
     need(env, b, (size_t)out, "b");
     float* y = B.out((size_t)rows * out);
-    be->linear_fwd(y, B.in(x), B.in(W), B.in(b), rows, out, in);
+    float* xd = B.in(x);
+    const void* x16 = a.flag("x16") ? B.bf16_of(xd, (size_t)rows * in) : nullptr;
+    be->linear_fwd(y, xd, x16, B.in(W), a.flag("noBias") ? nullptr : B.in(b), rows, out, in);
     r.Set("y", B.get(y, (size_t)rows * out));
   } else if (op == "linearBwd") {
     const int rows = a.integer("rows"), out = a.integer("out"), in = a.integer("in");
@@ -140,7 +162,9 @@ Napi::Value FusedOpTest(const Napi::CallbackInfo& info) {
     const bool acc = a.flag("accumulate"), no_db = a.flag("noBias"), no_din = a.flag("noDin");
     float *dWd = B.in(dW), *dbd = no_db ? nullptr : B.in(db);
     float* dind = no_din ? nullptr : acc ? B.in(din) : B.out((size_t)rows * in);
-    be->linear_bwd(dWd, dbd, dind, acc, B.in(dout), B.in(x), B.in(W), rows, out, in);
+    float* xd = B.in(x);
+    const void* x16 = a.flag("x16") ? B.bf16_of(xd, (size_t)rows * in) : nullptr;
+    be->linear_bwd(dWd, dbd, dind, acc, B.in(dout), xd, x16, B.in(W), rows, out, in);
     r.Set("dW", B.get(dWd, (size_t)out * in));
     if (dbd) r.Set("db", B.get(dbd, out));
     if (dind) r.Set("din", B.get(dind, (size_t)rows * in));
@@ -154,9 +178,11 @@ Napi::Value FusedOpTest(const Napi::CallbackInfo& info) {
     need(env, bt, cols, "beta");
     float* hd = B.in(h);
     float *y = B.out(n), *m = B.out(rows), *rs = B.out(rows);
+    void* y16 = a.flag("y16") ? B.out16(n) : nullptr;
     be->dropout_add_layernorm(hd, B.in(res), (float)a.num("p"), (uint64_t)a.num("seed"),
-                              (uint64_t)a.num("sid"), y, m, rs, B.in(g), B.in(bt), rows, cols,
+                              (uint64_t)a.num("sid"), y, y16, m, rs, B.in(g), B.in(bt), rows, cols,
                               (float)a.num("eps"));
+    if (y16) r.Set("y16", B.get16(y16, n));
     r.Set("h", B.get(hd, n));
     r.Set("y", B.get(y, n));
     r.Set("mean", B.get(m, rows));
@@ -188,9 +214,17 @@ Napi::Value FusedOpTest(const Napi::CallbackInfo& info) {
     auto x = a.f32("x");
     const size_t n = x.ElementLength();
     float* y = B.out(n);
-    be->act_dropout_fwd(a.act(), y, B.in(x), n, (float)a.num("p"), (uint64_t)a.num("seed"),
+    void* y16 = a.flag("y16") ? B.out16(n) : nullptr;
+    be->act_dropout_fwd(a.act(), y, y16, B.in(x), n, (float)a.num("p"), (uint64_t)a.num("seed"),
                         (uint64_t)a.num("sid"));
     r.Set("y", B.get(y, n));
+    if (y16) r.Set("y16", B.get16(y16, n));
+  } else if (op == "toBf16") {
+    auto x = a.f32("x");
+    const size_t n = x.ElementLength();
+    void* y16 = B.out16(n);
+    be->to_bf16(y16, B.in(x), n);
+    r.Set("y16", B.get16(y16, n));
   } else if (op == "actDropoutBwd") {
     auto dy = a.f32("dy"), x = a.f32("x");
     const size_t n = x.ElementLength();

@@ -84,21 +84,33 @@ class Backend {
   // (backend_fused.cc) are exactly that composition. A backend overrides one to make
   // fewer passes over memory (the CUDA backend: one kernel instead of two or three).
   // p <= 0 means no dropout (the dropout step is then the identity).
+  //
+  // bf16 copies: a backend whose GEMMs round their operands to bf16 says so with
+  // wants_bf16_copies(); the model then keeps a bf16 copy (raw bits, [rows, cols]
+  // contiguous, made by to_bf16 rounding) of each activation that feeds a linear layer.
+  // The producing op writes it (y16) and the linear ops may read it (x16) instead of
+  // rounding x again, in the forward and again in the backward. Nullable everywhere; a
+  // backend that computes in fp32 ignores x16 (it is only ever bf16(x)).
+  virtual bool wants_bf16_copies() const { return false; }
+  // dst[i] = bf16 bits of src[i], round to nearest even (__float2bfloat16_rn).
+  virtual void to_bf16(void* dst, const float* src, size_t n) = 0;
 
-  // y[rows, out] = x[rows, in] W^T + b, W [out, in]: gemm, then bias_add.
-  virtual void linear_fwd(float* y, const float* x, const float* W, const float* b, int rows,
-                          int out, int in);
+  // y[rows, out] = x[rows, in] W^T + b, W [out, in]: gemm, then bias_add (b nullable).
+  virtual void linear_fwd(float* y, const float* x, const void* x16, const float* W,
+                          const float* b, int rows, int out, int in);
   // The linear layer's backward: dW += dout^T x (gemm), db += column sums of dout
   // (bias_grad; db nullable), din = dout W, or din += dout W when accumulate (gemm; din
   // nullable). x [rows, in], dout [rows, out], W [out, in].
   virtual void linear_bwd(float* dW, float* db, float* din, bool accumulate, const float* dout,
-                          const float* x, const float* W, int rows, int out, int in);
+                          const float* x, const void* x16, const float* W, int rows, int out,
+                          int in);
   // h = res + dropout(h) (h in place), then y = layernorm(h) with its mean and rstd:
-  // dropout_fwd(h, h), add_inplace(h, res), layernorm_fwd(y, mean, rstd, h, ...).
+  // dropout_fwd(h, h), add_inplace(h, res), layernorm_fwd(y, mean, rstd, h, ...), and
+  // y16 = to_bf16(y) when y16 is given.
   virtual void dropout_add_layernorm(float* h, const float* res, float p, uint64_t seed,
-                                     uint64_t stream, float* y, float* mean, float* rstd,
-                                     const float* gamma, const float* beta, int rows, int cols,
-                                     float eps);
+                                     uint64_t stream, float* y, void* y16, float* mean,
+                                     float* rstd, const float* gamma, const float* beta,
+                                     int rows, int cols, float eps);
   // layernorm_bwd(dx, dgamma, dbeta, dy, ...) (accumulating into dx), then
   // ddrop = dropout_bwd(dx): the gradient of the dropped residual branch that made x.
   // ddrop may alias dy or dx.
@@ -106,8 +118,8 @@ class Backend {
                                      const float* x, const float* mean, const float* rstd,
                                      const float* gamma, int rows, int cols, float* ddrop,
                                      float p, uint64_t seed, uint64_t stream);
-  // y = dropout(act(x)): act_fwd, then dropout_fwd in place.
-  virtual void act_dropout_fwd(Act a, float* y, const float* x, size_t n, float p,
+  // y = dropout(act(x)): act_fwd, then dropout_fwd in place (and y16 = to_bf16(y)).
+  virtual void act_dropout_fwd(Act a, float* y, void* y16, const float* x, size_t n, float p,
                                uint64_t seed, uint64_t stream);
   // dx = act'(x) * dropout_bwd(dy): dropout_bwd, then act_bwd (dx may alias dy).
   virtual void act_dropout_bwd(Act a, float* dx, const float* dy, const float* x, size_t n,

@@ -7,27 +7,28 @@
 
 namespace rg {
 
-void Backend::linear_fwd(float* y, const float* x, const float* W, const float* b, int rows,
-                         int out, int in) {
+void Backend::linear_fwd(float* y, const float* x, const void*, const float* W, const float* b,
+                         int rows, int out, int in) {
   gemm(false, true, rows, out, in, 1.0f, x, in, W, in, 0.0f, y, out);
-  bias_add(y, b, rows, out);
+  if (b) bias_add(y, b, rows, out);
 }
 
 void Backend::linear_bwd(float* dW, float* db, float* din, bool accumulate, const float* dout,
-                         const float* x, const float* W, int rows, int out, int in) {
+                         const float* x, const void*, const float* W, int rows, int out, int in) {
   gemm(true, false, out, in, rows, 1.0f, dout, out, x, in, 1.0f, dW, in);
   if (db) bias_grad(db, dout, rows, out);
   if (din) gemm(false, false, rows, in, out, 1.0f, dout, out, W, in, accumulate ? 1.0f : 0.0f, din, in);
 }
 
 void Backend::dropout_add_layernorm(float* h, const float* res, float p, uint64_t seed,
-                                    uint64_t stream, float* y, float* mean, float* rstd,
-                                    const float* gamma, const float* beta, int rows, int cols,
-                                    float eps) {
+                                    uint64_t stream, float* y, void* y16, float* mean,
+                                    float* rstd, const float* gamma, const float* beta, int rows,
+                                    int cols, float eps) {
   const size_t n = (size_t)rows * cols;
   if (p > 0) dropout_fwd(h, h, n, p, seed, stream);
   add_inplace(h, res, n);
   layernorm_fwd(y, mean, rstd, h, gamma, beta, rows, cols, eps);
+  if (y16) to_bf16(y16, y, n);
 }
 
 void Backend::layernorm_bwd_dropout(float* dx, float* dgamma, float* dbeta, const float* dy,
@@ -40,10 +41,11 @@ void Backend::layernorm_bwd_dropout(float* dx, float* dgamma, float* dbeta, cons
   else if (ddrop != dx) copy(ddrop, dx, n * sizeof(float));
 }
 
-void Backend::act_dropout_fwd(Act a, float* y, const float* x, size_t n, float p, uint64_t seed,
-                              uint64_t stream) {
+void Backend::act_dropout_fwd(Act a, float* y, void* y16, const float* x, size_t n, float p,
+                              uint64_t seed, uint64_t stream) {
   act_fwd(a, y, x, n);
   if (p > 0) dropout_fwd(y, y, n, p, seed, stream);
+  if (y16) to_bf16(y16, y, n);
 }
 
 void Backend::act_dropout_bwd(Act a, float* dx, const float* dy, const float* x, size_t n,

@@ -44,6 +44,15 @@ const roundBf16 = (a: F32): F32 =>
     u32[0] = ((((u + 0x7fff + ((u >>> 16) & 1)) / 65536) & 0xffff) << 16) >>> 0;
     return f32[0];
   });
+/** bf16 bits of each value (round to nearest even). */
+const bf16Bits = (a: F32): Uint16Array =>
+  Uint16Array.from(a, (x) => {
+    f32[0] = x;
+    const u = u32[0];
+    return ((u + 0x7fff + ((u >>> 16) & 1)) / 65536) & 0xffff;
+  });
+const sameArray = (a: ArrayLike<number>, b: ArrayLike<number>): boolean =>
+  a.length === b.length && Array.prototype.every.call(a, (v: number, i: number) => Object.is(v, b[i]));
 const roundTf32 = (a: F32): F32 =>
   a.map((x) => {
     f32[0] = x;
@@ -104,6 +113,21 @@ function adamArgs(n: number, clip: number, seed: number) {
 }
 
 describe('fused training ops: CPU defaults (the unfused compositions)', () => {
+  it.skipIf(!canLoad)(cpuTitle('toBf16 rounds to nearest even (ties, tiny and large values)'), () => {
+    const x = new Float32Array([1, -1, 0, 1.00390625, 1.01171875, 3.4e38, 1e-40, -2.5, 0.1, ...values(1000, 3, -100, 100)]);
+    const r = run('cpu', 'toBf16', { x });
+    expect(sameArray(r.y16, bf16Bits(x))).toBe(true);
+    expect(r.y16[3]).toBe(0x3f80); // 1 + 2^-8: a tie, to even (down)
+    expect(r.y16[4]).toBe(0x3f82); // 1 + 3 * 2^-8: a tie, to even (up)
+  });
+
+  it.skipIf(!canLoad)(cpuTitle('the bf16 copies of dropoutAddLayernorm and actDropoutFwd are bf16(y)'), () => {
+    const ln = run('cpu', 'dropoutAddLayernorm', { ...lnFwdArgs(5, 24, 0.1, 8), y16: true });
+    expect(sameArray(ln.y16, bf16Bits(ln.y))).toBe(true);
+    const act = run('cpu', 'actDropoutFwd', { act: 'gelu', x: values(99, 2, -3, 3), p: 0.1, seed: 1, sid: 2, y16: true });
+    expect(sameArray(act.y16, bf16Bits(act.y))).toBe(true);
+  });
+
   it.skipIf(!canLoad)(cpuTitle('linearFwd is x W^T + b'), () => {
     const a = linearArgs(5, 7, 3, 1);
     const { y } = run('cpu', 'linearFwd', a);
@@ -187,6 +211,33 @@ describe('fused training ops: CPU defaults (the unfused compositions)', () => {
 // h is compared elementwise, so a mask that differs (a kept element is h / (1 - p) + res, a
 // dropped one res) fails expectClose too.
 describe('fused training ops: CUDA against the CPU', () => {
+  it.skipIf(!HAS_DEVICE)(gpuTitle('bf16 copies: toBf16, and the y16 of dropoutAddLayernorm / actDropoutFwd, are bf16(y) bit for bit'), () => {
+    const x = values(4099, 7, -50, 50);
+    expect(sameArray(run('cuda', 'toBf16', { x }).y16, bf16Bits(x))).toBe(true);
+    for (const [rows, cols] of [[70, 512], [9, 37]]) {
+      const ln = run('cuda', 'dropoutAddLayernorm', { ...lnFwdArgs(rows, cols, 0.1, 4), y16: true });
+      expect(sameArray(ln.y16, bf16Bits(ln.y)), `ln ${rows}x${cols}`).toBe(true);
+    }
+    for (const n of [4096, 1003]) {
+      const act = run('cuda', 'actDropoutFwd', { act: 'relu', x: values(n, 5, -3, 3), p: 0.1, seed: 1, sid: 2, y16: true });
+      expect(sameArray(act.y16, bf16Bits(act.y)), `act n ${n}`).toBe(true);
+    }
+  });
+
+  it.skipIf(!HAS_DEVICE)(gpuTitle('linearFwd / linearBwd given x16 give the same bits as rounding x themselves'), () => {
+    for (const [rows, out, inn] of [[512, 384, 256], [300, 200, 96], [16, 64, 4096]] as [number, number, number][]) {
+      const fw = linearArgs(rows, out, inn, 9);
+      const plain = run('cuda', 'linearFwd', fw), withCopy = run('cuda', 'linearFwd', { ...fw, x16: true });
+      expect(sameArray(withCopy.y, plain.y), `fwd ${rows}x${out}x${inn}`).toBe(true);
+      const bw = {
+        rows, out, in: inn, dout: values(rows * out, 1, -1, 1), x: fw.x, W: fw.W, dW: values(out * inn, 2, -1, 1),
+        db: values(out, 3, -1, 1), din: values(rows * inn, 4, -1, 1),
+      };
+      const b0 = run('cuda', 'linearBwd', bw), b1 = run('cuda', 'linearBwd', { ...bw, x16: true });
+      for (const k of ['dW', 'db', 'din']) expect(sameArray(b1[k], b0[k]), `bwd ${k} ${rows}x${out}x${inn}`).toBe(true);
+    }
+  });
+
   it.skipIf(!HAS_DEVICE)(gpuTitle('linearFwd (bias in the GEMM epilogue) at fp32, tf32 and bf16, split-K and both bf16 routes'), () => {
     const shapes: [number, number, number][] = [[300, 200, 96], [16, 64, 4096], [512, 384, 256], [33, 1, 7]];
     for (const [rows, out, inn] of shapes) {

@@ -4,6 +4,7 @@
 #include <new>
 
 #include "backend.h"
+#include "common/bf16.h"
 #include "cpu/adamw.h"
 #include "cpu/attention.h"
 #include "cpu/dropout.h"
@@ -89,6 +90,11 @@ class CpuBackend final : public Backend {
   }
   double sum_squares(const float* x, size_t n) override { return cpu::sum_squares(x, n); }
   void scale_inplace(float* x, size_t n, float s) override { cpu::scale_inplace(x, n, s); }
+  // The CPU computes in fp32 and never asks for bf16 copies; this serves tests and callers.
+  void to_bf16(void* dst, const float* src, size_t n) override {
+    uint16_t* d = static_cast<uint16_t*>(dst);
+    for (size_t i = 0; i < n; ++i) d[i] = bf16_bits(src[i]);
+  }
 };
 
 }  // namespace

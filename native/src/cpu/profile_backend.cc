@@ -112,24 +112,28 @@ class ProfilingBackend final : public Backend {
   void scale_inplace(float* x, size_t n, float s) override { time("scale", [&] { in_->scale_inplace(x, n, s); }); }
 
   // Fused ops: timed whole, and forwarded so the inner backend's own fusion runs.
-  void linear_fwd(float* y, const float* x, const float* W, const float* b, int R, int O, int I) override {
-    time("linear_fwd", [&] { in_->linear_fwd(y, x, W, b, R, O, I); });
+  bool wants_bf16_copies() const override { return in_->wants_bf16_copies(); }
+  void to_bf16(void* d, const float* s, size_t n) override { time("to_bf16", [&] { in_->to_bf16(d, s, n); }); }
+  void linear_fwd(float* y, const float* x, const void* x16, const float* W, const float* b, int R, int O,
+                  int I) override {
+    time("linear_fwd", [&] { in_->linear_fwd(y, x, x16, W, b, R, O, I); });
   }
-  void linear_bwd(float* dW, float* db, float* din, bool acc, const float* dout, const float* x, const float* W,
-                  int R, int O, int I) override {
-    time("linear_bwd", [&] { in_->linear_bwd(dW, db, din, acc, dout, x, W, R, O, I); });
+  void linear_bwd(float* dW, float* db, float* din, bool acc, const float* dout, const float* x, const void* x16,
+                  const float* W, int R, int O, int I) override {
+    time("linear_bwd", [&] { in_->linear_bwd(dW, db, din, acc, dout, x, x16, W, R, O, I); });
   }
-  void dropout_add_layernorm(float* h, const float* res, float p, uint64_t s, uint64_t st, float* y, float* m,
-                             float* r, const float* g, const float* b, int R, int C, float e) override {
-    time("drop_add_ln", [&] { in_->dropout_add_layernorm(h, res, p, s, st, y, m, r, g, b, R, C, e); });
+  void dropout_add_layernorm(float* h, const float* res, float p, uint64_t s, uint64_t st, float* y, void* y16,
+                             float* m, float* r, const float* g, const float* b, int R, int C, float e) override {
+    time("drop_add_ln", [&] { in_->dropout_add_layernorm(h, res, p, s, st, y, y16, m, r, g, b, R, C, e); });
   }
   void layernorm_bwd_dropout(float* dx, float* dg, float* db, const float* dy, const float* x, const float* m,
                              const float* r, const float* g, int R, int C, float* dd, float p, uint64_t s,
                              uint64_t st) override {
     time("ln_bwd_drop", [&] { in_->layernorm_bwd_dropout(dx, dg, db, dy, x, m, r, g, R, C, dd, p, s, st); });
   }
-  void act_dropout_fwd(Act a, float* y, const float* x, size_t n, float p, uint64_t s, uint64_t st) override {
-    time("act_drop_fwd", [&] { in_->act_dropout_fwd(a, y, x, n, p, s, st); });
+  void act_dropout_fwd(Act a, float* y, void* y16, const float* x, size_t n, float p, uint64_t s,
+                       uint64_t st) override {
+    time("act_drop_fwd", [&] { in_->act_dropout_fwd(a, y, y16, x, n, p, s, st); });
   }
   void act_dropout_bwd(Act a, float* dx, const float* dy, const float* x, size_t n, float p, uint64_t s,
                        uint64_t st) override {

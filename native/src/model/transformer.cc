@@ -80,6 +80,10 @@ void Transformer::ensure_workspace(int B, int S, int T, bool train) {
     used += (n + 15) / 16 * 16;
     return p;
   };
+  // bf16 copies only where the backend rounds GEMM operands to bf16, and only when rows of
+  // d and d_ff values stay 16-byte aligned (the GEMM reads them in 8-element vectors).
+  const bool copies = be_->wants_bf16_copies() && d % 8 == 0 && f % 8 == 0;
+  auto take16 = [&](size_t n) -> void* { return copies ? static_cast<void*>(take((n + 1) / 2)) : nullptr; };
   auto carve = [&] {
     used = 0;
     w->enc_in = take(N * d);
@@ -89,8 +93,10 @@ void Transformer::ensure_workspace(int B, int S, int T, bool train) {
       e.qkv = take(N * 3 * d); e.probs = take(pe); e.att = take(N * d); e.h = take(N * d);
       e.ln2 = take(N * d); e.ln2_m = take(N); e.ln2_r = take(N);
       e.f1 = take(N * f); e.fa = take(N * f); e.out = take(N * d);
+      e.ln1_16 = take16(N * d); e.ln2_16 = take16(N * d); e.fa_16 = take16(N * f);
     }
     w->enc_out = take(N * d); w->enc_m = take(N); w->enc_r = take(N);
+    w->enc_out16 = take16(N * d);
     w->dec_in = take(M * d);
     w->dec.assign(cfg_.decoder_layers, DecActs{});
     for (auto& e : w->dec) {
@@ -101,8 +107,11 @@ void Transformer::ensure_workspace(int B, int S, int T, bool train) {
       e.h2 = take(M * d);
       e.ln3 = take(M * d); e.ln3_m = take(M); e.ln3_r = take(M);
       e.f1 = take(M * f); e.fa = take(M * f); e.out = take(M * d);
+      e.ln1_16 = take16(M * d); e.ln2_16 = take16(M * d); e.ln3_16 = take16(M * d);
+      e.fa_16 = take16(M * f);
     }
     w->dec_out = take(M * d); w->dec_m = take(M); w->dec_r = take(M);
+    w->dec_out16 = take16(M * d);
     w->logits = take(M * V); w->losses = take(M); w->tlp = take(M);
     size_t R = std::max(N, M);
     w->g_res = take(R * d); w->g_a = take(R * d); w->g_b = take(R * d);

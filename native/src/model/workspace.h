@@ -6,12 +6,16 @@
 
 namespace rg {
 
+// *16: bf16 copies of the activations that feed linear layers (backend.h, "bf16 copies");
+// null unless the backend wants them.
 struct EncActs {
   float *ln1, *ln1_m, *ln1_r, *qkv, *probs, *att, *h, *ln2, *ln2_m, *ln2_r, *f1, *fa, *out;
+  void *ln1_16, *ln2_16, *fa_16;
 };
 struct DecActs {
   float *ln1, *ln1_m, *ln1_r, *qkv, *probs, *att, *h1, *ln2, *ln2_m, *ln2_r, *q, *kv, *cprobs,
       *catt, *h2, *ln3, *ln3_m, *ln3_r, *f1, *fa, *out;
+  void *ln1_16, *ln2_16, *ln3_16, *fa_16;
 };
 
 struct Transformer::Workspace {
@@ -21,6 +25,7 @@ struct Transformer::Workspace {
   DeviceBuffer ints;  // src, tgt_in, labels, src_len, tgt_len
   float *enc_in, *enc_out, *enc_m, *enc_r;  // embedding output, final-norm output + stats
   float *dec_in, *dec_out, *dec_m, *dec_r, *logits, *losses, *tlp;
+  void *enc_out16, *dec_out16;
   std::vector<EncActs> enc;
   std::vector<DecActs> dec;
   // backward scratch
