@@ -2,6 +2,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <vector>
 
 #include "backend.h"
 #include "common/bf16.h"
@@ -103,12 +104,15 @@ class CpuBackend final : public Backend {
   }
   void gather_rows(void* d, size_t dp, const void* s, size_t sp, size_t row, const int* idx,
                    int rows) override {
-    cpu::gather_rows(d, dp, s, sp, row, idx, rows);
+    cpu::gather_rows(d, dp, s, sp, row, idx, rows, staging_);
   }
   void topk_rows(const float* x, int R, int V, int k, float* vals, int* idx) override {
     cpu::check_topk(R, V, k, kTopkMax);
     cpu::topk_rows(x, R, V, k, vals, idx);
   }
+
+ private:
+  std::vector<char> staging_;  // gather_rows in place: the moved rows (beam reorders)
 };
 
 }  // namespace

@@ -18,7 +18,7 @@ void copy_rows(void* dst, size_t dst_pitch, const void* src, size_t src_pitch, s
 }
 
 void gather_rows(void* dst, size_t dst_pitch, const void* src, size_t src_pitch, size_t row_bytes,
-                 const int* idx, int rows) {
+                 const int* idx, int rows, std::vector<char>& staging) {
   char* d = static_cast<char*>(dst);
   const char* s = static_cast<const char*>(src);
   if (d != s) {
@@ -30,11 +30,12 @@ void gather_rows(void* dst, size_t dst_pitch, const void* src, size_t src_pitch,
   for (int r = 0; r < rows; ++r)
     if (idx[r] != r) moved.push_back(r);
   if (moved.empty()) return;
-  std::vector<char> tmp(moved.size() * row_bytes);
+  if (staging.size() < moved.size() * row_bytes) staging.resize(moved.size() * row_bytes);
+  char* tmp = staging.data();
   for (size_t i = 0; i < moved.size(); ++i)
-    std::memcpy(tmp.data() + i * row_bytes, s + (size_t)idx[moved[i]] * src_pitch, row_bytes);
+    std::memcpy(tmp + i * row_bytes, s + (size_t)idx[moved[i]] * src_pitch, row_bytes);
   for (size_t i = 0; i < moved.size(); ++i)
-    std::memcpy(d + (size_t)moved[i] * dst_pitch, tmp.data() + i * row_bytes, row_bytes);
+    std::memcpy(d + (size_t)moved[i] * dst_pitch, tmp + i * row_bytes, row_bytes);
 }
 
 void check_topk(int R, int V, int k, int k_max) {

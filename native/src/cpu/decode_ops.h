@@ -2,13 +2,15 @@
 // row gathers (in place allowed) and a per-row top-k. Semantics: native/src/backend.h.
 #pragma once
 #include <cstddef>
+#include <vector>
 
 namespace rg::cpu {
 
 void copy_rows(void* dst, size_t dst_pitch, const void* src, size_t src_pitch, size_t row_bytes,
                int rows);
+// staging: holds the moved rows when in place (grow-only, reused across calls).
 void gather_rows(void* dst, size_t dst_pitch, const void* src, size_t src_pitch, size_t row_bytes,
-                 const int* idx, int rows);
+                 const int* idx, int rows, std::vector<char>& staging);
 void topk_rows(const float* x, int R, int V, int k, float* vals, int* idx);
 // Throws EINVAL unless R >= 0, V >= 1 and 1 <= k <= min(V, Backend::kTopkMax) (every
 // backend checks the same, so a search takes the same path on all of them).
