@@ -6,9 +6,14 @@
 //   node scripts/bench-cuda.mjs kernels   GEMM (4096^3 and the model's shapes), attention
 //                                         forward/backward (T 64..512), row kernels
 //   node scripts/bench-cuda.mjs train     Transformer-base training steps on the GPU
+//   node scripts/bench-cuda.mjs decode    Transformer-base decoding: sentences/s, greedy and
+//                                         beam 5, one batch of 64 sources of 30 tokens
 //   node scripts/bench-cuda.mjs all
 // Options: --iters N (default 20), --rows N (tokens at the model's GEMM shapes, 24576),
 //          --batch N, --src-len N, --tgt-len N (training batch: 96 x (128 + 128)), --steps N
+//          decode: --batch N (64), --src-len N (30), --rounds N (3, the best is reported)
+// RG_BENCH_DEVICES=cuda,cpu (train, decode): the devices to run on; cpu alone needs no
+// GPU or CUDA module. REGURGITATE_PROFILE=1 adds the time per backend op (stderr).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -27,20 +32,25 @@ const rows = flag('rows', 24576);
 const emit = (o) => process.stdout.write(JSON.stringify({ impl: 'regurgitate', ...o }) + '\n');
 const note = (s) => process.stderr.write(`bench-cuda: ${s}\n`);
 
+const benchDevices = (process.env.RG_BENCH_DEVICES ?? 'cuda').split(',');
+const cpuOnly = (what === 'train' || what === 'decode') && benchDevices.every((d) => d === 'cpu');
 const modPath = path.join(root, 'build', 'Release', 'regurgitate_cuda.node');
-if (!existsSync(modPath)) {
-  note(`${modPath} is not built (bash scripts/build-cuda.sh)`);
-  process.exit(2);
+let cuda = null;
+if (!cpuOnly) {
+  if (!existsSync(modPath)) {
+    note(`${modPath} is not built (bash scripts/build-cuda.sh)`);
+    process.exit(2);
+  }
+  cuda = require(modPath);
+  let devices;
+  try {
+    devices = cuda.devices();
+  } catch (e) {
+    note(e.message);
+    process.exit(2);
+  }
+  emit({ bench: 'system', gpu: devices[0]?.name, capability: devices[0]?.computeCapability, version: cuda.version() });
 }
-const cuda = require(modPath);
-let devices;
-try {
-  devices = cuda.devices();
-} catch (e) {
-  note(e.message);
-  process.exit(2);
-}
-emit({ bench: 'system', gpu: devices[0]?.name, capability: devices[0]?.computeCapability, version: cuda.version() });
 
 // Every GEMM kind of a Transformer-base step (d 512, ff 2048, vocabulary 16,000), as the
 // engine calls them: forward x W^T (NT), input gradient dY W (NN), weight gradient dY^T X (TN).
@@ -96,7 +106,7 @@ async function benchTrain() {
   const { Transformer, Trainer } = await import(path.join(root, 'dist', 'index.js'));
   const B = flag('batch', 96), S = flag('src-len', 128), T = flag('tgt-len', 128);
   const steps = flag('steps', 10), warmup = 3;
-  for (const device of (process.env.RG_BENCH_DEVICES ?? 'cuda').split(',')) {
+  for (const device of benchDevices) {
     const model = Transformer.create(
       { vocabSize: 16000, dModel: 512, nHeads: 8, dFF: 2048, encoderLayers: 6, decoderLayers: 6, maxLen: 256, dropout: 0.1, labelSmoothing: 0.1, activation: 'relu' },
       { seed: 1, device },
@@ -124,5 +134,36 @@ async function benchTrain() {
   }
 }
 
+// Decoding: the search on the host, the model and (greedy, beam up to 31) the per-row
+// top-k, cache appends and beam reorders on the device. A random model almost never
+// emits EOS, so every hypothesis runs to the length limit (src-len + 10 tokens): the
+// work per sentence is fixed and the same on every device.
+async function benchDecode() {
+  const { Transformer } = await import(path.join(root, 'dist', 'index.js'));
+  const B = flag('batch', 64), S = flag('src-len', 30), rounds = flag('rounds', 3);
+  let x = 777;
+  const rnd = () => ((x = (x * 1103515245 + 12345) >>> 0) % 15997) + 3;
+  const srcs = Array.from({ length: B }, () => Int32Array.from({ length: S }, rnd));
+  for (const device of benchDevices) {
+    const model = Transformer.create(
+      { vocabSize: 16000, dModel: 512, nHeads: 8, dFF: 2048, encoderLayers: 6, decoderLayers: 6, maxLen: 256, dropout: 0.1, labelSmoothing: 0.1, activation: 'relu' },
+      { seed: 1, device },
+    );
+    for (const [name, opts] of [['greedy', { method: 'greedy' }], ['beam 5', { method: 'beam', beamSize: 5, lengthPenalty: 0.6 }]]) {
+      const options = { ...opts, maxLenA: 1, maxLenB: 10, batchSize: B };
+      await model.translate(srcs.slice(0, Math.min(B, 8)), options); // warm-up: allocations, module load
+      let best = Infinity, tokens = 0;
+      for (let r = 0; r < rounds; r++) {
+        const t0 = performance.now();
+        const out = await model.translate(srcs, options);
+        best = Math.min(best, (performance.now() - t0) / 1000);
+        tokens = out.ids.reduce((n, h) => n + h.length + 1, 0); // + EOS
+      }
+      emit({ bench: 'decode', device, search: name, batch: B, src_len: S, seconds: best, sentences_per_s: B / best, out_tokens: tokens, out_tokens_per_s: tokens / best, rounds });
+    }
+  }
+}
+
 if (what === 'kernels' || what === 'all') benchKernels();
 if (what === 'train' || what === 'all') await benchTrain();
+if (what === 'decode' || what === 'all') await benchDecode();

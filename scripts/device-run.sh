@@ -19,7 +19,7 @@
 #   carry: [".device"]             (build/ is rebuilt there; carry nothing else)
 #
 # Steps (RG_DEVICE_STEPS, comma-separated; default all): build, tests, bench, torch, train,
-# profile.
+# profile, decode.
 # Writes, in $OUT:
 #   system.json        nvidia-smi, GPU query, versions, the CUDA module's version() and
 #                      devices(), build seconds, step exit codes
@@ -81,7 +81,7 @@ write_system() {
   fi
 }
 
-STEPS=",${RG_DEVICE_STEPS:-build,tests,bench,torch,train,profile},"
+STEPS=",${RG_DEVICE_STEPS:-build,tests,bench,torch,train,profile,decode},"
 want() { [[ "$STEPS" == *",$1,"* ]]; }
 
 # 1-3. Node, its headers, node_modules and dist/ (device-lib.sh).
@@ -125,6 +125,10 @@ if want profile; then
   REGURGITATE_PROFILE=1 timeout "${RG_DEVICE_PROFILE_TIMEOUT:-120}" node scripts/bench-cuda.mjs train \
     --steps 5 >/dev/null 2>"$OUT/train-profile.txt"
   STEP_RC[train_profile]=$?
+fi
+if want decode; then
+  timeout "${RG_DEVICE_DECODE_TIMEOUT:-180}" node scripts/bench-cuda.mjs decode >>"$OUT/bench-cuda.jsonl"
+  STEP_RC[bench_decode]=$?
 fi
 if want torch; then
   timeout "${RG_DEVICE_TORCH_TIMEOUT:-300}" "$PY" scripts/bench_torch_cuda.py "${RG_DEVICE_TORCH_WHAT:-all}" \

@@ -13,6 +13,7 @@
 
 #include "backend.h"
 #include "common/error.h"
+#include "cpu/decode_ops.h"
 #include "cpu/embedding.h"
 #include "kernels.h"
 
@@ -227,6 +228,27 @@ class CudaBackend final : public Backend {
       sumsq = result_;
     }
     ck("clip_adamw", cuda::clip_adamw(P, G, M, V, chunks_dev_, nc, h, wd, sumsq, clip_norm, stream_));
+  }
+
+  // ---- decoding ----
+  void copy_rows(void* d, size_t dp, const void* s, size_t sp, size_t row, int rows) override {
+    if (!row || rows <= 0) return;
+    // One row: any pitch (cudaMemcpy2D wants pitches >= the row).
+    if (rows == 1) return ck("copy_rows", cudaMemcpyAsync(d, s, row, cudaMemcpyDeviceToDevice, stream_));
+    ck("copy_rows", cudaMemcpy2DAsync(d, dp, s, sp, row, (size_t)rows, cudaMemcpyDeviceToDevice, stream_));
+  }
+  void gather_rows(void* d, size_t dp, const void* s, size_t sp, size_t row, const int* idx,
+                   int rows) override {
+    if (!row || rows <= 0) return;
+    const bool in_place = d == s;
+    if (in_place && dp != sp) fail("EINVAL", "gather_rows: in place needs equal pitches");
+    void* sc = in_place ? scratch(cuda::gather_rows_scratch_bytes(row, rows, true)) : nullptr;
+    ck("gather_rows", cuda::gather_rows(d, dp, s, sp, row, idx, rows, sc, stream_));
+  }
+  void topk_rows(const float* x, int R, int V, int k, float* vals, int* idx) override {
+    static_assert(cuda::kTopkMaxK == Backend::kTopkMax, "one top-k limit for every backend");
+    cpu::check_topk(R, V, k, kTopkMax);
+    ck("topk_rows", cuda::topk_rows(x, R, V, k, vals, idx, stream_));
   }
 
  private:

@@ -66,5 +66,6 @@ void RegisterGemmTesting(Napi::Env env, Napi::Object exports);       // testing_
 void RegisterAttentionTesting(Napi::Env env, Napi::Object exports);  // testing_attention.cc
 void RegisterRowsTesting(Napi::Env env, Napi::Object exports);       // testing_rows.cc (layernorm, xent, embedding, elementwise)
 void RegisterFusedTesting(Napi::Env env, Napi::Object exports);      // testing_fused.cc (backend.h's fused ops)
+void RegisterDecodeTesting(Napi::Env env, Napi::Object exports);     // testing_decode.cc (copy/gather rows, top-k)
 
 }  // namespace rg::cuda

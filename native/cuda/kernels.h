@@ -157,4 +157,18 @@ int dropout_fwd(float* y, const float* x, size_t n, float p, uint64_t seed, uint
 int dropout_bwd(float* dx, const float* dy, size_t n, float p, uint64_t seed, uint64_t stream_id,
                 Stream stream = nullptr);
 
+// ---- decode.cu -------------------------------------------------------------------------
+// Row gather (rg::Backend::gather_rows): dst + r*dst_pitch <- src + idx[r]*src_pitch, row_bytes
+// each; idx: `rows` device ints. dst == src (equal pitches) is in place: the moved rows
+// (idx[r] != r) are staged in scratch, gather_rows_scratch_bytes(row_bytes, rows, true)
+// bytes; other overlaps are not allowed. Scratch is unused (nullable) otherwise.
+int gather_rows(void* dst, size_t dst_pitch, const void* src, size_t src_pitch, size_t row_bytes,
+                const int* idx, int rows, void* scratch, Stream stream = nullptr);
+size_t gather_rows_scratch_bytes(size_t row_bytes, int rows, bool in_place);
+// Per row of x [R, V], the k best (value, index) into vals/idx [R, k], in cpu::topk_rows'
+// order (greater first, ties to the lower index, NaN last): identical outputs.
+// 1 <= k <= min(V, kTopkMaxK), else cudaErrorInvalidValue.
+constexpr int kTopkMaxK = 64;
+int topk_rows(const float* x, int R, int V, int k, float* vals, int* idx, Stream stream = nullptr);
+
 }  // namespace rg::cuda

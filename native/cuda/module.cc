@@ -90,6 +90,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterAttentionTesting(env, exports);
   RegisterRowsTesting(env, exports);
   RegisterFusedTesting(env, exports);
+  RegisterDecodeTesting(env, exports);
   return exports;
 }
 

@@ -131,6 +131,27 @@ class Backend {
   virtual void clip_adamw(float* P, float* G, float* M, float* V, size_t total,
                           const ParamSpan* spans, int n_spans, const AdamWHyper& h,
                           float weight_decay, double clip_norm);
+
+  // ---- decoding ----
+  // Ops that keep incremental decoding's per-step work on the backend (model/decode_step.cc):
+  // cache writes and beam reorders in one call each, and a per-row top-k so searches
+  // download R*k candidates instead of R*V log-probabilities (cpu/decode_ops.h).
+
+  // Strided copy of `rows` rows of `row_bytes` bytes: dst + r*dst_pitch <- src + r*src_pitch
+  // (pitches in bytes). Source and destination must not overlap.
+  virtual void copy_rows(void* dst, size_t dst_pitch, const void* src, size_t src_pitch,
+                         size_t row_bytes, int rows) = 0;
+  // Row gather: dst + r*dst_pitch <- src + idx[r]*src_pitch for r < rows, row_bytes each.
+  // idx: `rows` ints in backend memory, each in [0, rows of src). In place (dst == src and
+  // equal pitches) is allowed: every row is read before any is written, as if through a
+  // copy; rows with idx[r] == r are then left alone. Any other overlap is not allowed.
+  virtual void gather_rows(void* dst, size_t dst_pitch, const void* src, size_t src_pitch,
+                           size_t row_bytes, const int* idx, int rows) = 0;
+  // Per row of x [R, V]: the k best entries, best first, into vals [R, k] and idx [R, k]
+  // (backend memory). Order: greater value first, equal values (-0 == +0) by lower index,
+  // NaN after everything (-inf included), NaNs by index. 1 <= k <= min(V, kTopkMax).
+  static constexpr int kTopkMax = 64;
+  virtual void topk_rows(const float* x, int R, int V, int k, float* vals, int* idx) = 0;
 };
 
 std::unique_ptr<Backend> make_cpu_backend();

@@ -2,11 +2,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <vector>
 
 #include "backend.h"
 #include "common/bf16.h"
 #include "cpu/adamw.h"
 #include "cpu/attention.h"
+#include "cpu/decode_ops.h"
 #include "cpu/dropout.h"
 #include "cpu/embedding.h"
 #include "cpu/gemm.h"
@@ -95,6 +97,22 @@ class CpuBackend final : public Backend {
     uint16_t* d = static_cast<uint16_t*>(dst);
     for (size_t i = 0; i < n; ++i) d[i] = bf16_bits(src[i]);
   }
+
+  // ---- decoding ----
+  void copy_rows(void* d, size_t dp, const void* s, size_t sp, size_t row, int rows) override {
+    cpu::copy_rows(d, dp, s, sp, row, rows);
+  }
+  void gather_rows(void* d, size_t dp, const void* s, size_t sp, size_t row, const int* idx,
+                   int rows) override {
+    cpu::gather_rows(d, dp, s, sp, row, idx, rows, staging_);
+  }
+  void topk_rows(const float* x, int R, int V, int k, float* vals, int* idx) override {
+    cpu::check_topk(R, V, k, kTopkMax);
+    cpu::topk_rows(x, R, V, k, vals, idx);
+  }
+
+ private:
+  std::vector<char> staging_;  // gather_rows in place: the moved rows (beam reorders)
 };
 
 }  // namespace

@@ -144,6 +144,17 @@ class ProfilingBackend final : public Backend {
     time("clip_adamw", [&] { in_->clip_adamw(P, G, M, V, n, sp, ns, h, wd, clip); });
   }
 
+  // ---- decoding ----
+  void copy_rows(void* d, size_t dp, const void* s, size_t sp, size_t row, int rows) override {
+    time("copy_rows", [&] { in_->copy_rows(d, dp, s, sp, row, rows); });
+  }
+  void gather_rows(void* d, size_t dp, const void* s, size_t sp, size_t row, const int* idx, int rows) override {
+    time("gather_rows", [&] { in_->gather_rows(d, dp, s, sp, row, idx, rows); });
+  }
+  void topk_rows(const float* x, int R, int V, int k, float* vals, int* idx) override {
+    time("topk_rows", [&] { in_->topk_rows(x, R, V, k, vals, idx); });
+  }
+
  private:
   std::unique_ptr<Backend> in_;
 };

@@ -1,6 +1,9 @@
 // Incremental decoding with key/value caches: the encoder runs once per batch, each
-// step feeds one token per row and returns log-probabilities for the next.
+// step feeds one token per row and leaves log-probabilities for the next on the backend,
+// read in full (sampling) or as a per-row top-k (greedy, beam). Cache writes and beam
+// reorders are one backend call per layer and cache, not one per row.
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "common/error.h"
@@ -45,27 +48,30 @@ void Transformer::decode_begin(const int* src, const int* src_len, int B, int S,
   s.x = take((size_t)R * d); s.ln = take((size_t)R * d); s.m = take(R); s.r = take(R);
   s.qkv = take((size_t)R * 3 * d); s.att = take((size_t)R * d); s.tmp = take((size_t)R * d);
   s.q = take((size_t)R * d); s.f1 = take((size_t)R * f); s.logits = take((size_t)R * V);
-  s.ints = DeviceBuffer(be_.get(), (size_t)3 * R * sizeof(int) + 64);
-  s.tokens = s.ints.i(); s.self_len = s.tokens + R; s.src_len = s.self_len + R;
+  s.ints = DeviceBuffer(be_.get(), (size_t)4 * R * sizeof(int) + 64);
+  s.tokens = s.ints.i(); s.self_len = s.tokens + R; s.src_len = s.self_len + R; s.from = s.src_len + R;
+  s.top = DeviceBuffer(be_.get(), (size_t)R * (2 * Backend::kTopkMax + 1) * sizeof(float));
   s.src_len_host.resize(R);
   for (int r = 0; r < R; ++r) s.src_len_host[r] = src_len[r / rows_per_src];
   be_->upload(s.src_len, s.src_len_host.data(), (size_t)R * sizeof(int));
-  // Cross-attention keys/values, computed once per source and copied to its rows.
+  // Cross-attention keys/values, computed once per source and gathered to its rows.
+  std::vector<int> src_of(R);
+  for (int r = 0; r < R; ++r) src_of[r] = r / rows_per_src;
+  be_->upload(s.from, src_of.data(), (size_t)R * sizeof(int));
   const float* P = params_.f();
+  const size_t kv_row = (size_t)S * 2 * d * sizeof(float);
   for (int l = 0; l < Ld; ++l) {
     const DecLayerOff& o = layout_.dec[l];
     float* kv = w.dec[0].kv;  // scratch [B*S, 2d] from the dummy pass, reused per layer
     be_->gemm(false, true, B * S, 2 * d, d, 1.0f, w.enc_out, d, P + o.kv_proj.w, d, 0.0f, kv, 2 * d);
     be_->bias_add(kv, P + o.kv_proj.b, B * S, 2 * d);
-    for (int r = 0; r < R; ++r)
-      be_->copy(s.cross_kv[l] + (size_t)r * S * 2 * d, kv + (size_t)(r / rows_per_src) * S * 2 * d,
-                (size_t)S * 2 * d * sizeof(float));
+    be_->gather_rows(s.cross_kv[l], kv_row, kv, kv_row, kv_row, s.from, R);
   }
   ds_ = std::move(st);
   dec_rows_ = R;
 }
 
-void Transformer::decode_step(const int* tokens, int pos, float* logprobs_host) {
+void Transformer::decode_step(const int* tokens, int pos) {
   if (!ds_) fail("EINTERNAL", "decode_step before decode_begin");
   DecodeState& s = *ds_;
   if (pos < 0 || pos >= s.max_steps) fail("EINVAL", "decode: position beyond max_steps");
@@ -91,10 +97,10 @@ void Transformer::decode_step(const int* tokens, int pos, float* logprobs_host) 
     const DecLayerOff& o = layout_.dec[l];
     ln(s.x, o.ln1);
     linear(s.qkv, s.ln, o.in_proj, 3 * d, d);
-    for (int r = 0; r < R; ++r) {
-      be.copy(s.self_k[l] + ((size_t)r * T + pos) * d, s.qkv + (size_t)r * 3 * d + d, d * sizeof(float));
-      be.copy(s.self_v[l] + ((size_t)r * T + pos) * d, s.qkv + (size_t)r * 3 * d + 2 * d, d * sizeof(float));
-    }
+    // This position's keys and values into the caches: row r's at [r, pos, :].
+    const size_t cache_pitch = (size_t)T * d * sizeof(float), qkv_pitch = (size_t)3 * d * sizeof(float);
+    be.copy_rows(s.self_k[l] + (size_t)pos * d, cache_pitch, s.qkv + d, qkv_pitch, d * sizeof(float), R);
+    be.copy_rows(s.self_v[l] + (size_t)pos * d, cache_pitch, s.qkv + 2 * d, qkv_pitch, d * sizeof(float), R);
     AttnShape sa{R, H, 1, pos + 1, dh, 3L * d, d, d, d, 3L * d, T * d, T * d, d, false, scale};
     be.attention_fwd(sa, s.qkv, s.self_k[l], s.self_v[l], s.self_len, s.att, nullptr);
     linear(s.tmp, s.att, o.out_proj, d, d);
@@ -114,29 +120,51 @@ void Transformer::decode_step(const int* tokens, int pos, float* logprobs_host) 
   ln(s.x, layout_.dec_norm);
   be.gemm(false, true, R, V, d, 1.0f, s.ln, d, P + layout_.embed, d, 0.0f, s.logits, V);
   be.log_softmax_rows(s.logits, s.logits, R, V);
-  be.download(logprobs_host, s.logits, (size_t)R * V * sizeof(float));
+}
+
+void Transformer::decode_logprobs(float* host, int row0, int rows) {
+  if (!ds_) fail("EINTERNAL", "decode_logprobs before decode_begin");
+  const DecodeState& s = *ds_;
+  if (row0 < 0 || rows < 0 || row0 + rows > s.R) fail("EINTERNAL", "decode_logprobs: rows out of range");
+  const size_t V = cfg_.vocab_size;
+  be_->download(host, s.logits + (size_t)row0 * V, (size_t)rows * V * sizeof(float));
+}
+
+void Transformer::decode_topk(int k, int tok, float* vals, int* ids, float* tok_lp) {
+  if (!ds_) fail("EINTERNAL", "decode_topk before decode_begin");
+  DecodeState& s = *ds_;
+  const int R = s.R, V = cfg_.vocab_size;
+  if (tok < 0 || tok >= V) fail("EINTERNAL", "decode_topk: token out of range");
+  // One buffer [vals R*k | ids R*k | tok_lp R], so one download (one sync) per step.
+  float* dv = s.top.f();
+  int* di = reinterpret_cast<int*>(dv + (size_t)R * k);
+  float* dt = dv + (size_t)2 * R * k;
+  be_->topk_rows(s.logits, R, V, k, dv, di);
+  be_->copy_rows(dt, sizeof(float), s.logits + tok, (size_t)V * sizeof(float), sizeof(float), R);
+  s.top_host.resize((size_t)R * (2 * k + 1));
+  be_->download(s.top_host.data(), dv, s.top_host.size() * sizeof(float));
+  std::memcpy(vals, s.top_host.data(), (size_t)R * k * sizeof(float));
+  std::memcpy(ids, s.top_host.data() + (size_t)R * k, (size_t)R * k * sizeof(int));
+  std::memcpy(tok_lp, s.top_host.data() + (size_t)2 * R * k, (size_t)R * sizeof(float));
 }
 
 void Transformer::decode_reorder(const int* from, int pos) {
   if (!ds_) fail("EINTERNAL", "decode_reorder before decode_begin");
   DecodeState& s = *ds_;
   const int d = cfg_.d_model, R = s.R;
-  const size_t T = s.max_steps, row = T * d, used = (size_t)(pos + 1) * d;
-  // Only rows that take another row's history move, and only positions 0..pos matter:
-  // stage their sources first (a source may itself be overwritten), then write back.
-  std::vector<int> moved;
-  for (int r = 0; r < R; ++r)
-    if (from[r] != r) moved.push_back(r);
-  if (moved.empty()) return;
-  if (s.tmp_cache.bytes() < moved.size() * used * sizeof(float))
-    s.tmp_cache = DeviceBuffer(be_.get(), (size_t)R * row * sizeof(float));
+  if (pos < 0 || pos >= s.max_steps) fail("EINTERNAL", "decode_reorder: position beyond max_steps");
+  bool moved = false;
+  for (int r = 0; r < R; ++r) {
+    if (from[r] < 0 || from[r] >= R) fail("EINTERNAL", "decode_reorder: row out of range");
+    moved |= from[r] != r;
+  }
+  if (!moved) return;
+  // Only positions 0..pos matter; the gather is in place (rows that keep their own
+  // history are left alone).
+  be_->upload(s.from, from, (size_t)R * sizeof(int));
+  const size_t pitch = (size_t)s.max_steps * d * sizeof(float), used = (size_t)(pos + 1) * d * sizeof(float);
   for (int l = 0; l < cfg_.decoder_layers; ++l)
-    for (float* cache : {s.self_k[l], s.self_v[l]}) {
-      for (size_t i = 0; i < moved.size(); ++i)
-        be_->copy(s.tmp_cache.f() + i * used, cache + (size_t)from[moved[i]] * row, used * sizeof(float));
-      for (size_t i = 0; i < moved.size(); ++i)
-        be_->copy(cache + (size_t)moved[i] * row, s.tmp_cache.f() + i * used, used * sizeof(float));
-    }
+    for (float* cache : {s.self_k[l], s.self_v[l]}) be_->gather_rows(cache, pitch, cache, pitch, used, s.from, R);
 }
 
 }  // namespace rg

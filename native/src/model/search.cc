@@ -1,5 +1,10 @@
 // Greedy, beam and sampling search over Transformer::decode_begin/step/reorder, and
 // batched forced decoding. See search.h for the contract.
+//
+// Greedy and beam search read only each row's top few tokens from the backend
+// (Transformer::decode_topk), not the whole [rows, V] log-probabilities; the choices are
+// exactly those a scan of full rows makes (see greedy_pick and top_from_prefix).
+// Sampling, and beams too wide for the backend's top-k, read full rows.
 #include "model/search.h"
 
 #include <algorithm>
@@ -43,13 +48,34 @@ inline bool better(const Tok& a, const Tok& b) { return a.lp > b.lp || (a.lp == 
 
 inline bool emittable(int v, const ModelConfig& c) { return v != c.pad_id && v != c.bos_id; }
 
-// Greedy choice: argmax over emittable ids, ties to the lowest id; EOS if nothing is finite.
-int argmax_token(const float* lp, const ModelConfig& c) {
-  int best = -1;
-  float bv = -std::numeric_limits<float>::infinity();
-  for (int v = 0; v < c.vocab_size; ++v)
-    if (emittable(v, c) && lp[v] > bv) { bv = lp[v]; best = v; }
-  return best < 0 ? c.eos_id : best;
+// Tokens of a row's top-k prefix that make every choice below exact: pad and bos are the
+// only ids never emitted and they differ, so the best 2 + n entries hold the best n
+// emittable ones (when that many are finite).
+int prefix_size(int n, const ModelConfig& c) { return std::min(c.vocab_size, n + 2); }
+
+// Greedy choice from a row's best-first top-k prefix (k = prefix_size(1)): the index in
+// the prefix of the argmax over emittable ids (ties to the lowest id), or -1 (EOS) when
+// no emittable value exceeds -inf. The first emittable prefix entry precedes every other
+// emittable id in the top-k order, so it is the argmax unless it is -inf or NaN, and then
+// so is every other emittable value.
+int greedy_pick(const float* vals, const int* ids, int k, const ModelConfig& c) {
+  for (int j = 0; j < k; ++j)
+    if (emittable(ids[j], c)) return vals[j] > -std::numeric_limits<float>::infinity() ? j : -1;
+  return -1;  // unreachable: the prefix holds an emittable id
+}
+
+// top_tokens(row, n) from the row's best-first top-k prefix (k = prefix_size(n)), when
+// the prefix decides it: it holds n emittable finite tokens, or it is the whole row, or it
+// ends in -inf/NaN (everything after is not finite either). False otherwise (only +inf
+// entries could crowd finite ones out): the caller reads the full row.
+bool top_from_prefix(const float* vals, const int* ids, int k, const ModelConfig& c, int n,
+                     std::vector<Tok>& out) {
+  out.clear();
+  for (int j = 0; j < k && (int)out.size() < n; ++j)
+    if (emittable(ids[j], c) && std::isfinite(vals[j])) out.push_back({vals[j], ids[j]});
+  if ((int)out.size() == n || k == c.vocab_size) return true;
+  const float last = vals[k - 1];
+  return !(last > -std::numeric_limits<float>::infinity());
 }
 
 // The best `n` emittable finite tokens of one row, best first.
@@ -152,7 +178,10 @@ void run_single(Transformer& m, const int* src, const int* src_off, const std::v
   Sources s = gather(src, src_off, idx, opt, c);
   const int B = s.B;
   m.decode_begin(s.ids.data(), s.len.data(), B, s.S, 1, s.max_limit + 1);
-  std::vector<float> lp((size_t)B * V);
+  const bool sample = opt.method == SearchOptions::Sample;
+  const int k = prefix_size(1, c);  // greedy: each row's top k and its EOS log-prob
+  std::vector<float> lp(sample ? (size_t)B * V : 0), top_v(sample ? 0 : (size_t)B * k), eos_lp(sample ? 0 : B);
+  std::vector<int> top_i(sample ? 0 : (size_t)B * k);
   std::vector<int> tokens(B, c.bos_id);
   std::vector<char> done(B, 0);
   std::vector<Out> out(B);
@@ -163,16 +192,25 @@ void run_single(Transformer& m, const int* src, const int* src_off, const std::v
   int live = B;
   for (int pos = 0; pos <= s.max_limit && live > 0; ++pos) {
     check_cancel(cancelled);
-    m.decode_step(tokens.data(), pos, lp.data());
+    m.decode_step(tokens.data(), pos);
+    if (sample) m.decode_logprobs(lp.data(), 0, B);
+    else m.decode_topk(k, c.eos_id, top_v.data(), top_i.data(), eos_lp.data());
     for (int i = 0; i < B; ++i) {
       if (done[i]) { tokens[i] = c.pad_id; continue; }
-      const float* row = lp.data() + (size_t)i * V;
       int v;
-      if (pos >= s.limit[i]) v = c.eos_id;
-      else if (opt.method == SearchOptions::Sample)
-        v = sample_token(row, c, opt, uniform_at(opt.seed, stream[i], (uint64_t)pos), cand, w);
-      else v = argmax_token(row, c);
-      out[i].logprob += (double)row[v];
+      float v_lp;
+      if (sample) {
+        const float* row = lp.data() + (size_t)i * V;
+        v = pos >= s.limit[i] ? c.eos_id
+                              : sample_token(row, c, opt, uniform_at(opt.seed, stream[i], (uint64_t)pos), cand, w);
+        v_lp = row[v];
+      } else {
+        const size_t o = (size_t)i * k;
+        const int j = pos < s.limit[i] ? greedy_pick(top_v.data() + o, top_i.data() + o, k, c) : -1;
+        v = j < 0 ? c.eos_id : top_i[o + j];
+        v_lp = j < 0 ? eos_lp[i] : top_v[o + j];
+      }
+      out[i].logprob += (double)v_lp;
       if (v == c.eos_id) {
         done[i] = 1;
         --live;
@@ -204,7 +242,20 @@ void run_beam(Transformer& m, const int* src, const int* src_off, const std::vec
   Sources s = gather(src, src_off, idx, opt, c);
   const int B = s.B, R = B * K;
   m.decode_begin(s.ids.data(), s.len.data(), B, s.S, K, s.max_limit + 1);
-  std::vector<float> lp((size_t)R * V);
+  // Per row: the best 2K emittable tokens and the EOS log-prob, from the backend's top-k
+  // (kk per row) when kk fits it, else from full rows.
+  const int kk = prefix_size(2 * K, c);
+  const bool full = kk > Backend::kTopkMax;
+  std::vector<float> lp(full ? (size_t)R * V : 0), top_v(full ? 0 : (size_t)R * kk), eos_lp(full ? 0 : R), row_lp;
+  std::vector<int> top_i(full ? 0 : (size_t)R * kk);
+  auto eos_of = [&](int r) { return full ? lp[(size_t)r * V + c.eos_id] : eos_lp[r]; };
+  auto tops_of = [&](int r, std::vector<Tok>& out) {
+    if (full) return top_tokens(lp.data() + (size_t)r * V, c, 2 * K, out);
+    if (top_from_prefix(top_v.data() + (size_t)r * kk, top_i.data() + (size_t)r * kk, kk, c, 2 * K, out)) return;
+    row_lp.resize(V);  // the prefix does not decide it: this row in full
+    m.decode_logprobs(row_lp.data(), r, 1);
+    top_tokens(row_lp.data(), c, 2 * K, out);
+  };
   std::vector<int> tokens(R, c.bos_id), from(R);
   std::vector<std::vector<Beam>> beams(B, std::vector<Beam>(K));
   for (int i = 0; i < B; ++i) beams[i][0].sum = 0;  // step 0: only beam 0 is live
@@ -222,7 +273,9 @@ void run_beam(Transformer& m, const int* src, const int* src_off, const std::vec
   int live = B;
   for (int pos = 0; pos <= s.max_limit && live > 0; ++pos) {
     check_cancel(cancelled);
-    m.decode_step(tokens.data(), pos, lp.data());
+    m.decode_step(tokens.data(), pos);
+    if (full) m.decode_logprobs(lp.data(), 0, R);
+    else m.decode_topk(kk, c.eos_id, top_v.data(), top_i.data(), eos_lp.data());
     bool moved = false;
     for (int i = 0; i < B; ++i) {
       for (int k = 0; k < K; ++k) from[i * K + k] = i * K + k;
@@ -237,12 +290,11 @@ void run_beam(Transformer& m, const int* src, const int* src_off, const std::vec
       cands.clear();
       for (int k = 0; k < K; ++k) {
         if (bm[k].sum == kNegInf) continue;
-        const float* row = lp.data() + ((size_t)i * K + k) * V;
         if (forced) {
-          cands.push_back({bm[k].sum + (double)row[c.eos_id], k, c.eos_id});
+          cands.push_back({bm[k].sum + (double)eos_of(i * K + k), k, c.eos_id});
           continue;
         }
-        top_tokens(row, c, 2 * K, top);
+        tops_of(i * K + k, top);
         for (const Tok& t : top) cands.push_back({bm[k].sum + (double)t.lp, k, t.id});
       }
       std::sort(cands.begin(), cands.end(), [V](const Cand& a, const Cand& x) {

@@ -40,12 +40,13 @@ namespace rg {
 // Key/value caches and scratch for incremental decoding of R rows (sources x beams).
 struct Transformer::DecodeState {
   int B = 0, S = 0, R = 0, rows_per_src = 1, max_steps = 0;
-  DeviceBuffer arena, ints, tmp_cache;
+  DeviceBuffer arena, ints, top;
   std::vector<float*> self_k, self_v;  // per layer [R, max_steps, d]
   std::vector<float*> cross_kv;        // per layer [R, S, 2d]
   float *x, *ln, *m, *r, *qkv, *att, *tmp, *q, *f1, *logits;
-  int *tokens, *self_len, *src_len;  // [R] each
+  int *tokens, *self_len, *src_len, *from;  // [R] each; from: gather indices (reorders)
   std::vector<int> src_len_host;     // [R]
+  std::vector<float> top_host;       // decode_topk's download: vals, ids, tok_lp
 };
 
 }  // namespace rg

@@ -13,6 +13,9 @@ void RegisterModel(Napi::Env env, Napi::Object exports);     // model_napi.cc
 // compares the CUDA kernels with.
 void RegisterAttentionKernels(Napi::Env env, Napi::Object exports);  // kernels_attention_napi.cc
 void RegisterRowKernels(Napi::Env env, Napi::Object exports);        // kernels_rows_napi.cc
+// Decoding's row ops through the backend for `device`, named copyRows... + suffix
+// (kernels_decode_napi.cc): "cpu" here, "cuda:fp32" with suffix Test in the CUDA module.
+void RegisterDecodeKernels(Napi::Env env, Napi::Object exports, const char* device, const char* suffix);
 
 // All of the above: the engine's whole surface (the CPU addon's entry and the CUDA module's).
 void RegisterEngine(Napi::Env env, Napi::Object exports);  // shared.cc

@@ -19,6 +19,7 @@ void RegisterEngine(Napi::Env env, Napi::Object exports) {
   RegisterModel(env, exports);
   RegisterAttentionKernels(env, exports);
   RegisterRowKernels(env, exports);
+  RegisterDecodeKernels(env, exports, "cpu", "");
 }
 
 }  // namespace rg::napi

@@ -1,0 +1,159 @@
+// Decoding's row ops (the Backend's "decoding" block) over typed arrays, run through a
+// backend made for one device: the CPU addon registers them on "cpu" (copyRows, ...), the
+// CUDA module also on "cuda:fp32" with the suffix Test (native/cuda/testing_decode.cc), so
+// tests/cuda/decode.test.ts compares the two implementations of the seam itself. Inputs
+// are never modified; pitches and row lengths count floats (the seam takes bytes).
+//
+//   copyRows(dst, dstPitch, src, srcPitch, rowLen, rows) -> dst with the rows copied
+//   gatherRows(dst, dstPitch, src | null, srcPitch, rowLen, idx: Int32Array, rows) -> dst
+//       with dst row r = src row idx[r]; src null: in place on (a copy of) dst
+//   topkRows(x, R, V, k) -> { vals: Float32Array, idx: Int32Array }  ([R, k] each; the
+//       outputs are poisoned with NaN / -1 first, so an unwritten element shows)
+// Bad arguments throw an Error with code EINVAL.
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "backend.h"
+#include "napi/guard.h"
+#include "napi/register.h"
+
+namespace rg::napi {
+namespace {
+
+[[noreturn]] void bad(Napi::Env env, const std::string& msg) { throw MakeError(env, "EINVAL", msg); }
+
+struct Fn {
+  std::string name, device;
+};
+
+Napi::Float32Array f32(const Napi::CallbackInfo& info, size_t i, const Fn& fn, const char* what) {
+  const Napi::Value v = info[i];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    bad(info.Env(), fn.name + ": " + what + " must be a Float32Array");
+  return v.As<Napi::Float32Array>();
+}
+
+int int_arg(const Napi::CallbackInfo& info, size_t i, const Fn& fn, const char* what, double lo) {
+  const Napi::Value v = info[i];
+  const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+  if (!(d >= lo && d <= 2147483647.0) || std::floor(d) != d)
+    bad(info.Env(), fn.name + ": " + what + " must be an integer >= " + std::to_string((long long)lo));
+  return (int)d;
+}
+
+// Floats a buffer of `rows` rows of rowLen, pitch apart, spans (0 when rows == 0).
+size_t span(int rows, int pitch, int row_len) { return rows ? (size_t)(rows - 1) * pitch + row_len : 0; }
+
+// A backend buffer that frees itself (the seam's alloc/release).
+struct Buf {
+  Backend& be;
+  void* p;
+  Buf(Backend& b, size_t bytes) : be(b), p(b.alloc(bytes)) {}
+  ~Buf() { be.release(p); }
+  Buf(const Buf&) = delete;
+  Buf& operator=(const Buf&) = delete;
+};
+
+Napi::Value CopyRows(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Fn& fn = *static_cast<Fn*>(info.Data());
+  if (info.Length() < 6) bad(env, fn.name + "(dst, dstPitch, src, srcPitch, rowLen, rows): expected 6 arguments");
+  auto dst = f32(info, 0, fn, "dst"), src = f32(info, 2, fn, "src");
+  const int dp = int_arg(info, 1, fn, "dstPitch", 0), sp = int_arg(info, 3, fn, "srcPitch", 0);
+  const int len = int_arg(info, 4, fn, "rowLen", 0), rows = int_arg(info, 5, fn, "rows", 0);
+  if (rows > 1 && (len > dp || len > sp)) bad(env, fn.name + ": rowLen must not exceed the pitches");
+  if (span(rows, dp, len) > dst.ElementLength() || span(rows, sp, len) > src.ElementLength())
+    bad(env, fn.name + ": rows do not fit the arrays");
+  return Guard(env, [&]() -> Napi::Value {
+    auto be = make_backend(fn.device);
+    const size_t nd = dst.ElementLength() * sizeof(float), ns = src.ElementLength() * sizeof(float);
+    Buf d(*be, nd), s(*be, ns);
+    be->upload(d.p, dst.Data(), nd);
+    be->upload(s.p, src.Data(), ns);
+    be->copy_rows(d.p, (size_t)dp * 4, s.p, (size_t)sp * 4, (size_t)len * 4, rows);
+    Napi::Float32Array out = Napi::Float32Array::New(env, dst.ElementLength());
+    be->download(out.Data(), d.p, nd);
+    return out;
+  });
+}
+
+Napi::Value GatherRows(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Fn& fn = *static_cast<Fn*>(info.Data());
+  if (info.Length() < 7)
+    bad(env, fn.name + "(dst, dstPitch, src | null, srcPitch, rowLen, idx, rows): expected 7 arguments");
+  auto dst = f32(info, 0, fn, "dst");
+  const bool in_place = info[2].IsNull();
+  Napi::Float32Array src = in_place ? dst : f32(info, 2, fn, "src");
+  const int dp = int_arg(info, 1, fn, "dstPitch", 0), sp = int_arg(info, 3, fn, "srcPitch", 0);
+  const int len = int_arg(info, 4, fn, "rowLen", 0), rows = int_arg(info, 6, fn, "rows", 0);
+  if (!info[5].IsTypedArray() || info[5].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    bad(env, fn.name + ": idx must be an Int32Array");
+  auto idx = info[5].As<Napi::Int32Array>();
+  if (idx.ElementLength() < (size_t)rows) bad(env, fn.name + ": idx has fewer than rows elements");
+  if (in_place && dp != sp) bad(env, fn.name + ": in place needs srcPitch == dstPitch");
+  if (len > dp || len > sp) bad(env, fn.name + ": rowLen must not exceed the pitches");
+  if (span(rows, dp, len) > dst.ElementLength()) bad(env, fn.name + ": rows do not fit dst");
+  for (int r = 0; r < rows; ++r)
+    if (idx[r] < 0 || span(idx[r] + 1, sp, len) > src.ElementLength())
+      bad(env, fn.name + ": idx[" + std::to_string(r) + "] is not a row of src");
+  return Guard(env, [&]() -> Napi::Value {
+    auto be = make_backend(fn.device);
+    const size_t nd = dst.ElementLength() * sizeof(float), ns = src.ElementLength() * sizeof(float);
+    Buf d(*be, nd), s(*be, in_place ? 0 : ns), ix(*be, (size_t)rows * sizeof(int));
+    be->upload(d.p, dst.Data(), nd);
+    if (!in_place) be->upload(s.p, src.Data(), ns);
+    be->upload(ix.p, idx.Data(), (size_t)rows * sizeof(int));
+    be->gather_rows(d.p, (size_t)dp * 4, in_place ? d.p : s.p, (size_t)sp * 4, (size_t)len * 4,
+                    static_cast<const int*>(ix.p), rows);
+    Napi::Float32Array out = Napi::Float32Array::New(env, dst.ElementLength());
+    be->download(out.Data(), d.p, nd);
+    return out;
+  });
+}
+
+Napi::Value TopkRows(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Fn& fn = *static_cast<Fn*>(info.Data());
+  if (info.Length() < 4) bad(env, fn.name + "(x, R, V, k): expected 4 arguments");
+  auto x = f32(info, 0, fn, "x");
+  const int R = int_arg(info, 1, fn, "R", 0), V = int_arg(info, 2, fn, "V", 1), k = int_arg(info, 3, fn, "k", 1);
+  if (x.ElementLength() != (size_t)R * V) bad(env, fn.name + ": x must have R * V elements");
+  return Guard(env, [&]() -> Napi::Value {
+    auto be = make_backend(fn.device);
+    const size_t n = (size_t)R * k;
+    Buf dx(*be, x.ElementLength() * sizeof(float)), dv(*be, n * sizeof(float)), di(*be, n * sizeof(int));
+    be->upload(dx.p, x.Data(), x.ElementLength() * sizeof(float));
+    std::vector<float> nan(n, std::numeric_limits<float>::quiet_NaN());
+    std::vector<int> neg(n, -1);
+    be->upload(dv.p, nan.data(), n * sizeof(float));
+    be->upload(di.p, neg.data(), n * sizeof(int));
+    be->topk_rows(static_cast<const float*>(dx.p), R, V, k, static_cast<float*>(dv.p), static_cast<int*>(di.p));
+    Napi::Float32Array vals = Napi::Float32Array::New(env, n);
+    Napi::Int32Array ids = Napi::Int32Array::New(env, n);
+    be->download(vals.Data(), dv.p, n * sizeof(float));
+    be->download(ids.Data(), di.p, n * sizeof(int));
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("vals", vals);
+    o.Set("idx", ids);
+    return o;
+  });
+}
+
+}  // namespace
+
+void RegisterDecodeKernels(Napi::Env env, Napi::Object exports, const char* device, const char* suffix) {
+  auto add = [&](const char* base, Napi::Value (*f)(const Napi::CallbackInfo&)) {
+    // Lives as long as the module: one small allocation per registration.
+    Fn* fn = new Fn{std::string(base) + suffix, device};
+    exports.Set(fn->name, Napi::Function::New(env, f, fn->name, fn));
+  };
+  add("copyRows", CopyRows);
+  add("gatherRows", GatherRows);
+  add("topkRows", TopkRows);
+}
+
+}  // namespace rg::napi
