@@ -4,6 +4,7 @@
 // reorders are one backend call per layer and cache, not one per row.
 #include <cmath>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "common/error.h"
@@ -63,8 +64,7 @@ void Transformer::decode_begin(const int* src, const int* src_len, int B, int S,
   for (int l = 0; l < Ld; ++l) {
     const DecLayerOff& o = layout_.dec[l];
     float* kv = w.dec[0].kv;  // scratch [B*S, 2d] from the dummy pass, reused per layer
-    be_->gemm(false, true, B * S, 2 * d, d, 1.0f, w.enc_out, d, P + o.kv_proj.w, d, 0.0f, kv, 2 * d);
-    be_->bias_add(kv, P + o.kv_proj.b, B * S, 2 * d);
+    be_->linear_fwd(kv, w.enc_out, nullptr, P + o.kv_proj.w, P + o.kv_proj.b, B * S, 2 * d, d);
     be_->gather_rows(s.cross_kv[l], kv_row, kv, kv_row, kv_row, s.from, R);
   }
   ds_ = std::move(st);
@@ -82,20 +82,26 @@ void Transformer::decode_step(const int* tokens, int pos) {
   const float* P = params_.f();
   const float eps = (float)c.ln_eps, scale = 1.0f / std::sqrt((float)dh);
   auto linear = [&](float* out, const float* in, LinearOff w, int o, int i) {
-    be.gemm(false, true, R, o, i, 1.0f, in, i, P + w.w, i, 0.0f, out, o);
-    be.bias_add(out, P + w.b, R, o);
+    be.linear_fwd(out, in, nullptr, P + w.w, P + w.b, R, o, i);
   };
-  auto ln = [&](const float* x, NormOff n) {
-    be.layernorm_fwd(s.ln, s.m, s.r, x, P + n.g, P + n.b, R, d, eps);
+  // The residual stream lives in x; a sublayer's output goes to t. Each residual add is
+  // fused with the next layer norm: t = t + x (no dropout when decoding), then the two
+  // buffers swap roles so x holds the sum.
+  float* x = s.x;
+  float* t = s.tmp;
+  auto residual_ln = [&](NormOff n) {
+    be.dropout_add_layernorm(t, x, 0.0f, 0, 0, s.ln, nullptr, s.m, s.r, P + n.g, P + n.b, R, d, eps);
+    std::swap(x, t);
   };
   be.upload(s.tokens, tokens, (size_t)R * sizeof(int));
   std::vector<int> len(R, pos + 1);
   be.upload(s.self_len, len.data(), (size_t)R * sizeof(int));
-  be.embed_fwd(s.x, P + layout_.embed, s.tokens, R, 1, pos, d, std::sqrt((float)d), pe_.f());
+  be.embed_fwd(x, P + layout_.embed, s.tokens, R, 1, pos, d, std::sqrt((float)d), pe_.f());
   const long T = s.max_steps;
+  const NormOff first = c.decoder_layers > 0 ? layout_.dec[0].ln1 : layout_.dec_norm;
+  be.layernorm_fwd(s.ln, s.m, s.r, x, P + first.g, P + first.b, R, d, eps);
   for (int l = 0; l < c.decoder_layers; ++l) {
     const DecLayerOff& o = layout_.dec[l];
-    ln(s.x, o.ln1);
     linear(s.qkv, s.ln, o.in_proj, 3 * d, d);
     // This position's keys and values into the caches: row r's at [r, pos, :].
     const size_t cache_pitch = (size_t)T * d * sizeof(float), qkv_pitch = (size_t)3 * d * sizeof(float);
@@ -103,22 +109,19 @@ void Transformer::decode_step(const int* tokens, int pos) {
     be.copy_rows(s.self_v[l] + (size_t)pos * d, cache_pitch, s.qkv + 2 * d, qkv_pitch, d * sizeof(float), R);
     AttnShape sa{R, H, 1, pos + 1, dh, 3L * d, d, d, d, 3L * d, T * d, T * d, d, false, scale};
     be.attention_fwd(sa, s.qkv, s.self_k[l], s.self_v[l], s.self_len, s.att, nullptr);
-    linear(s.tmp, s.att, o.out_proj, d, d);
-    be.add_inplace(s.x, s.tmp, (size_t)R * d);
-    ln(s.x, o.ln2);
+    linear(t, s.att, o.out_proj, d, d);
+    residual_ln(o.ln2);
     linear(s.q, s.ln, o.q_proj, d, d);
     AttnShape cs{R, H, 1, s.S, dh, d, 2L * d, 2L * d, d, d, (long)s.S * 2 * d, (long)s.S * 2 * d, d, false, scale};
     be.attention_fwd(cs, s.q, s.cross_kv[l], s.cross_kv[l] + d, s.src_len, s.att, nullptr);
-    linear(s.tmp, s.att, o.cross_out, d, d);
-    be.add_inplace(s.x, s.tmp, (size_t)R * d);
-    ln(s.x, o.ln3);
+    linear(t, s.att, o.cross_out, d, d);
+    residual_ln(o.ln3);
     linear(s.f1, s.ln, o.fc1, f, d);
     be.act_fwd(c.activation, s.f1, s.f1, (size_t)R * f);
-    linear(s.tmp, s.f1, o.fc2, d, f);
-    be.add_inplace(s.x, s.tmp, (size_t)R * d);
+    linear(t, s.f1, o.fc2, d, f);
+    residual_ln(l + 1 < c.decoder_layers ? layout_.dec[l + 1].ln1 : layout_.dec_norm);
   }
-  ln(s.x, layout_.dec_norm);
-  be.gemm(false, true, R, V, d, 1.0f, s.ln, d, P + layout_.embed, d, 0.0f, s.logits, V);
+  be.linear_fwd(s.logits, s.ln, nullptr, P + layout_.embed, nullptr, R, V, d);
   be.log_softmax_rows(s.logits, s.logits, R, V);
 }
 
