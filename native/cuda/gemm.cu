@@ -169,6 +169,32 @@ __global__ void zero_bf16_kernel(uint16_t* C, int M, int N, long long ldc) {
     C[(i / N) * ldc + (i % N)] = 0;
 }
 
+// v = s[0 .. 8), zeros from index `left` on (the row's end); two float4 loads when vec4
+// (s 16-byte aligned) and the 8 are all in the row.
+__device__ __forceinline__ void load8(float v[8], const float* s, int left, bool vec4) {
+  if (vec4 && left >= 8) {
+    const float4 x = *reinterpret_cast<const float4*>(s);
+    const float4 y = *reinterpret_cast<const float4*>(s + 4);
+    v[0] = x.x; v[1] = x.y; v[2] = x.z; v[3] = x.w;
+    v[4] = y.x; v[5] = y.y; v[6] = y.z; v[7] = y.w;
+  } else {
+#pragma unroll
+    for (int j = 0; j < 8; ++j) v[j] = j < left ? s[j] : 0.0f;
+  }
+}
+
+// Eight floats -> eight bf16 (round to nearest even), packed for one 16-byte store.
+__device__ __forceinline__ uint4 pack8_bf16(const float v[8]) {
+  uint4 out;
+  uint32_t* o = reinterpret_cast<uint32_t*>(&out);
+#pragma unroll
+  for (int j = 0; j < 4; ++j) {
+    __nv_bfloat162 b = __floats2bfloat162_rn(v[2 * j], v[2 * j + 1]);
+    o[j] = *reinterpret_cast<uint32_t*>(&b);
+  }
+  return out;
+}
+
 // fp32 [rows][cols] (row stride ld) -> bf16 bits [rows][ldd] (ldd = cols rounded up to 8,
 // the padding zeroed), round to nearest even. One thread per 8-element chunk.
 __global__ void to_bf16_kernel(uint16_t* __restrict__ dst, int ldd, const float* __restrict__ src,
@@ -179,25 +205,9 @@ __global__ void to_bf16_kernel(uint16_t* __restrict__ dst, int ldd, const float*
        i += (long long)gridDim.x * blockDim.x) {
     const long long r = i / cpr;
     const int c = (int)(i % cpr) * 8;
-    const float* s = src + r * ld + c;
     float v[8];
-    if (vec4 && c + 8 <= cols) {  // src and ld 16-byte aligned
-      const float4 x = *reinterpret_cast<const float4*>(s);
-      const float4 y = *reinterpret_cast<const float4*>(s + 4);
-      v[0] = x.x; v[1] = x.y; v[2] = x.z; v[3] = x.w;
-      v[4] = y.x; v[5] = y.y; v[6] = y.z; v[7] = y.w;
-    } else {
-#pragma unroll
-      for (int j = 0; j < 8; ++j) v[j] = c + j < cols ? s[j] : 0.0f;
-    }
-    uint4 out;
-    uint32_t* o = reinterpret_cast<uint32_t*>(&out);
-#pragma unroll
-    for (int j = 0; j < 4; ++j) {
-      __nv_bfloat162 b = __floats2bfloat162_rn(v[2 * j], v[2 * j + 1]);
-      o[j] = *reinterpret_cast<uint32_t*>(&b);
-    }
-    *reinterpret_cast<uint4*>(dst + r * ldd + c) = out;
+    load8(v, src + r * ld + c, cols - c, vec4);
+    *reinterpret_cast<uint4*>(dst + r * ldd + c) = pack8_bf16(v);
   }
 }
 
@@ -218,27 +228,11 @@ __global__ void to_bf16_colsum_kernel(uint16_t* __restrict__ dst, int ldd,
   float acc[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
   if (c0 < ldd) {
     for (int r = r0 + ty; r < r1; r += kBiasTileRows) {
-      const float* s = src + (long long)r * cols + c0;
       float v[8];
-      if (vec4 && c0 + 8 <= cols) {
-        const float4 x = *reinterpret_cast<const float4*>(s);
-        const float4 y = *reinterpret_cast<const float4*>(s + 4);
-        v[0] = x.x; v[1] = x.y; v[2] = x.z; v[3] = x.w;
-        v[4] = y.x; v[5] = y.y; v[6] = y.z; v[7] = y.w;
-      } else {
-#pragma unroll
-        for (int j = 0; j < 8; ++j) v[j] = c0 + j < cols ? s[j] : 0.0f;
-      }
+      load8(v, src + (long long)r * cols + c0, cols - c0, vec4);
 #pragma unroll
       for (int j = 0; j < 8; ++j) acc[j] = __fadd_rn(acc[j], v[j]);
-      uint4 out;
-      uint32_t* o = reinterpret_cast<uint32_t*>(&out);
-#pragma unroll
-      for (int j = 0; j < 4; ++j) {
-        __nv_bfloat162 b = __floats2bfloat162_rn(v[2 * j], v[2 * j + 1]);
-        o[j] = *reinterpret_cast<uint32_t*>(&b);
-      }
-      *reinterpret_cast<uint4*>(dst + (long long)r * ldd + c0) = out;
+      *reinterpret_cast<uint4*>(dst + (long long)r * ldd + c0) = pack8_bf16(v);
     }
   }
 #pragma unroll

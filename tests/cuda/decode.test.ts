@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 
 import { Transformer } from '../../ts/src/engine/transformer.js';
 import { rng } from '../helpers.js';
-import { cpu, cuda, gpuTitle, HAS_DEVICE, values } from './device.js';
+import { cpu, cuda, gpuTitle, HAS_DEVICE, sameBits, values } from './device.js';
 
 type F32 = Float32Array;
 interface Topk {
@@ -18,15 +18,6 @@ interface Topk {
 const CPU_FUNCS = ['copyRows', 'gatherRows', 'topkRows'];
 const CUDA_FUNCS = ['copyRowsTest', 'gatherRowsTest', 'topkRowsTest'];
 const TOPK_MAX = 64;
-
-/** Same bits (NaN payloads, -0 included). */
-function sameBits(a: F32, b: F32): boolean {
-  if (a.length !== b.length) return false;
-  const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
-  const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  for (let i = 0; i < x.length; ++i) if (x[i] !== y[i]) return false;
-  return true;
-}
 
 /** The top-k order: greater first, equal values by lower index, NaN last (by index). */
 function before(a: number, ia: number, b: number, ib: number): boolean {

@@ -62,6 +62,15 @@ export function relErr(a: Float32Array, b: Float32Array): number {
   return worst;
 }
 
+/** Same bits (NaN payloads and -0 included). */
+export function sameBits(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < x.length; ++i) if (x[i] !== y[i]) return false;
+  return true;
+}
+
 export function nanCount(a: Float32Array): number {
   let k = 0;
   for (const x of a) if (Number.isNaN(x)) ++k;

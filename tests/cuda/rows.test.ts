@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { rng } from '../helpers.js';
-import { cpu, cuda, gpuTitle, HAS_DEVICE, nanCount, relErr, TOL, values } from './device.js';
+import { cpu, cuda, gpuTitle, HAS_DEVICE, nanCount, relErr, sameBits, TOL, values } from './device.js';
 
 type F32 = Float32Array;
 interface XentOut {
@@ -25,15 +25,6 @@ const CUDA_FUNCS = [
   'actFwdTest', 'actBwdTest', 'biasAddTest', 'biasGradTest', 'addInplaceTest', 'scaleInplaceTest',
   'sumSquaresTest', 'rowsBench',
 ];
-
-/** Same bits (NaN payloads included). */
-function sameBits(a: F32, b: F32): boolean {
-  if (a.length !== b.length) return false;
-  const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
-  const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  for (let i = 0; i < x.length; ++i) if (x[i] !== y[i]) return false;
-  return true;
-}
 
 function expectClose(got: F32 | null, want: F32, where: string, tol: number = TOL.fp32): void {
   expect(got, `${where}: missing`).not.toBeNull();
