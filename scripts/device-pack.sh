@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes .device/ (git-ignored) on the development machine: what scripts/device-run.sh needs
 # on a bare, offline GPU machine (see its header). Carry it with `carry: [".device"]`.
-#   bash scripts/device-pack.sh        (after npm ci and npx tsc)
+#   bash scripts/device-pack.sh        (after npm ci and npx tsc; after the builds too, to
+#                                      carry the modules and skip building there)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 node_bin="$(command -v node)"
@@ -18,4 +19,24 @@ cp "$inc"/{common.gypi,config.gypi,node.h,node_api*.h,js_native_api*.h,node_vers
 tar -cJf .device/node_modules.tar.xz --exclude=node_modules/typescript \
   --exclude=node_modules/better-sqlite3/deps --exclude=node_modules/better-sqlite3/src node_modules
 tar -cJf .device/dist.tar.xz dist
+# The built modules too, when both are newer than every native source, so the GPU machine
+# can skip both builds (device-lib.sh: device_use_prebuilt checks the sources' hash).
+source scripts/device-lib.sh
+cpu=build/Release/regurgitate.node gpu=build/Release/regurgitate_cuda.node
+stale() {  # the first of the given sources newer than module $1
+  local m="$1"
+  shift
+  find "$@" -type f -newer "$m" -print -quit
+}
+if [[ -f $cpu && -f $gpu ]] && [[ -z "$(stale $cpu native/src binding.gyp scripts/gyp-sources.cjs)" ]] &&
+  [[ -z "$(stale $gpu native scripts/gyp-sources.cjs scripts/build-cuda.sh)" ]]; then
+  tmp="$(mktemp -d)"
+  cp "$cpu" "$gpu" "$tmp/"
+  device_sources_hash >"$tmp/sources.sha256"
+  tar -cJf .device/prebuilt.tar.xz -C "$tmp" regurgitate.node regurgitate_cuda.node sources.sha256
+  rm -rf "$tmp"
+  echo "device-pack: packed the prebuilt modules"
+else
+  echo "device-pack: no up-to-date build/Release modules; the GPU machine will build them"
+fi
 du -sh .device

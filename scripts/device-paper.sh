@@ -87,13 +87,17 @@ device_setup_node || die "$DEVICE_ERR"
 STEP_S[setup]=$(($(date +%s) - T0))
 
 # 2. The addon (always on a GPU machine: it is bare; on a CPU only when missing), the CUDA module.
-if [[ "$DEVICE" == cuda || ! -f build/Release/regurgitate.node ]]; then
-  device_build_cpu "$OUT/build-cpu.log" || die "$DEVICE_ERR"
-  say "CPU addon built in ${BUILD_CPU_S} s"
-fi
-if [[ "$DEVICE" == cuda ]]; then
-  device_build_cuda || die "$DEVICE_ERR"
-  say "CUDA module built in ${BUILD_CUDA_S} s"
+if [[ "$DEVICE" == cuda ]] && device_use_prebuilt; then
+  :
+else
+  if [[ "$DEVICE" == cuda || ! -f build/Release/regurgitate.node ]]; then
+    device_build_cpu "$OUT/build-cpu.log" || die "$DEVICE_ERR"
+    say "CPU addon built in ${BUILD_CPU_S} s"
+  fi
+  if [[ "$DEVICE" == cuda ]]; then
+    device_build_cuda || die "$DEVICE_ERR"
+    say "CUDA module built in ${BUILD_CUDA_S} s"
+  fi
 fi
 
 # 3. The prepared folder.

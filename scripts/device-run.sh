@@ -15,6 +15,9 @@
 #   .device/node_modules.tar.xz    this checkout's node_modules without the TypeScript
 #                                  compiler and sqlite sources; unpacked when missing.
 #   .device/dist.tar.xz            the compiled TypeScript (dist/), for the CLI.
+#   .device/prebuilt.tar.xz        both modules as built here, used instead of building
+#                                  when the native sources hash the same (RG_DEVICE_REBUILD=1:
+#                                  build anyway).
 #
 #   carry: [".device"]             (build/ is rebuilt there; carry nothing else)
 #
@@ -89,7 +92,10 @@ source scripts/device-lib.sh
 device_setup_node || die "$DEVICE_ERR"
 
 # 4. The CPU addon (the reference the CUDA kernels are tested against), then the CUDA module.
-if want build; then
+if want build && device_use_prebuilt; then
+  STEP_RC[build_cpu]=0
+  STEP_RC[build_cuda]=0
+elif want build; then
   device_build_cpu "$OUT/build-cpu.log"
   STEP_RC[build_cpu]=$?
   ((STEP_RC[build_cpu] == 0)) || die "$DEVICE_ERR"
