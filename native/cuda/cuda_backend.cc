@@ -273,22 +273,21 @@ class CudaBackend final : public Backend {
   // only when the spans change (once per model in practice).
   static constexpr size_t kAdamChunk = 32768;
   int chunks_for(const ParamSpan* spans, int n) {
-    std::vector<ParamSpan> now(spans, spans + n);
-    const bool same = now.size() == spans_.size() &&
-                      std::equal(now.begin(), now.end(), spans_.begin(), [](const ParamSpan& a, const ParamSpan& b) {
+    const bool same = chunks_dev_ && (size_t)n == spans_.size() &&
+                      std::equal(spans, spans + n, spans_.begin(), [](const ParamSpan& a, const ParamSpan& b) {
                         return a.offset == b.offset && a.size == b.size && a.decay == b.decay;
                       });
-    if (same && chunks_dev_) return (int)chunks_host_.size();
+    if (same) return (int)chunks_host_.size();
     std::vector<cuda::AdamChunk> c;
-    for (const ParamSpan& sp : now)
-      for (size_t o = 0; o < sp.size; o += kAdamChunk)
-        c.push_back(cuda::AdamChunk{sp.offset + o, std::min(kAdamChunk, sp.size - o), sp.decay ? 1 : 0});
+    for (const ParamSpan* sp = spans; sp != spans + n; ++sp)
+      for (size_t o = 0; o < sp->size; o += kAdamChunk)
+        c.push_back(cuda::AdamChunk{sp->offset + o, std::min(kAdamChunk, sp->size - o), sp->decay ? 1 : 0});
     if (c.size() > 0x7fffffffu) fail("EINVAL", "clip_adamw: too many parameter chunks");
     if (chunks_dev_) release(chunks_dev_);
     chunks_dev_ = static_cast<cuda::AdamChunk*>(alloc(std::max<size_t>(1, c.size()) * sizeof(cuda::AdamChunk)));
     chunks_host_ = c;
     upload(chunks_dev_, chunks_host_.data(), c.size() * sizeof(cuda::AdamChunk));
-    spans_ = now;
+    spans_.assign(spans, spans + n);
     return (int)c.size();
   }
 

@@ -516,7 +516,9 @@ int linear_bwd(float* dW, float* db, float* din, bool accumulate, const float* d
   const cudaStream_t s = (cudaStream_t)stream;
   if (rows < 0 || out < 0 || in < 0 || !dW) return (int)cudaErrorInvalidValue;
   const int chunks = (rows + kBiasChunkRows - 1) / kBiasChunkRows;
-  if (prec != GemmPrecision::BF16) {  // two plain products (the exact modes)
+  // Two plain products: the exact modes, and empty shapes in any mode (gemm() gives them
+  // their exact meaning, e.g. din = 0 when out == 0).
+  if (prec != GemmPrecision::BF16 || rows == 0 || out == 0 || in == 0) {
     if (db && rows > 0 && out > 0) {
       void* w = nullptr;
       cudaError_t err = scratch((size_t)chunks * out * sizeof(float), &w);
@@ -529,13 +531,6 @@ int linear_bwd(float* dW, float* db, float* din, bool accumulate, const float* d
     if (e != 0 || !din) return e;
     return gemm_impl(false, false, rows, in, out, 1.0f, dout, out, W, in, accumulate ? 1.0f : 0.0f,
                      din, in, nullptr, prec, s);
-  }
-  if (out == 0 || rows == 0) return (int)cudaSuccess;  // dW += 0, db += 0, din is empty or 0
-  if (in == 0) {  // no product; db still gets its sums
-    if (!db) return (int)cudaSuccess;
-    void* w = nullptr;
-    cudaError_t err = scratch((size_t)chunks * out * sizeof(float), &w);
-    return err != cudaSuccess ? (int)err : bias_grad(db, dout, rows, out, w, s);
   }
   const int out8 = (out + 7) / 8 * 8, in8 = (in + 7) / 8 * 8;
   // x's rounded copy (the forward's producer wrote it) serves as is: [rows][in], in % 8 == 0.

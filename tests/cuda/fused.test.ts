@@ -162,6 +162,12 @@ describe('fused training ops: CPU defaults (the unfused compositions)', () => {
         for (let o = 0; o < out; ++o) s += a.dout[k * out + o] * a.W[o * inn + i];
         expect(r.din[k * inn + i]).toBeCloseTo(s, 5);
       }
+    // No outputs: din = dout W is an empty sum, all zeros (written, not left NaN).
+    const e = run('cpu', 'linearBwd', {
+      rows: 6, out: 0, in: 5, dout: new Float32Array(0), x: values(30, 7, -1, 1), W: new Float32Array(0),
+      dW: new Float32Array(0), db: new Float32Array(0), din: values(30, 8, -1, 1),
+    });
+    expect(Array.from(e.din)).toEqual(new Array(30).fill(0));
   });
 
   it.skipIf(!canLoad)(cpuTitle('dropoutAddLayernorm: h = res + dropout(h), y = LN(h); p = 0 is a plain residual add'), () => {
@@ -251,7 +257,8 @@ describe('fused training ops: CUDA against the CPU', () => {
   });
 
   it.skipIf(!HAS_DEVICE)(gpuTitle('linearBwd (dout rounded once for dW and din) at fp32, tf32 and bf16; accumulate, no bias, no din'), () => {
-    const shapes: [number, number, number][] = [[300, 200, 96], [4096, 64, 48], [512, 384, 256], [9, 1, 7]];
+    // [6, 0, 5]: no outputs, so din = dout W is all zeros (not left unwritten).
+    const shapes: [number, number, number][] = [[300, 200, 96], [4096, 64, 48], [512, 384, 256], [9, 1, 7], [6, 0, 5]];
     for (const [rows, out, inn] of shapes) {
       for (const [device, round, tol] of [
         ['cuda:fp32', (a: F32) => a, TOL.fp32], ['cuda:tf32', roundTf32, TOL.tf32], ['cuda', roundBf16, TOL.bf16],
