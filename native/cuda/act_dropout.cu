@@ -80,8 +80,8 @@ int launch(float* out, uint16_t* out16, const float* a, const float* x, size_t n
 }  // namespace
 
 int act_dropout_fwd(cpu::Act a, float* y, bf16_t* y16, const float* x, size_t n, float p,
-                    uint64_t seed, uint64_t stream_id, Stream stream) {
-  const Drop d = make_drop(p, seed, stream_id);
+                    uint64_t seed, uint64_t stream_id, Stream stream, const uint64_t* sid_slot) {
+  const Drop d = make_drop(p, seed, stream_id, sid_slot);
   const cudaStream_t st = (cudaStream_t)stream;
   if (a == cpu::Act::ReLU) return launch<true>(y, y16, nullptr, x, n, d, ReluFwd{}, st);
   if (a == cpu::Act::GELU) return launch<true>(y, y16, nullptr, x, n, d, GeluFwd{}, st);
@@ -89,8 +89,8 @@ int act_dropout_fwd(cpu::Act a, float* y, bf16_t* y16, const float* x, size_t n,
 }
 
 int act_dropout_bwd(cpu::Act a, float* dx, const float* dy, const float* x, size_t n, float p,
-                    uint64_t seed, uint64_t stream_id, Stream stream) {
-  const Drop d = make_drop(p, seed, stream_id);
+                    uint64_t seed, uint64_t stream_id, Stream stream, const uint64_t* sid_slot) {
+  const Drop d = make_drop(p, seed, stream_id, sid_slot);
   const cudaStream_t st = (cudaStream_t)stream;
   if (a == cpu::Act::ReLU) return launch<false>(dx, nullptr, dy, x, n, d, ReluBwd{}, st);
   if (a == cpu::Act::GELU) return launch<false>(dx, nullptr, dy, x, n, d, GeluBwd{}, st);

@@ -6,6 +6,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string>
@@ -15,6 +16,7 @@
 #include "common/error.h"
 #include "cpu/decode_ops.h"
 #include "cpu/embedding.h"
+#include "graph_recorder.h"
 #include "kernels.h"
 
 namespace rg {
@@ -32,8 +34,8 @@ inline void ck(const char* what, cudaError_t err) { ck(what, (int)err); }
 
 class CudaBackend final : public Backend {
  public:
-  CudaBackend(int device, cuda::GemmPrecision prec, const std::string& name)
-      : device_(device), prec_(prec), name_(name) {
+  CudaBackend(int device, cuda::GemmPrecision prec, const std::string& name, int graph_capacity)
+      : device_(device), prec_(prec), name_(name), graph_cap_(graph_capacity) {
     ck("cudaSetDevice", cudaSetDevice(device_));
     ck("cudaStreamCreate", cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     ck("cudaMalloc", cudaMalloc((void**)&result_, sizeof(double)));
@@ -150,14 +152,15 @@ class CudaBackend final : public Backend {
     ck("add_inplace", cuda::add_inplace(y, x, n, stream_));
   }
   void dropout_fwd(float* y, const float* x, size_t n, float p, uint64_t seed, uint64_t stream) override {
-    ck("dropout_fwd", cuda::dropout_fwd(y, x, n, p, seed, stream, stream_));
+    ck("dropout_fwd", cuda::dropout_fwd(y, x, n, p, seed, stream, stream_, rec_.slot(stream)));
   }
   void dropout_bwd(float* dx, const float* dy, size_t n, float p, uint64_t seed, uint64_t stream) override {
-    ck("dropout_bwd", cuda::dropout_bwd(dx, dy, n, p, seed, stream, stream_));
+    ck("dropout_bwd", cuda::dropout_bwd(dx, dy, n, p, seed, stream, stream_, rec_.slot(stream)));
   }
   void xent_fwd_bwd(const float* logits, const int* targets, int N, int V, float eps, int ignore,
                     float gs, float* losses, float* tlp, float* dlogits) override {
-    ck("xent", cuda::xent_fwd_bwd(logits, targets, N, V, eps, ignore, gs, losses, tlp, dlogits, stream_));
+    ck("xent", cuda::xent_fwd_bwd(logits, targets, N, V, eps, ignore, gs, losses, tlp, dlogits, stream_,
+                                  rec_.float_slot(gs)));
   }
   void log_softmax_rows(float* out, const float* logits, int N, int V) override {
     ck("log_softmax_rows", cuda::log_softmax_rows(out, logits, N, V, stream_));
@@ -199,23 +202,25 @@ class CudaBackend final : public Backend {
                              const float* b, int rows, int cols, float eps) override {
     ck("dropout_add_layernorm",
        cuda::dropout_add_layernorm(h, res, p, seed, sid, y, static_cast<cuda::bf16_t*>(y16), mean, rstd,
-                                   g, b, rows, cols, eps, stream_));
+                                   g, b, rows, cols, eps, stream_, rec_.slot(sid)));
   }
   void layernorm_bwd_dropout(float* dx, float* dg, float* db, const float* dy, const float* x,
                              const float* mean, const float* rstd, const float* g, int rows,
                              int cols, float* ddrop, float p, uint64_t seed, uint64_t sid) override {
     void* s = scratch(cuda::layernorm_bwd_scratch_bytes(rows, cols));
     ck("layernorm_bwd_dropout", cuda::layernorm_bwd_dropout(dx, dg, db, dy, x, mean, rstd, g, rows, cols,
-                                                            ddrop, p, seed, sid, s, stream_));
+                                                            ddrop, p, seed, sid, s, stream_,
+                                                            rec_.slot(sid)));
   }
   void act_dropout_fwd(Act a, float* y, void* y16, const float* x, size_t n, float p,
                        uint64_t seed, uint64_t sid) override {
     ck("act_dropout_fwd",
-       cuda::act_dropout_fwd(a, y, static_cast<cuda::bf16_t*>(y16), x, n, p, seed, sid, stream_));
+       cuda::act_dropout_fwd(a, y, static_cast<cuda::bf16_t*>(y16), x, n, p, seed, sid, stream_,
+                             rec_.slot(sid)));
   }
   void act_dropout_bwd(Act a, float* dx, const float* dy, const float* x, size_t n, float p,
                        uint64_t seed, uint64_t sid) override {
-    ck("act_dropout_bwd", cuda::act_dropout_bwd(a, dx, dy, x, n, p, seed, sid, stream_));
+    ck("act_dropout_bwd", cuda::act_dropout_bwd(a, dx, dy, x, n, p, seed, sid, stream_, rec_.slot(sid)));
   }
   // The norm stays on the device (result_): no host round trip between backward and update.
   void clip_adamw(float* P, float* G, float* M, float* V, size_t total, const ParamSpan* spans,
@@ -229,6 +234,24 @@ class CudaBackend final : public Backend {
     }
     ck("clip_adamw", cuda::clip_adamw(P, G, M, V, chunks_dev_, nc, h, wd, sumsq, clip_norm, stream_));
   }
+
+  // ---- recorded op sequences: CUDA graphs (graph_recorder.h) ----
+  int graph_capacity() const override { return graph_cap_; }
+  bool graph_begin() override {
+    if (graph_cap_ <= 0) return false;
+    bind();
+    return rec_.begin(stream_);
+  }
+  void* graph_end(std::vector<uint64_t>* slots) override { return rec_.end(slots); }
+  void graph_launch(void* g, const uint64_t* slots, size_t n) override {
+    bind();
+    ck("cudaGraphLaunch", rec_.launch(g, slots, n, stream_));
+  }
+  void graph_release(void* g) override {
+    bind();
+    rec_.release(g);
+  }
+  uint64_t memory_epoch() const override { return scratch_epoch_ + cuda::gemm_scratch_epoch(); }
 
   // ---- decoding ----
   void copy_rows(void* d, size_t dp, const void* s, size_t sp, size_t row, int rows) override {
@@ -257,6 +280,10 @@ class CudaBackend final : public Backend {
   // stream order, so one op's scratch is free again when the next op starts.
   void* scratch(size_t bytes) {
     if (bytes <= scratch_bytes_) return scratch_;
+    // Growing frees memory a recording may already refer to (and may not run while
+    // capturing): the recording fails and the caller runs these ops directly.
+    if (rec_.recording()) fail("EBACKEND", "CUDA graph capture: scratch must grow; running directly");
+    ++scratch_epoch_;
     if (scratch_) {
       ck("synchronize", cudaStreamSynchronize(stream_));
       cudaFree(scratch_);
@@ -298,10 +325,27 @@ class CudaBackend final : public Backend {
   double* result_ = nullptr;
   void* scratch_ = nullptr;
   size_t scratch_bytes_ = 0;
+  uint64_t scratch_epoch_ = 0;
+  int graph_cap_ = 0;
+  cuda::GraphRecorder rec_;
   std::vector<ParamSpan> spans_;
   std::vector<cuda::AdamChunk> chunks_host_;
   cuda::AdamChunk* chunks_dev_ = nullptr;
 };
+
+// REGURGITATE_CUDA_GRAPHS: how many training-step shapes a model keeps as CUDA graphs
+// (unset: 128; 0 or "off": none, every op is launched directly). Each holds one launch per
+// op of the step plus a few KiB of device memory.
+int graph_capacity_from_env() {
+  const char* v = std::getenv("REGURGITATE_CUDA_GRAPHS");
+  if (!v || !*v) return 128;
+  if (std::strcmp(v, "off") == 0 || std::strcmp(v, "false") == 0) return 0;
+  char* end = nullptr;
+  const long n = std::strtol(v, &end, 10);
+  if (*end != '\0' || n < 0 || n > 100000)
+    fail("EINVAL", std::string("REGURGITATE_CUDA_GRAPHS must be a count of graphs (0 or 'off': none), not '") + v + "'");
+  return (int)n;
+}
 
 }  // namespace
 
@@ -318,7 +362,7 @@ std::unique_ptr<Backend> make_cuda_backend(const std::string& device) {
     fail("EBACKEND", std::string("CUDA unavailable: ") + cudaGetErrorName(e) + ": " + cudaGetErrorString(e));
   }
   if (count == 0) fail("EBACKEND", "CUDA unavailable: no CUDA device");
-  return maybe_profile(std::make_unique<CudaBackend>(0, prec, device));
+  return maybe_profile(std::make_unique<CudaBackend>(0, prec, device, graph_capacity_from_env()));
 }
 
 }  // namespace rg

@@ -4,13 +4,15 @@
 #include <cuda_runtime.h>
 
 #include "common/rng.h"
+#include "dropout_mask.cuh"
 #include "kernels.h"
 
 namespace rg::cuda {
 namespace {
 
-__global__ void dropout_kernel(float* y, const float* x, size_t n, float p, float s,
-                               uint64_t seed, uint64_t stream_id) {
+__global__ void dropout_kernel(float* y, const float* x, size_t n, Drop d) {
+  const float p = d.p, s = d.s;
+  const uint64_t seed = d.seed, stream_id = sid_of(d);
   const size_t blocks = (n + 3) / 4;
   for (size_t b = (size_t)blockIdx.x * blockDim.x + threadIdx.x; b < blocks;
        b += (size_t)gridDim.x * blockDim.x) {
@@ -36,29 +38,28 @@ int grid_for(size_t work, int threads) {
 }
 
 int apply_mask(float* y, const float* x, size_t n, float p, uint64_t seed, uint64_t stream_id,
-               Stream stream) {
+               Stream stream, const uint64_t* sid_slot) {
   if (n == 0) return (int)cudaSuccess;
   const int threads = 256;
   if (p <= 0.0f) {
     if (y != x) copy_kernel<<<grid_for(n, threads), threads, 0, (cudaStream_t)stream>>>(y, x, n);
     return (int)cudaGetLastError();
   }
-  const float s = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;  // host division, as the CPU
   dropout_kernel<<<grid_for((n + 3) / 4, threads), threads, 0, (cudaStream_t)stream>>>(
-      y, x, n, p, s, seed, stream_id);
+      y, x, n, make_drop(p, seed, stream_id, sid_slot));
   return (int)cudaGetLastError();
 }
 
 }  // namespace
 
 int dropout_fwd(float* y, const float* x, size_t n, float p, uint64_t seed, uint64_t stream_id,
-                Stream stream) {
-  return apply_mask(y, x, n, p, seed, stream_id, stream);
+                Stream stream, const uint64_t* sid_slot) {
+  return apply_mask(y, x, n, p, seed, stream_id, stream, sid_slot);
 }
 
 int dropout_bwd(float* dx, const float* dy, size_t n, float p, uint64_t seed,
-                uint64_t stream_id, Stream stream) {
-  return apply_mask(dx, dy, n, p, seed, stream_id, stream);
+                uint64_t stream_id, Stream stream, const uint64_t* sid_slot) {
+  return apply_mask(dx, dy, n, p, seed, stream_id, stream, sid_slot);
 }
 
 }  // namespace rg::cuda

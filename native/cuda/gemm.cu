@@ -31,6 +31,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 
 #include "gemm_internal.h"
@@ -307,6 +308,11 @@ struct Scratch {
   int device = -1;
 };
 Scratch g_scratch;
+// Bumped on every reallocation, so CUDA graphs that baked in the old address are dropped
+// (graph.h); growth is refused while this thread records a graph (it would free memory the
+// recording already refers to, and cudaFree may not run during capture).
+std::atomic<uint64_t> g_scratch_epoch{0};
+thread_local bool g_scratch_frozen = false;
 
 cudaError_t scratch(size_t bytes, void** out) {
   int dev = 0;
@@ -316,6 +322,8 @@ cudaError_t scratch(size_t bytes, void** out) {
     *out = g_scratch.ptr;
     return cudaSuccess;
   }
+  if (g_scratch_frozen) return cudaErrorStreamCaptureUnsupported;
+  ++g_scratch_epoch;
   if (g_scratch.ptr) {
     int cur = dev;
     if (g_scratch.device != dev) cudaSetDevice(g_scratch.device);
@@ -681,4 +689,7 @@ cudaError_t fill_uniform_bf16(uint16_t* p, size_t n, uint32_t seed) {
 }
 
 }  // namespace gemm_detail
+uint64_t gemm_scratch_epoch() { return g_scratch_epoch.load(); }
+void gemm_scratch_freeze(bool frozen) { g_scratch_frozen = frozen; }
+
 }  // namespace rg::cuda

@@ -43,6 +43,10 @@ int linear_bwd(float* dW, float* db, float* din, bool accumulate, const float* d
                GemmPrecision prec, Stream stream = nullptr);
 int gemm_bf16(bool transA, bool transB, int M, int N, int K, const bf16_t* A, int lda,
               const bf16_t* B, int ldb, bf16_t* C, int ldc, Stream stream = nullptr);
+// The GEMMs' internal scratch buffer: its epoch changes whenever it is reallocated; while
+// frozen (this thread records a CUDA graph) growth fails with cudaErrorStreamCaptureUnsupported.
+uint64_t gemm_scratch_epoch();
+void gemm_scratch_freeze(bool frozen);
 
 // ---- attention.cu ----------------------------------------------------------------------
 // Flash-style attention (no [Tq, Tk] matrix in memory), the masks of cpu/attention.h.
@@ -76,17 +80,17 @@ size_t layernorm_bwd_scratch_bytes(int rows, int cols);
 int dropout_add_layernorm(float* h, const float* res, float p, uint64_t seed, uint64_t stream_id,
                           float* y, bf16_t* y16, float* mean, float* rstd, const float* gamma,
                           const float* beta, int rows, int cols, float eps,
-                          Stream stream = nullptr);
+                          Stream stream = nullptr, const uint64_t* sid_slot = nullptr);
 int layernorm_bwd_dropout(float* dx, float* dgamma, float* dbeta, const float* dy,
                           const float* x, const float* mean, const float* rstd,
                           const float* gamma, int rows, int cols, float* ddrop, float p,
                           uint64_t seed, uint64_t stream_id, void* scratch,
-                          Stream stream = nullptr);
+                          Stream stream = nullptr, const uint64_t* sid_slot = nullptr);
 
 // ---- xent.cu ---------------------------------------------------------------------------
 int xent_fwd_bwd(const float* logits, const int* targets, int N, int V, float eps,
                  int ignore_index, float grad_scale, float* losses, float* target_logprob,
-                 float* dlogits, Stream stream = nullptr);
+                 float* dlogits, Stream stream = nullptr, const float* grad_scale_slot = nullptr);
 int log_softmax_rows(float* out, const float* logits, int N, int V, Stream stream = nullptr);
 
 // ---- embedding.cu ----------------------------------------------------------------------
@@ -144,18 +148,22 @@ int clip_adamw(float* P, float* G, float* M, float* V, const AdamChunk* chunks, 
 // ---- act_dropout.cu ---------------------------------------------------------------------
 // y = dropout(act(x)); dx = act'(x) * dropout_bwd(dy) (dx may alias dy). Masks as dropout.cu.
 int act_dropout_fwd(cpu::Act a, float* y, bf16_t* y16, const float* x, size_t n, float p,
-                    uint64_t seed, uint64_t stream_id, Stream stream = nullptr);
+                    uint64_t seed, uint64_t stream_id, Stream stream = nullptr,
+                    const uint64_t* sid_slot = nullptr);
 int act_dropout_bwd(cpu::Act a, float* dx, const float* dy, const float* x, size_t n, float p,
-                    uint64_t seed, uint64_t stream_id, Stream stream = nullptr);
+                    uint64_t seed, uint64_t stream_id, Stream stream = nullptr,
+                    const uint64_t* sid_slot = nullptr);
 
 // ---- dropout.cu ------------------------------------------------------------------------
 // Inverted dropout: y[i] = uniform_at(seed, stream_id, i) >= p ? x[i] / (1 - p) : 0, with
 // the same Philox4x32-10 counters as the CPU (common/rng.h), so masks are identical.
 // Backward is the same call on (dx, dy). y may equal x.
+// sid_slot (here and in the fused dropout ops above): non-null inside a captured CUDA graph,
+// where the kernel reads the stream id from that device word (set before each replay).
 int dropout_fwd(float* y, const float* x, size_t n, float p, uint64_t seed, uint64_t stream_id,
-                Stream stream = nullptr);
+                Stream stream = nullptr, const uint64_t* sid_slot = nullptr);
 int dropout_bwd(float* dx, const float* dy, size_t n, float p, uint64_t seed, uint64_t stream_id,
-                Stream stream = nullptr);
+                Stream stream = nullptr, const uint64_t* sid_slot = nullptr);
 
 // ---- decode.cu -------------------------------------------------------------------------
 // Row gather (rg::Backend::gather_rows): dst + r*dst_pitch <- src + idx[r]*src_pitch, row_bytes

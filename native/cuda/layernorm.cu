@@ -321,8 +321,9 @@ int layernorm_fwd(float* y, float* mean, float* rstd, const float* x, const floa
 
 int dropout_add_layernorm(float* h, const float* res, float p, uint64_t seed, uint64_t stream_id,
                           float* y, bf16_t* y16, float* mean, float* rstd, const float* gamma,
-                          const float* beta, int rows, int cols, float eps, Stream stream) {
-  return launch_fwd<true>(y, y16, mean, rstd, h, res, make_drop(p, seed, stream_id), gamma, beta,
+                          const float* beta, int rows, int cols, float eps, Stream stream,
+                          const uint64_t* sid_slot) {
+  return launch_fwd<true>(y, y16, mean, rstd, h, res, make_drop(p, seed, stream_id, sid_slot), gamma, beta,
                           rows, cols, eps, (cudaStream_t)stream);
 }
 
@@ -344,14 +345,15 @@ int layernorm_bwd(float* dx, float* dgamma, float* dbeta, const float* dy, const
 int layernorm_bwd_dropout(float* dx, float* dgamma, float* dbeta, const float* dy,
                           const float* x, const float* mean, const float* rstd,
                           const float* gamma, int rows, int cols, float* ddrop, float p,
-                          uint64_t seed, uint64_t stream_id, void* scratch, Stream stream) {
+                          uint64_t seed, uint64_t stream_id, void* scratch, Stream stream,
+                          const uint64_t* sid_slot) {
   if (rows <= 0 || cols <= 0) return (int)cudaSuccess;
   cudaStream_t st = (cudaStream_t)stream;
   // The column sums first: ddrop may alias dy, which the dx pass overwrites.
   const int e = launch_params(dgamma, dbeta, dy, x, mean, rstd, rows, cols, scratch, st);
   if (e != 0) return e;
   return launch_dx<true>(dx, dy, x, mean, rstd, gamma, rows, cols, ddrop,
-                         make_drop(p, seed, stream_id), st);
+                         make_drop(p, seed, stream_id, sid_slot), st);
 }
 
 }  // namespace rg::cuda

@@ -89,8 +89,9 @@ __device__ Stats row_stats(const float* x, int V) {
 template <int VEC>
 __global__ void __launch_bounds__(kThreads)
 xent_kernel(const float* logits, const int* __restrict__ targets, int V, float eps,
-            int ignore_index, float gs, float* __restrict__ losses,
+            int ignore_index, float gs_arg, const float* gs_slot, float* __restrict__ losses,
             float* __restrict__ target_logprob, float* dlogits) {
+  const float gs = gs_slot ? __ldg(gs_slot) : gs_arg;  // graph replays read the step's scale
   const long i = blockIdx.x;
   const float* x = logits + i * V;
   float* d = dlogits ? dlogits + i * V : nullptr;
@@ -175,15 +176,15 @@ bool aligned16(const void* p) { return ((uintptr_t)p & 15u) == 0; }
 
 int xent_fwd_bwd(const float* logits, const int* targets, int N, int V, float eps,
                  int ignore_index, float grad_scale, float* losses, float* target_logprob,
-                 float* dlogits, Stream stream) {
+                 float* dlogits, Stream stream, const float* grad_scale_slot) {
   if (N <= 0 || V <= 0) return (int)cudaSuccess;
   cudaStream_t st = (cudaStream_t)stream;
   if (V % 4 == 0 && aligned16(logits) && (!dlogits || aligned16(dlogits)))
     xent_kernel<4><<<N, kThreads, 0, st>>>(logits, targets, V, eps, ignore_index, grad_scale,
-                                           losses, target_logprob, dlogits);
+                                           grad_scale_slot, losses, target_logprob, dlogits);
   else
     xent_kernel<1><<<N, kThreads, 0, st>>>(logits, targets, V, eps, ignore_index, grad_scale,
-                                           losses, target_logprob, dlogits);
+                                           grad_scale_slot, losses, target_logprob, dlogits);
   return (int)cudaGetLastError();
 }
 

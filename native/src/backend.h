@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cpu/activation.h"
 #include "cpu/attention.h"
@@ -78,6 +79,27 @@ class Backend {
                             const AdamWHyper& h, float weight_decay) = 0;
   virtual double sum_squares(const float* x, size_t n) = 0;
   virtual void scale_inplace(float* x, size_t n, float s) = 0;
+
+  // ---- recorded op sequences (CUDA graphs; model/pass_graphs.h drives them) ----
+  // A backend that can record the ops issued between graph_begin and graph_end and replay
+  // them with one launch says how many recordings it keeps (graph_capacity() > 0); the
+  // defaults record nothing. While recording, ops run nothing: they are only recorded.
+  // Values that change between replays are "slots": every op given a per-step value (the
+  // dropout ops' stream id; xent_fwd_bwd's grad_scale, as float bits in the low 32) takes
+  // the next slot and records the value it was given; each replay supplies fresh values in
+  // that order. Nothing may return data to the host while recording (no download).
+  virtual int graph_capacity() const { return 0; }
+  // Starts recording; false when this backend cannot (then nothing changed).
+  virtual bool graph_begin() { return false; }
+  // Stops recording. The recording, or null when it failed (an op could not be recorded:
+  // none of the recorded ops ran, so the caller issues them again). slots: the recorded
+  // slot values, in order. Also the way out after an exception while recording.
+  virtual void* graph_end(std::vector<uint64_t>* slots) { (void)slots; return nullptr; }
+  virtual void graph_launch(void* graph, const uint64_t* slots, size_t n) { (void)graph; (void)slots; (void)n; }
+  virtual void graph_release(void* graph) { (void)graph; }
+  // Changes whenever memory the backend owns internally (scratch) moves: a recording made
+  // under another epoch refers to freed memory and must not be replayed.
+  virtual uint64_t memory_epoch() const { return 0; }
 
   // ---- fused training ops ----
   // Each equals the composition of the ops above written in its comment; the defaults
@@ -160,5 +182,8 @@ std::unique_ptr<Backend> make_cpu_backend();
 std::unique_ptr<Backend> make_backend(const std::string& device);
 // Wraps b in a per-op timer when REGURGITATE_PROFILE is set (printed to stderr at exit).
 std::unique_ptr<Backend> maybe_profile(std::unique_ptr<Backend> b);
+// Testing only (testing/recording_backend.cc): REGURGITATE_TEST_GRAPHS=N makes the CPU
+// backend record and replay op sequences as CUDA graphs would, keeping N recordings.
+std::unique_ptr<Backend> maybe_record_for_test(std::unique_ptr<Backend> b);
 
 }  // namespace rg

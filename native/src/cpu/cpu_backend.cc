@@ -117,6 +117,8 @@ class CpuBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_cpu_backend() { return maybe_profile(std::make_unique<CpuBackend>()); }
+std::unique_ptr<Backend> make_cpu_backend() {
+  return maybe_profile(maybe_record_for_test(std::make_unique<CpuBackend>()));
+}
 
 }  // namespace rg

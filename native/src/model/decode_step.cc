@@ -12,8 +12,6 @@
 
 namespace rg {
 
-Transformer::~Transformer() = default;
-
 void Transformer::decode_begin(const int* src, const int* src_len, int B, int S, int rows_per_src,
                                int max_steps) {
   const ModelConfig& c = cfg_;

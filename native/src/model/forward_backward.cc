@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "common/rng.h"
+#include "model/pass_graphs.h"
 #include "model/workspace.h"
 
 namespace rg {
@@ -22,10 +23,17 @@ struct Pass {
   float* G;
   bool train;
   uint64_t seed, step;
+  std::vector<uint64_t>* slots = nullptr;  // while recording a graph: what each slot holds
+
+  // The stream id of a dropout site's mask; a recording notes the site (pass_graphs.h).
+  uint64_t sid(uint64_t site) {
+    if (slots) slots->push_back(site);
+    return stream_id(step, site);
+  }
 
   float p() const { return train ? (float)c.dropout : 0.0f; }
   void drop(float* x, size_t n, uint64_t site) {
-    if (p() > 0) be.dropout_fwd(x, x, n, p(), seed, stream_id(step, site));
+    if (p() > 0) be.dropout_fwd(x, x, n, p(), seed, sid(site));
   }
   // out[rows, o] = in[rows, i] W^T + b; in16: in's bf16 copy or null.
   void linear(float* out, const float* in, const void* in16, int rows, LinearOff w, int o, int i) {
@@ -34,15 +42,15 @@ struct Pass {
   // h = res + drop(h); y = LN(h): the end of a residual branch and the next sublayer's norm.
   void residual_ln(float* h, const float* res, uint64_t site, float* y, void* y16, float* m,
                    float* r, NormOff n, int rows) {
-    be.dropout_add_layernorm(h, res, p(), seed, stream_id(step, site), y, y16, m, r, P + n.g,
+    be.dropout_add_layernorm(h, res, p(), seed, sid(site), y, y16, m, r, P + n.g,
                              P + n.b, rows, c.d_model, (float)c.ln_eps);
   }
   // y = drop(act(x)), the feed-forward's hidden layer.
   void act_drop(float* y, void* y16, const float* x, size_t n, uint64_t site) {
-    be.act_dropout_fwd(c.activation, y, y16, x, n, p(), seed, stream_id(step, site));
+    be.act_dropout_fwd(c.activation, y, y16, x, n, p(), seed, sid(site));
   }
   void act_drop_bwd(float* dx, const float* dy, const float* x, size_t n, uint64_t site) {
-    be.act_dropout_bwd(c.activation, dx, dy, x, n, p(), seed, stream_id(step, site));
+    be.act_dropout_bwd(c.activation, dx, dy, x, n, p(), seed, sid(site));
   }
   // dW += dout^T in, db += sum dout, din = dout W (+ din if accumulate); din nullable.
   void linear_bwd(float* din, bool accumulate, const float* dout, const float* in,
@@ -57,7 +65,7 @@ struct Pass {
   void ln_bwd_drop(float* dx, const float* dy, const float* x, const float* m, const float* r,
                    NormOff n, int rows, float* ddrop, uint64_t site) {
     be.layernorm_bwd_dropout(dx, G + n.g, G + n.b, dy, x, m, r, P + n.g, rows, c.d_model, ddrop,
-                             p(), seed, stream_id(step, site));
+                             p(), seed, sid(site));
   }
 };
 
@@ -99,7 +107,12 @@ LossResult Transformer::pass(const Batch& b, bool train, bool backward, uint64_t
   be.upload(w.labels, b.labels.data(), (size_t)M * sizeof(int));
   be.upload(w.src_len, b.src_len.data(), (size_t)B * sizeof(int));
   be.upload(w.tgt_len, b.tgt_len.data(), (size_t)B * sizeof(int));
+  const float gscale = grad_tokens > 0 ? 1.0f / (float)grad_tokens : 0.0f;
 
+  // Every op of the pass, from the embeddings to the last gradient; ops only (nothing comes
+  // back to the host), so a training pass can be recorded once per shape and replayed.
+  auto ops = [&](std::vector<uint64_t>* slots) {
+  ps.slots = slots;
   // ---- encoder ----
   const AttnShape sa = self_shape(B, H, S, dh, false);
   be.embed_fwd(w.enc_in, P + L.embed, w.src, N, S, 0, d, emb_scale, pe_.f());
@@ -127,7 +140,7 @@ LossResult Transformer::pass(const Batch& b, bool train, bool backward, uint64_t
     }
     x = e.out;
   }
-  if (encoder_only) return LossResult{};
+  if (encoder_only) return;
 
   // ---- decoder ----
   const AttnShape ds = self_shape(B, H, T, dh, true);
@@ -162,16 +175,11 @@ LossResult Transformer::pass(const Batch& b, bool train, bool backward, uint64_t
   }
   // The tied output projection (no bias).
   be.linear_fwd(w.logits, w.dec_out, w.dec_out16, P + L.embed, nullptr, M, V, d);
-  const float gscale = grad_tokens > 0 ? 1.0f / (float)grad_tokens : 0.0f;
   // log p(label) comes out of the same pass (each row is read before it is overwritten).
+  if (slots) slots->push_back(PassGraphs::kGradScale);
   be.xent_fwd_bwd(w.logits, w.labels, M, V, (float)c.label_smoothing, c.pad_id, gscale, w.losses,
                   w.tlp, backward ? w.logits : nullptr);
-  std::vector<float> losses(M);
-  be.download(losses.data(), w.losses, (size_t)M * sizeof(float));
-  LossResult r;
-  for (int i = 0; i < M; ++i) r.loss_sum += losses[i];
-  r.tokens = b.label_tokens;
-  if (!backward) return r;
+  if (!backward) return;
 
   // ---- backward: logits hold dlogits ----
   float* G = ps.G;
@@ -228,6 +236,19 @@ LossResult Transformer::pass(const Batch& b, bool train, bool backward, uint64_t
                    l > 0 ? enc_site(l - 1, 2) : 1);
   }
   be.embed_bwd(G + L.embed, g_res, w.src, N, d, V, emb_scale);
+  };
+
+  // Training passes go through the graph cache (CUDA); everything else runs op by op.
+  const bool graphed = train && backward && !encoder_only &&
+                       graphs_->run(B, S, T, dropout_seed, step, gscale, ops);
+  if (!graphed) ops(nullptr);
+  if (encoder_only) return LossResult{};
+  // The losses stay untouched by the backward, so they are read once everything is issued.
+  std::vector<float> losses(M);
+  be.download(losses.data(), w.losses, (size_t)M * sizeof(float));
+  LossResult r;
+  for (int i = 0; i < M; ++i) r.loss_sum += losses[i];
+  r.tokens = b.label_tokens;
   return r;
 }
 

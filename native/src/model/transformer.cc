@@ -5,6 +5,7 @@
 
 #include "common/error.h"
 #include "common/rng.h"
+#include "model/pass_graphs.h"
 #include "model/workspace.h"
 
 namespace rg {
@@ -19,7 +20,12 @@ Transformer::Transformer(const ModelConfig& cfg, std::shared_ptr<Backend> backen
   be_->zero(grads_.f(), layout_.total * sizeof(float));
   pe_ = DeviceBuffer(be_.get(), (size_t)cfg_.max_len * cfg_.d_model * sizeof(float));
   be_->sinusoidal_table(pe_.f(), cfg_.max_len, cfg_.d_model);
+  graphs_ = std::make_unique<PassGraphs>(*be_);
 }
+
+Transformer::~Transformer() = default;
+
+const PassGraphStats& Transformer::graph_stats() const { return graphs_->stats(); }
 
 size_t Transformer::num_params() const {
   size_t n = 0;
@@ -64,6 +70,7 @@ void Transformer::ensure_workspace(int B, int S, int T, bool train) {
     T = std::max(T, ws_->T);
     train = train || ws_->train;
   }
+  graphs_->clear();  // recordings refer to the old workspace's addresses
   ws_.reset();
   auto w = std::make_unique<Workspace>();
   w->B = B; w->S = S; w->T = T; w->train = train;

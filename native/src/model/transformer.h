@@ -14,6 +14,9 @@
 
 namespace rg {
 
+class PassGraphs;
+struct PassGraphStats;
+
 // A backend buffer that frees itself.
 class DeviceBuffer {
  public:
@@ -96,6 +99,8 @@ class Transformer {
   // Beam search: row r of the cache becomes old row from[r] (positions 0..pos).
   void decode_reorder(const int* from, int pos);
   int decode_rows() const { return dec_rows_; }
+  // How training passes ran: recorded and replayed as CUDA graphs, or op by op.
+  const PassGraphStats& graph_stats() const;
 
  private:
   struct Workspace;
@@ -111,6 +116,7 @@ class Transformer {
   std::unique_ptr<Workspace> ws_;
   std::unique_ptr<DecodeState> ds_;
   int dec_rows_ = 0;
+  std::unique_ptr<PassGraphs> graphs_;  // after be_: its recordings are released first
 };
 
 }  // namespace rg

@@ -4,6 +4,7 @@
 
 #include "common/json.h"
 #include "model/model_io.h"
+#include "model/pass_graphs.h"
 #include "napi/async.h"
 #include "napi/convert.h"
 #include "napi/model_wrap.h"
@@ -19,6 +20,7 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
       StaticMethod("load", &ModelWrap::Load),
       InstanceAccessor("config", &ModelWrap::Config, nullptr),
       InstanceMethod("numParams", &ModelWrap::NumParams),
+      InstanceMethod("graphStats", &ModelWrap::GraphStats),
       InstanceMethod("paramInfo", &ModelWrap::ParamInfo),
       InstanceMethod("getParams", &ModelWrap::GetParams),
       InstanceMethod("setParams", &ModelWrap::SetParams),
@@ -93,6 +95,19 @@ Napi::Value ModelWrap::Config(const Napi::CallbackInfo& info) {
 
 Napi::Value ModelWrap::NumParams(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), (double)model_->num_params());
+}
+
+Napi::Value ModelWrap::GraphStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const PassGraphStats& g = model_->graph_stats();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("capacity", Napi::Number::New(env, model_->backend().graph_capacity()));
+  o.Set("captured", Napi::Number::New(env, (double)g.captured));
+  o.Set("replayed", Napi::Number::New(env, (double)g.replayed));
+  o.Set("direct", Napi::Number::New(env, (double)g.direct));
+  o.Set("failed", Napi::Number::New(env, (double)g.failed));
+  o.Set("dropped", Napi::Number::New(env, (double)g.dropped));
+  return o;
 }
 
 Napi::Value ModelWrap::ParamInfo(const Napi::CallbackInfo& info) {

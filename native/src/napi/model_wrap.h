@@ -28,6 +28,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   static Napi::Value Load(const Napi::CallbackInfo& info);
   Napi::Value Config(const Napi::CallbackInfo& info);
   Napi::Value NumParams(const Napi::CallbackInfo& info);
+  Napi::Value GraphStats(const Napi::CallbackInfo& info);
   Napi::Value ParamInfo(const Napi::CallbackInfo& info);
   Napi::Value GetParams(const Napi::CallbackInfo& info);
   Napi::Value SetParams(const Napi::CallbackInfo& info);

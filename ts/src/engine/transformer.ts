@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { isDevice, modelCtorFor, resolveDevice, DEVICES, type Device } from '../native/device.js';
-import type { NativeModel, NativeParamInfo } from '../native/types.js';
+import type { NativeGraphStats, NativeModel, NativeParamInfo } from '../native/types.js';
 import {
   fromNative,
   toNative,
@@ -122,6 +122,11 @@ export class Transformer {
   /** The number of parameters (alignment padding not counted). */
   get numParams(): number {
     return wrapNative(() => this.#native.numParams());
+  }
+
+  /** How training passes ran so far: as CUDA graphs or op by op (call while idle). */
+  graphStats(): NativeGraphStats {
+    return wrapNative(() => this.#native.graphStats());
   }
 
   /** Names, shapes and offsets of the parameter tensors in the flat buffer. */

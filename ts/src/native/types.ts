@@ -118,9 +118,24 @@ export interface NativeLossAndGrads {
   grads: Float32Array; // same layout as the parameter buffer
 }
 
+/**
+ * How training passes ran (CUDA: recorded once per batch shape as a CUDA graph, then
+ * replayed; docs/cuda.md). capacity 0: the backend records nothing (CPU, or
+ * REGURGITATE_CUDA_GRAPHS=0), and every pass runs op by op.
+ */
+export interface NativeGraphStats {
+  capacity: number; // recordings the backend keeps per model
+  captured: number; // recordings made
+  replayed: number; // training passes run as one graph launch
+  direct: number; // training passes run op by op while graphs were on
+  failed: number; // recordings that failed (those passes ran op by op)
+  dropped: number; // recordings dropped because memory moved
+}
+
 export interface NativeModel {
   readonly config: NativeModelConfig;
   numParams(): number;
+  graphStats(): NativeGraphStats;
   paramInfo(): NativeParamInfo[];
   getParams(): Float32Array; // a copy
   setParams(p: Float32Array): void;
