@@ -10,7 +10,8 @@
 //                                         beam 5, one batch of 64 sources of 30 tokens
 //   node scripts/bench-cuda.mjs all
 // Options: --iters N (default 20), --rows N (tokens at the model's GEMM shapes, 24576),
-//          --batch N, --src-len N, --tgt-len N (training batch: 96 x (128 + 128)), --steps N
+//          --batch N, --src-len N, --tgt-len N (training batch: 96 x (128 + 128)), --steps N,
+//          --d-model N, --layers N (Transformer-base: 512, 6; d_ff is 4 d_model)
 //          decode: --batch N (64), --src-len N (30), --rounds N (3, the best is reported)
 // RG_BENCH_DEVICES=cuda,cpu (train, decode): the devices to run on; cpu alone needs no
 // GPU or CUDA module. REGURGITATE_PROFILE=1 adds the time per backend op (stderr).
@@ -106,9 +107,12 @@ async function benchTrain() {
   const { Transformer, Trainer } = await import(path.join(root, 'dist', 'index.js'));
   const B = flag('batch', 96), S = flag('src-len', 128), T = flag('tgt-len', 128);
   const steps = flag('steps', 10), warmup = 3;
+  // Transformer-base by default; --d-model / --layers give the small models studies train
+  // by the hundred, where per-op launch costs (and so CUDA graphs) matter most.
+  const dModel = flag('d-model', 512), layers = flag('layers', 6);
   for (const device of benchDevices) {
     const model = Transformer.create(
-      { vocabSize: 16000, dModel: 512, nHeads: 8, dFF: 2048, encoderLayers: 6, decoderLayers: 6, maxLen: 256, dropout: 0.1, labelSmoothing: 0.1, activation: 'relu' },
+      { vocabSize: 16000, dModel, nHeads: 8, dFF: 4 * dModel, encoderLayers: layers, decoderLayers: layers, maxLen: 256, dropout: 0.1, labelSmoothing: 0.1, activation: 'relu' },
       { seed: 1, device },
     );
     // S source ids incl. EOS; target input BOS + T-1 ids: one batch of exactly B pairs.
@@ -130,7 +134,7 @@ async function benchTrain() {
       },
     });
     const stepMs = ((tLast - tWarm) / steps) * 1000;
-    emit({ bench: 'train', device, batch: B, src_len: S, tgt_len: T, tokens_per_step: tokens, step_ms: stepMs, tokens_per_s: (tokens / stepMs) * 1000, steps, warmup, loss_first: first, loss_last: last, first_step_s: firstStepS, params: model.numParams });
+    emit({ bench: 'train', device, d_model: dModel, layers, batch: B, src_len: S, tgt_len: T, tokens_per_step: tokens, step_ms: stepMs, tokens_per_s: (tokens / stepMs) * 1000, steps, warmup, loss_first: first, loss_last: last, first_step_s: firstStepS, params: model.numParams, graphs: model.graphStats() });
   }
 }
 

@@ -124,6 +124,15 @@ fi
 if want train; then
   timeout "${RG_DEVICE_TRAIN_TIMEOUT:-180}" node scripts/bench-cuda.mjs train >>"$OUT/bench-cuda.jsonl"
   STEP_RC[bench_train]=$?
+  # What CUDA graphs buy: the same steps with every op launched directly, and a small model
+  # (d_model 256, 3+3 layers, 64 x (32 + 32) tokens) where launch costs weigh most.
+  REGURGITATE_CUDA_GRAPHS=0 timeout 120 node scripts/bench-cuda.mjs train >>"$OUT/bench-cuda.jsonl"
+  STEP_RC[bench_train_nographs]=$?
+  for g in 128 0; do
+    REGURGITATE_CUDA_GRAPHS=$g timeout 60 node scripts/bench-cuda.mjs train --d-model 256 --layers 3 \
+      --batch 64 --src-len 32 --tgt-len 32 --steps 40 >>"$OUT/bench-cuda.jsonl"
+    STEP_RC[bench_train_small_$g]=$?
+  done
 fi
 if want profile; then
   # Where the step's time goes: every backend op synchronised and timed (slower than the
