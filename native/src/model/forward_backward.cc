@@ -1,4 +1,5 @@
 // The training pass: forward, loss, backward, exactly as docs/model.md states.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -102,11 +103,19 @@ LossResult Transformer::pass(const Batch& b, bool train, bool backward, uint64_t
   Pass ps{be, c, L, params_.f(), grads_.f(), train, dropout_seed, step};
   float* P = ps.P;
 
-  be.upload(w.src, b.src.data(), (size_t)N * sizeof(int));
-  be.upload(w.tgt_in, b.tgt_in.data(), (size_t)M * sizeof(int));
-  be.upload(w.labels, b.labels.data(), (size_t)M * sizeof(int));
-  be.upload(w.src_len, b.src_len.data(), (size_t)B * sizeof(int));
-  be.upload(w.tgt_len, b.tgt_len.data(), (size_t)B * sizeof(int));
+  // The batch's ints in one upload (one host-to-device wait, not five), laid out as the
+  // workspace carves them: at offsets of its capacity.
+  {
+    std::vector<int>& h = w.ints_host;
+    const int* base = w.src;
+    h.resize((size_t)(w.tgt_len - base) + B);
+    std::copy(b.src.begin(), b.src.begin() + N, h.begin());
+    std::copy(b.tgt_in.begin(), b.tgt_in.begin() + M, h.begin() + (w.tgt_in - base));
+    std::copy(b.labels.begin(), b.labels.begin() + M, h.begin() + (w.labels - base));
+    std::copy(b.src_len.begin(), b.src_len.begin() + B, h.begin() + (w.src_len - base));
+    std::copy(b.tgt_len.begin(), b.tgt_len.begin() + B, h.begin() + (w.tgt_len - base));
+    be.upload(w.src, h.data(), h.size() * sizeof(int));
+  }
   const float gscale = grad_tokens > 0 ? 1.0f / (float)grad_tokens : 0.0f;
 
   // Every op of the pass, from the embeddings to the last gradient; ops only (nothing comes

@@ -30,7 +30,8 @@ struct Transformer::Workspace {
   std::vector<DecActs> dec;
   // backward scratch
   float *g_res, *g_a, *g_b, *g_f, *g_qkv, *g_kv, *g_enc;
-  int *src, *tgt_in, *labels, *src_len, *tgt_len;
+  int *src, *tgt_in, *labels, *src_len, *tgt_len;  // in this order, in `ints`
+  std::vector<int> ints_host;                       // the pass's staging copy of them
 };
 
 }  // namespace rg
