@@ -3,6 +3,7 @@
 // cannot contract it into FMAs: the result equals the CPU reference bit for bit.
 #include <cmath>
 
+#include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
 #include "kernels.h"
@@ -15,15 +16,18 @@ struct AdamWScalars {
 };
 
 // One element's update; `decay` is s.decay, or 1 for a tensor without weight decay.
-__device__ __forceinline__ void adamw_elem(float* p, float* m, float* v, float gi,
-                                           const AdamWScalars& s, float decay) {
+// Returns the new parameter value.
+__device__ __forceinline__ float adamw_elem(float* p, float* m, float* v, float gi,
+                                            const AdamWScalars& s, float decay) {
   const float pi = __fmul_rn(*p, decay);
   const float mi = __fadd_rn(__fmul_rn(s.b1, *m), __fmul_rn(s.ob1, gi));
   const float vi = __fadd_rn(__fmul_rn(s.b2, *v), __fmul_rn(__fmul_rn(s.ob2, gi), gi));
   const float denom = __fadd_rn(__fdiv_rn(__fsqrt_rn(vi), s.bc2_sqrt), s.eps);
-  *p = __fsub_rn(pi, __fdiv_rn(__fmul_rn(s.step_size, mi), denom));
+  const float pn = __fsub_rn(pi, __fdiv_rn(__fmul_rn(s.step_size, mi), denom));
+  *p = pn;
   *m = mi;
   *v = vi;
+  return pn;
 }
 
 __global__ void adamw_kernel(float* __restrict__ p, const float* __restrict__ g,
@@ -37,7 +41,9 @@ __global__ void adamw_kernel(float* __restrict__ p, const float* __restrict__ g,
 // Many tensors in one launch (clip_adamw): block b updates chunk b. The clipping factor is
 // computed on the device from the gradient's sum of squares, in double exactly as
 // Backend::clip_adamw does on the host, so no value has to come back to the host mid-step.
-__global__ void clip_adamw_kernel(float* __restrict__ P, float* __restrict__ G,
+// P16: the bf16 copy the bf16 GEMMs read, rewritten from the new values on the way.
+__global__ void clip_adamw_kernel(float* __restrict__ P, uint16_t* __restrict__ P16,
+                                  float* __restrict__ G,
                                   float* __restrict__ M, float* __restrict__ V,
                                   const AdamChunk* __restrict__ chunks, AdamWScalars s,
                                   const double* __restrict__ sumsq, double clip_norm) {
@@ -57,7 +63,8 @@ __global__ void clip_adamw_kernel(float* __restrict__ P, float* __restrict__ G,
       gi = __fmul_rn(gi, coef);
       G[i] = gi;  // left clipped, as scale_inplace leaves it
     }
-    adamw_elem(P + i, M + i, V + i, gi, s, decay);
+    const float pn = adamw_elem(P + i, M + i, V + i, gi, s, decay);
+    if (P16) P16[i] = __bfloat16_as_ushort(__float2bfloat16_rn(pn));
   }
 }
 
@@ -79,13 +86,13 @@ AdamWScalars scalars(const cpu::AdamWHyper& h, float weight_decay) {
 
 }  // namespace
 
-int clip_adamw(float* P, float* G, float* M, float* V, const AdamChunk* chunks, int n_chunks,
-               const cpu::AdamWHyper& h, float weight_decay, const double* sumsq,
+int clip_adamw(float* P, bf16_t* P16, float* G, float* M, float* V, const AdamChunk* chunks,
+               int n_chunks, const cpu::AdamWHyper& h, float weight_decay, const double* sumsq,
                double clip_norm, Stream stream) {
   if (n_chunks <= 0) return (int)cudaSuccess;
   const AdamWScalars s = scalars(h, weight_decay);
-  clip_adamw_kernel<<<n_chunks, 256, 0, (cudaStream_t)stream>>>(P, G, M, V, chunks, s, sumsq,
-                                                                clip_norm);
+  clip_adamw_kernel<<<n_chunks, 256, 0, (cudaStream_t)stream>>>(P, P16, G, M, V, chunks, s,
+                                                                sumsq, clip_norm);
   return (int)cudaGetLastError();
 }
 

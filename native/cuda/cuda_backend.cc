@@ -187,15 +187,18 @@ class CudaBackend final : public Backend {
   void to_bf16(void* dst, const float* src, size_t n) override {
     ck("to_bf16", cuda::to_bf16(static_cast<cuda::bf16_t*>(dst), src, n, stream_));
   }
-  void linear_fwd(float* y, const float* x, const void* x16, const float* W, const float* b,
-                  int rows, int out, int in) override {
-    ck("linear_fwd", cuda::linear_fwd(y, x, static_cast<const cuda::bf16_t*>(x16), W, b, rows, out,
-                                      in, prec_, stream_));
+  void linear_fwd(float* y, const float* x, const void* x16, const float* W, const void* W16,
+                  const float* b, int rows, int out, int in) override {
+    ck("linear_fwd", cuda::linear_fwd(y, x, static_cast<const cuda::bf16_t*>(x16), W,
+                                      static_cast<const cuda::bf16_t*>(W16), b, rows, out, in,
+                                      prec_, stream_));
   }
   void linear_bwd(float* dW, float* db, float* din, bool acc, const float* dout, const float* x,
-                  const void* x16, const float* W, int rows, int out, int in) override {
+                  const void* x16, const float* W, const void* W16, int rows, int out,
+                  int in) override {
     ck("linear_bwd", cuda::linear_bwd(dW, db, din, acc, dout, x, static_cast<const cuda::bf16_t*>(x16),
-                                      W, rows, out, in, prec_, stream_));
+                                      W, static_cast<const cuda::bf16_t*>(W16), rows, out, in, prec_,
+                                      stream_));
   }
   void dropout_add_layernorm(float* h, const float* res, float p, uint64_t seed, uint64_t sid,
                              float* y, void* y16, float* mean, float* rstd, const float* g,
@@ -223,8 +226,9 @@ class CudaBackend final : public Backend {
     ck("act_dropout_bwd", cuda::act_dropout_bwd(a, dx, dy, x, n, p, seed, sid, stream_, rec_.slot(sid)));
   }
   // The norm stays on the device (result_): no host round trip between backward and update.
-  void clip_adamw(float* P, float* G, float* M, float* V, size_t total, const ParamSpan* spans,
-                  int n_spans, const AdamWHyper& h, float wd, double clip_norm) override {
+  void clip_adamw(float* P, void* P16, float* G, float* M, float* V, size_t total,
+                  const ParamSpan* spans, int n_spans, const AdamWHyper& h, float wd,
+                  double clip_norm) override {
     const int nc = chunks_for(spans, n_spans);
     const double* sumsq = nullptr;
     if (clip_norm > 0) {
@@ -232,7 +236,8 @@ class CudaBackend final : public Backend {
       ck("sum_squares", cuda::sum_squares(G, total, result_, s, stream_));
       sumsq = result_;
     }
-    ck("clip_adamw", cuda::clip_adamw(P, G, M, V, chunks_dev_, nc, h, wd, sumsq, clip_norm, stream_));
+    ck("clip_adamw", cuda::clip_adamw(P, static_cast<cuda::bf16_t*>(P16), G, M, V, chunks_dev_, nc, h,
+                                      wd, sumsq, clip_norm, stream_));
   }
 
   // ---- recorded op sequences: CUDA graphs (graph_recorder.h) ----

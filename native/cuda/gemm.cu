@@ -23,6 +23,10 @@
 // workspace that a second kernel sums in a fixed order (deterministic, no atomics), then
 // applies alpha and beta.
 //
+// Pre-rounded operands: the convert route takes an operand's bf16 copy where the caller
+// has one (linear_fwd / linear_bwd: x16, the activation's, and W16, the weights', which the
+// optimizer writes), skipping that operand's conversion pass; the fused route ignores them.
+//
 // Scratch: the convert route and split-K use one internal, grow-only device buffer. It is
 // NOT thread-safe, and calls on different streams must not overlap (they would share it);
 // growing it calls cudaFree / cudaMalloc, which synchronise the device (so growth is not
@@ -401,12 +405,14 @@ void to_bf16(uint16_t* dst, int ldd, const float* src, long long ld, int rows, i
 }
 
 // gemm() with an optional bias added to every row of C after alpha and beta (linear_fwd),
-// and optionally A already rounded (a16: bf16(A) stored [rows][lda] with lda % 8 == 0,
-// used by the BF16 convert route instead of rounding A again; ignored elsewhere).
+// and optionally A or B already rounded (a16: bf16(A) stored [rows][lda], b16: bf16(B)
+// stored [rows][ldb], each used by the BF16 convert route instead of rounding the operand
+// again when its rows are 16-byte multiples; ignored elsewhere). The kernel then reads the
+// same bf16 values as from its own conversion: the same bits come out.
 int gemm_impl(bool transA, bool transB, int M, int N, int K, float alpha, const float* A,
               int lda, const float* B, int ldb, float beta, float* C, int ldc,
               const float* bias, GemmPrecision prec, cudaStream_t s,
-              const uint16_t* a16 = nullptr) {
+              const uint16_t* a16 = nullptr, const uint16_t* b16 = nullptr) {
   if (M < 0 || N < 0 || K < 0) return (int)cudaErrorInvalidValue;
   const int acols = transA ? M : K, bcols = transB ? K : N;
   if (lda < acols || ldb < bcols || ldc < N) return (int)cudaErrorInvalidValue;
@@ -468,10 +474,11 @@ int gemm_impl(bool transA, bool transB, int M, int N, int K, float alpha, const 
 
   const int arows = transA ? K : M, brows = transB ? N : K;
   const int lda2 = (acols + 7) / 8 * 8, ldb2 = (bcols + 7) / 8 * 8;
-  // A's rounded copy serves as is when its rows are 16-byte multiples, as the kernel reads.
+  // A rounded copy serves as is when its rows are 16-byte multiples, as the kernel reads.
   const bool a_ready = convert && a16 && lda % 8 == 0 && (reinterpret_cast<uintptr_t>(a16) & 15) == 0;
+  const bool b_ready = convert && b16 && ldb % 8 == 0 && (reinterpret_cast<uintptr_t>(b16) & 15) == 0;
   const size_t abytes = convert && !a_ready ? align256((size_t)arows * lda2 * 2) : 0;
-  const size_t bbytes = convert ? align256((size_t)brows * ldb2 * 2) : 0;
+  const size_t bbytes = convert && !b_ready ? align256((size_t)brows * ldb2 * 2) : 0;
   const size_t pbytes = p.splits > 1 ? (size_t)p.splits * M * N * sizeof(float) : 0;
   char* work = nullptr;
   if (abytes + bbytes + pbytes > 0) {
@@ -485,13 +492,13 @@ int gemm_impl(bool transA, bool transB, int M, int N, int K, float alpha, const 
     uint16_t* a2 = reinterpret_cast<uint16_t*>(work);
     uint16_t* b2 = reinterpret_cast<uint16_t*>(work + abytes);
     if (!a_ready) to_bf16(a2, lda2, A, lda, arows, acols, s);
-    to_bf16(b2, ldb2, B, ldb, brows, bcols, s);
+    if (!b_ready) to_bf16(b2, ldb2, B, ldb, brows, bcols, s);
     cudaError_t err = after_launch();
     if (err != cudaSuccess) return (int)err;
     p.A = a_ready ? a16 : a2;
     p.lda = a_ready ? lda : lda2;
-    p.B = b2;
-    p.ldb = ldb2;
+    p.B = b_ready ? b16 : b2;
+    p.ldb = b_ready ? ldb : ldb2;
     aligned = true;
   } else {
     p.A = A;
@@ -512,15 +519,15 @@ int gemm(bool transA, bool transB, int M, int N, int K, float alpha, const float
                    (cudaStream_t)stream);
 }
 
-int linear_fwd(float* y, const float* x, const bf16_t* x16, const float* W, const float* b,
-               int rows, int out, int in, GemmPrecision prec, Stream stream) {
+int linear_fwd(float* y, const float* x, const bf16_t* x16, const float* W, const bf16_t* W16,
+               const float* b, int rows, int out, int in, GemmPrecision prec, Stream stream) {
   return gemm_impl(false, true, rows, out, in, 1.0f, x, in, W, in, 0.0f, y, out, b, prec,
-                   (cudaStream_t)stream, x16);
+                   (cudaStream_t)stream, x16, W16);
 }
 
 int linear_bwd(float* dW, float* db, float* din, bool accumulate, const float* dout,
-               const float* x, const bf16_t* x16, const float* W, int rows, int out, int in,
-               GemmPrecision prec, Stream stream) {
+               const float* x, const bf16_t* x16, const float* W, const bf16_t* W16, int rows,
+               int out, int in, GemmPrecision prec, Stream stream) {
   const cudaStream_t s = (cudaStream_t)stream;
   if (rows < 0 || out < 0 || in < 0 || !dW) return (int)cudaErrorInvalidValue;
   const int chunks = (rows + kBiasChunkRows - 1) / kBiasChunkRows;
@@ -543,9 +550,11 @@ int linear_bwd(float* dW, float* db, float* din, bool accumulate, const float* d
   const int out8 = (out + 7) / 8 * 8, in8 = (in + 7) / 8 * 8;
   // x's rounded copy (the forward's producer wrote it) serves as is: [rows][in], in % 8 == 0.
   const bool x_ready = x16 && in == in8 && (reinterpret_cast<uintptr_t>(x16) & 15) == 0;
+  // Likewise W's (the model's bf16 copy of its parameters): [out][in].
+  const bool w_ready = W16 && in == in8 && (reinterpret_cast<uintptr_t>(W16) & 15) == 0;
   const size_t dbytes = align256((size_t)rows * out8 * 2);
   const size_t xbytes = x_ready ? 0 : align256((size_t)rows * in8 * 2);
-  const size_t wbytes = din ? align256((size_t)out * in8 * 2) : 0;
+  const size_t wbytes = din && !w_ready ? align256((size_t)out * in8 * 2) : 0;
   const gemm_detail::TileShape ts = gemm_detail::tc_tile(In::BF16);
 
   Problem pw;  // dW[out][in] += dout^T in: A = dout stored rows x out (transposed), B = x
@@ -574,7 +583,7 @@ int linear_bwd(float* dW, float* db, float* din, bool accumulate, const float* d
   char* work = static_cast<char*>(w);
   uint16_t* d2 = reinterpret_cast<uint16_t*>(work);
   const uint16_t* x2 = x_ready ? x16 : reinterpret_cast<uint16_t*>(work + dbytes);
-  uint16_t* w2 = reinterpret_cast<uint16_t*>(work + dbytes + xbytes);
+  const uint16_t* w2 = w_ready ? W16 : reinterpret_cast<uint16_t*>(work + dbytes + xbytes);
   float* bpart = reinterpret_cast<float*>(work + dbytes + xbytes + wbytes);
   float* part = reinterpret_cast<float*>(work + dbytes + xbytes + wbytes + bbytes);
 
@@ -592,7 +601,7 @@ int linear_bwd(float* dW, float* db, float* din, bool accumulate, const float* d
     to_bf16(d2, out8, dout, out, rows, out, s);
   }
   if (!x_ready) to_bf16(const_cast<uint16_t*>(x2), in8, x, in, rows, in, s);
-  if (din) to_bf16(w2, in8, W, in, out, in, s);
+  if (din && !w_ready) to_bf16(const_cast<uint16_t*>(w2), in8, W, in, out, in, s);
   err = after_launch();
   if (err != cudaSuccess) return (int)err;
   pw.A = d2;

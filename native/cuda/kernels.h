@@ -30,17 +30,19 @@ int gemm(bool transA, bool transB, int M, int N, int K, float alpha, const float
 // bf16 inputs, fp32 accumulation, bf16 output (beta == 0): the benchmark's cuBLAS peer.
 // y = x W^T + b (x [rows, in], W [out, in], b [out] or null; all contiguous): the linear
 // layer, with the bias added in the GEMM's epilogue (fp32: a bias pass after the product).
-// x16: bf16(x) or null; BF16 then reads it instead of rounding x (it needs in % 8 == 0).
-int linear_fwd(float* y, const float* x, const bf16_t* x16, const float* W, const float* b,
-               int rows, int out, int in, GemmPrecision prec, Stream stream = nullptr);
+// x16, W16: bf16(x), bf16(W) or null; BF16's convert route then reads them instead of
+// rounding x and W (each needs in % 8 == 0 and 16-byte alignment; otherwise ignored).
+int linear_fwd(float* y, const float* x, const bf16_t* x16, const float* W, const bf16_t* W16,
+               const float* b, int rows, int out, int in, GemmPrecision prec,
+               Stream stream = nullptr);
 // The linear layer's gradients: dW += dout^T x (dW [out, in]); if din,
 // din = dout W (+ din when accumulate). x [rows, in], dout [rows, out], W [out, in], all
 // contiguous. BF16 rounds dout once for both products; other precisions run gemm twice.
 // db (nullable) += column sums of dout, as bias_grad; with BF16 they are summed while dout
-// is rounded (no second pass over dout).
+// is rounded (no second pass over dout). x16, W16 as linear_fwd's (W16: for din).
 int linear_bwd(float* dW, float* db, float* din, bool accumulate, const float* dout,
-               const float* x, const bf16_t* x16, const float* W, int rows, int out, int in,
-               GemmPrecision prec, Stream stream = nullptr);
+               const float* x, const bf16_t* x16, const float* W, const bf16_t* W16, int rows,
+               int out, int in, GemmPrecision prec, Stream stream = nullptr);
 int gemm_bf16(bool transA, bool transB, int M, int N, int K, const bf16_t* A, int lda,
               const bf16_t* B, int ldb, bf16_t* C, int ldc, Stream stream = nullptr);
 // The GEMMs' internal scratch buffer: its epoch changes whenever it is reallocated; while
@@ -140,9 +142,10 @@ struct AdamChunk {
 // Backend::clip_adamw on the device: AdamW over every chunk (the same arithmetic as
 // adamw_update), after scaling G by clip_norm / (sqrt(*sumsq) + 1e-6) where that is < 1
 // (sumsq: a device double, sum_squares of G; nullptr or clip_norm <= 0: no clipping).
-// chunks is a device array.
-int clip_adamw(float* P, float* G, float* M, float* V, const AdamChunk* chunks, int n_chunks,
-               const cpu::AdamWHyper& h, float weight_decay, const double* sumsq,
+// chunks is a device array. P16 (nullable): P's bf16 copy, each updated element's written
+// in the same pass (round to nearest even).
+int clip_adamw(float* P, bf16_t* P16, float* G, float* M, float* V, const AdamChunk* chunks,
+               int n_chunks, const cpu::AdamWHyper& h, float weight_decay, const double* sumsq,
                double clip_norm, Stream stream = nullptr);
 
 // ---- act_dropout.cu ---------------------------------------------------------------------

@@ -6,10 +6,11 @@
 //
 //   fusedOpTest(device, op, args) -> { <output name>: Float32Array, ... }
 //     toBf16               { x }                                               -> { y16 }
-//     linearFwd            { x, W, b, rows, out, in, noBias, x16 }             -> { y }
+//     linearFwd            { x, W, b, rows, out, in, noBias, x16, W16 }        -> { y }
 //     linearBwd            { dW, db, din, dout, x, W, rows, out, in, accumulate, noBias, noDin,
-//                            x16 }                                    -> { dW, db?, din? }
-//   (x16: pass the backend's own bf16(x) as the op's x16; y16: ask for the op's bf16 copy)
+//                            x16, W16 }                               -> { dW, db?, din? }
+//   (x16, W16: pass the backend's own bf16(x), bf16(W) as the op's x16, W16; y16: ask for
+//   the op's bf16 copy)
 //     dropoutAddLayernorm  { h, res, gamma, beta, rows, cols, eps, p, seed, sid, y16 }
 //                                                          -> { h, y, mean, rstd, y16? }
 //     layernormBwdDropout  { dx, dgamma, dbeta, dy, x, mean, rstd, gamma, rows, cols, p, seed,
@@ -17,7 +18,8 @@
 //     actDropoutFwd        { act: 'relu' | 'gelu', x, p, seed, sid, y16 }     -> { y, y16? }
 //     actDropoutBwd        { act, dy, x, p, seed, sid, inPlace }              -> { dx }
 //     clipAdamw            { P, G, M, V, spans: [{ offset, size, decay }], lr, beta1, beta2,
-//                            eps, step, wd, clip }                            -> { P, G, M, V }
+//                            eps, step, wd, clip, P16 }              -> { P, G, M, V, P16? }
+//   (P16: give the op a bf16 copy of P, poisoned with 0xFFFF, and return it)
 #include <napi.h>
 
 #include <cmath>
@@ -147,7 +149,9 @@ Napi::Value FusedOpTest(const Napi::CallbackInfo& info) {
     float* y = B.out((size_t)rows * out);
     float* xd = B.in(x);
     const void* x16 = a.flag("x16") ? B.bf16_of(xd, (size_t)rows * in) : nullptr;
-    be->linear_fwd(y, xd, x16, B.in(W), a.flag("noBias") ? nullptr : B.in(b), rows, out, in);
+    float* Wd = B.in(W);
+    const void* W16 = a.flag("W16") ? B.bf16_of(Wd, (size_t)out * in) : nullptr;
+    be->linear_fwd(y, xd, x16, Wd, W16, a.flag("noBias") ? nullptr : B.in(b), rows, out, in);
     r.Set("y", B.get(y, (size_t)rows * out));
   } else if (op == "linearBwd") {
     const int rows = a.integer("rows"), out = a.integer("out"), in = a.integer("in");
@@ -164,7 +168,9 @@ Napi::Value FusedOpTest(const Napi::CallbackInfo& info) {
     float* dind = no_din ? nullptr : acc ? B.in(din) : B.out((size_t)rows * in);
     float* xd = B.in(x);
     const void* x16 = a.flag("x16") ? B.bf16_of(xd, (size_t)rows * in) : nullptr;
-    be->linear_bwd(dWd, dbd, dind, acc, B.in(dout), xd, x16, B.in(W), rows, out, in);
+    float* Wd = B.in(W);
+    const void* W16 = a.flag("W16") ? B.bf16_of(Wd, (size_t)out * in) : nullptr;
+    be->linear_bwd(dWd, dbd, dind, acc, B.in(dout), xd, x16, Wd, W16, rows, out, in);
     r.Set("dW", B.get(dWd, (size_t)out * in));
     if (dbd) r.Set("db", B.get(dbd, out));
     if (dind) r.Set("din", B.get(dind, (size_t)rows * in));
@@ -253,8 +259,10 @@ Napi::Value FusedOpTest(const Napi::CallbackInfo& info) {
     AdamWHyper h{(float)a.num("lr"), (float)a.num("beta1"), (float)a.num("beta2"), (float)a.num("eps"),
                  (int64_t)a.num("step")};
     float *Pd = B.in(P), *Gd = B.in(G), *Md = B.in(M), *Vd = B.in(V);
-    be->clip_adamw(Pd, Gd, Md, Vd, n, spans.data(), (int)spans.size(), h, (float)a.num("wd"),
+    void* P16 = a.flag("P16") ? B.out16(n) : nullptr;
+    be->clip_adamw(Pd, P16, Gd, Md, Vd, n, spans.data(), (int)spans.size(), h, (float)a.num("wd"),
                    a.num("clip"));
+    if (P16) r.Set("P16", B.get16(P16, n));
     r.Set("P", B.get(Pd, n));
     r.Set("G", B.get(Gd, n));
     r.Set("M", B.get(Md, n));

@@ -111,21 +111,24 @@ class Backend {
   // wants_bf16_copies(); the model then keeps a bf16 copy (raw bits, [rows, cols]
   // contiguous, made by to_bf16 rounding) of each activation that feeds a linear layer.
   // The producing op writes it (y16) and the linear ops may read it (x16) instead of
-  // rounding x again, in the forward and again in the backward. Nullable everywhere; a
-  // backend that computes in fp32 ignores x16 (it is only ever bf16(x)).
+  // rounding x again, in the forward and again in the backward. Likewise the model keeps
+  // a bf16 copy P16 of its whole parameter buffer (same layout), which the optimizer
+  // (clip_adamw) writes with the fp32 update, and the linear ops may read a weight's slice
+  // of it (W16) instead of rounding W. Nullable everywhere; a backend that computes in
+  // fp32 ignores x16 and W16 (they are only ever bf16(x) and bf16(W)).
   virtual bool wants_bf16_copies() const { return false; }
   // dst[i] = bf16 bits of src[i], round to nearest even (__float2bfloat16_rn).
   virtual void to_bf16(void* dst, const float* src, size_t n) = 0;
 
   // y[rows, out] = x[rows, in] W^T + b, W [out, in]: gemm, then bias_add (b nullable).
   virtual void linear_fwd(float* y, const float* x, const void* x16, const float* W,
-                          const float* b, int rows, int out, int in);
+                          const void* W16, const float* b, int rows, int out, int in);
   // The linear layer's backward: dW += dout^T x (gemm), db += column sums of dout
   // (bias_grad; db nullable), din = dout W, or din += dout W when accumulate (gemm; din
   // nullable). x [rows, in], dout [rows, out], W [out, in].
   virtual void linear_bwd(float* dW, float* db, float* din, bool accumulate, const float* dout,
-                          const float* x, const void* x16, const float* W, int rows, int out,
-                          int in);
+                          const float* x, const void* x16, const float* W, const void* W16,
+                          int rows, int out, int in);
   // h = res + dropout(h) (h in place), then y = layernorm(h) with its mean and rstd:
   // dropout_fwd(h, h), add_inplace(h, res), layernorm_fwd(y, mean, rstd, h, ...), and
   // y16 = to_bf16(y) when y16 is given.
@@ -149,8 +152,9 @@ class Backend {
   // One optimizer step over a parameter buffer: the global gradient norm
   // sqrt(sum_squares(G)); if clip_norm > 0 and clip_norm / (norm + 1e-6) < 1, G is scaled
   // by that factor (scale_inplace, as float); then adamw_update on every span (weight
-  // decay where span.decay). Elements outside the spans are not touched.
-  virtual void clip_adamw(float* P, float* G, float* M, float* V, size_t total,
+  // decay where span.decay). Elements outside the spans are not touched. P16 (nullable):
+  // P's bf16 copy, where every updated element also gets to_bf16 of its new value.
+  virtual void clip_adamw(float* P, void* P16, float* G, float* M, float* V, size_t total,
                           const ParamSpan* spans, int n_spans, const AdamWHyper& h,
                           float weight_decay, double clip_norm);
 
@@ -177,6 +181,9 @@ class Backend {
 };
 
 std::unique_ptr<Backend> make_cpu_backend();
+// Tests only: the CPU backend, but asking the model for bf16 copies (wants_bf16_copies),
+// so the copies' bookkeeping is exercised without a GPU (the CPU ignores them).
+std::unique_ptr<Backend> make_cpu_backend_with_bf16_copies();
 // The backend for a device string: "cpu", or in the CUDA module also "cuda" (GEMMs in
 // bf16 on tensor cores), "cuda:tf32", "cuda:fp32" (napi/device_cpu.cc, cuda/device.cc).
 std::unique_ptr<Backend> make_backend(const std::string& device);

@@ -7,14 +7,15 @@
 
 namespace rg {
 
-void Backend::linear_fwd(float* y, const float* x, const void*, const float* W, const float* b,
-                         int rows, int out, int in) {
+void Backend::linear_fwd(float* y, const float* x, const void*, const float* W, const void*,
+                         const float* b, int rows, int out, int in) {
   gemm(false, true, rows, out, in, 1.0f, x, in, W, in, 0.0f, y, out);
   if (b) bias_add(y, b, rows, out);
 }
 
 void Backend::linear_bwd(float* dW, float* db, float* din, bool accumulate, const float* dout,
-                         const float* x, const void*, const float* W, int rows, int out, int in) {
+                         const float* x, const void*, const float* W, const void*, int rows,
+                         int out, int in) {
   gemm(true, false, out, in, rows, 1.0f, dout, out, x, in, 1.0f, dW, in);
   if (db) bias_grad(db, dout, rows, out);
   if (din) gemm(false, false, rows, in, out, 1.0f, dout, out, W, in, accumulate ? 1.0f : 0.0f, din, in);
@@ -58,7 +59,7 @@ void Backend::act_dropout_bwd(Act a, float* dx, const float* dy, const float* x,
   }
 }
 
-void Backend::clip_adamw(float* P, float* G, float* M, float* V, size_t total,
+void Backend::clip_adamw(float* P, void* P16, float* G, float* M, float* V, size_t total,
                          const ParamSpan* spans, int n_spans, const AdamWHyper& h,
                          float weight_decay, double clip_norm) {
   if (clip_norm > 0) {
@@ -70,6 +71,7 @@ void Backend::clip_adamw(float* P, float* G, float* M, float* V, size_t total,
     const ParamSpan& s = spans[i];
     adamw_update(P + s.offset, G + s.offset, M + s.offset, V + s.offset, s.size, h,
                  s.decay ? weight_decay : 0.0f);
+    if (P16) to_bf16(static_cast<uint16_t*>(P16) + s.offset, P + s.offset, s.size);
   }
 }
 

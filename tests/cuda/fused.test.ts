@@ -112,6 +112,21 @@ function adamArgs(n: number, clip: number, seed: number) {
   };
 }
 
+/** clipAdamw's P16 (poisoned with 0xFFFF): bf16(P) bit for bit inside the spans, untouched in the gaps. */
+function expectP16(r: Out, spans: { offset: number; size: number }[]): void {
+  const p16 = r.P16 as unknown as Uint16Array;
+  const want = bf16Bits(r.P);
+  const inSpan = new Uint8Array(want.length);
+  for (const s of spans) inSpan.fill(1, s.offset, s.offset + s.size);
+  let wrong = 0, touched = 0;
+  for (let i = 0; i < want.length; ++i) {
+    if (inSpan[i] && p16[i] !== want[i]) ++wrong;
+    if (!inSpan[i] && p16[i] !== 0xffff) ++touched;
+  }
+  expect(wrong, 'P16 elements that are not bf16(P)').toBe(0);
+  expect(touched, 'P16 elements written outside the spans').toBe(0);
+}
+
 describe('fused training ops: CPU defaults (the unfused compositions)', () => {
   it.skipIf(!canLoad)(cpuTitle('toBf16 rounds to nearest even (ties, tiny and large values)'), () => {
     const x = new Float32Array([1, -1, 0, 1.00390625, 1.01171875, 3.4e38, 1e-40, -2.5, 0.1, ...values(1000, 3, -100, 100)]);
@@ -212,6 +227,25 @@ describe('fused training ops: CPU defaults (the unfused compositions)', () => {
       expect(r.P[i]).toBeCloseTo(p, 5);
     }
   });
+
+  it.skipIf(!canLoad)(cpuTitle('clipAdamw given P16 writes bf16 of every updated element, leaves the gaps alone and changes nothing else'), () => {
+    const a = adamArgs(50000, 0.5, 12);
+    const plain = run('cpu', 'clipAdamw', a);
+    const r = run('cpu', 'clipAdamw', { ...a, P16: true });
+    for (const k of ['P', 'G', 'M', 'V']) expect(sameArray(r[k], plain[k]), k).toBe(true);
+    expectP16(r, a.spans);
+  });
+
+  it.skipIf(!canLoad)(cpuTitle('linearFwd / linearBwd: W16 changes nothing on the CPU (it computes in fp32)'), () => {
+    const fw = linearArgs(9, 16, 24, 4);
+    expect(sameArray(run('cpu', 'linearFwd', { ...fw, W16: true }).y, run('cpu', 'linearFwd', fw).y)).toBe(true);
+    const bw = {
+      rows: 9, out: 16, in: 24, dout: values(9 * 16, 1, -1, 1), x: fw.x, W: fw.W, dW: values(16 * 24, 2, -1, 1),
+      db: values(16, 3, -1, 1), din: values(9 * 24, 4, -1, 1),
+    };
+    const b0 = run('cpu', 'linearBwd', bw), b1 = run('cpu', 'linearBwd', { ...bw, W16: true });
+    for (const k of ['dW', 'db', 'din']) expect(sameArray(b1[k], b0[k]), k).toBe(true);
+  });
 });
 
 // h is compared elementwise, so a mask that differs (a kept element is h / (1 - p) + res, a
@@ -241,6 +275,35 @@ describe('fused training ops: CUDA against the CPU', () => {
       };
       const b0 = run('cuda', 'linearBwd', bw), b1 = run('cuda', 'linearBwd', { ...bw, x16: true });
       for (const k of ['dW', 'db', 'din']) expect(sameArray(b1[k], b0[k]), `bwd ${k} ${rows}x${out}x${inn}`).toBe(true);
+    }
+  });
+
+  it.skipIf(!HAS_DEVICE)(gpuTitle('linearFwd / linearBwd given W16 (with or without x16) give the same bits as rounding W themselves, at every precision'), () => {
+    // Convert route (both sides >= 256), fused route (small M or N: W16 unused), split-K,
+    // and in % 8 != 0 (a copy whose rows are not 16-byte multiples: unused).
+    const shapes: [number, number, number][] = [[512, 384, 256], [256, 512, 40], [300, 200, 96], [16, 64, 4096], [300, 300, 37]];
+    for (const device of ['cuda', 'cuda:tf32', 'cuda:fp32']) {
+      for (const [rows, out, inn] of shapes) {
+        const at = `${device} ${rows}x${out}x${inn}`;
+        const fw = linearArgs(rows, out, inn, 13);
+        const plain = run(device, 'linearFwd', fw);
+        for (const x16 of [false, true]) {
+          const y = run(device, 'linearFwd', { ...fw, W16: true, x16 }).y;
+          expect(nanCount(y), `fwd ${at}: unwritten`).toBe(0);
+          expect(sameArray(y, plain.y), `fwd ${at} x16 ${x16}`).toBe(true);
+        }
+        const bw = {
+          rows, out, in: inn, dout: values(rows * out, 1, -1, 1), x: fw.x, W: fw.W, dW: values(out * inn, 2, -1, 1),
+          db: values(out, 3, -1, 1), din: values(rows * inn, 4, -1, 1),
+        };
+        for (const accumulate of [false, true]) {
+          const b0 = run(device, 'linearBwd', { ...bw, accumulate });
+          for (const x16 of [false, true]) {
+            const b1 = run(device, 'linearBwd', { ...bw, accumulate, W16: true, x16 });
+            for (const k of ['dW', 'db', 'din']) expect(sameArray(b1[k], b0[k]), `bwd ${k} ${at} acc ${accumulate} x16 ${x16}`).toBe(true);
+          }
+        }
+      }
     }
   });
 
@@ -329,6 +392,19 @@ describe('fused training ops: CUDA against the CPU', () => {
       const [g, c] = both('cuda:fp32', 'clipAdamw', a);
       for (const k of ['P', 'G', 'M', 'V']) expectClose(g[k], c[k], `clip ${clip} ${k}`);
       for (let i = 1000; i < 1016; ++i) expect(g.P[i]).toBe(a.P[i]);
+    }
+  });
+
+  it.skipIf(!HAS_DEVICE)(gpuTitle('clipAdamw given P16 writes bf16 of the updated P bit for bit, gaps untouched, everything else as without it'), () => {
+    for (const clip of [0.5, 0]) {
+      const a = adamArgs(90000, clip, 6);
+      const plain = run('cuda', 'clipAdamw', a);
+      const r = run('cuda', 'clipAdamw', { ...a, P16: true });
+      for (const k of ['P', 'G', 'M', 'V']) expect(sameArray(r[k], plain[k]), `clip ${clip} ${k}`).toBe(true);
+      expectP16(r, a.spans);
+      // Unclipped, the update is the CPU's bit for bit (clipping's norm sums in another
+      // order), so the copy is too.
+      if (clip === 0) expect(sameArray(r.P16, run('cpu', 'clipAdamw', { ...a, P16: true }).P16), "P16 as the CPU's").toBe(true);
     }
   });
 });

@@ -12,7 +12,7 @@ import { Trainer } from '../../ts/src/engine/trainer.js';
 import { toNativePairs, type Pair } from '../../ts/src/engine/pairs.js';
 import { resolveDevice } from '../../ts/src/native/device.js';
 import { rng } from '../helpers.js';
-import { gpuTitle, HAS_DEVICE } from './device.js';
+import { cuda, gpuTitle, HAS_DEVICE } from './device.js';
 
 const CONFIG = { vocabSize: 61, dModel: 64, nHeads: 4, dFF: 128, encoderLayers: 2, decoderLayers: 2, maxLen: 40, dropout: 0.1, labelSmoothing: 0.1 };
 
@@ -38,6 +38,17 @@ function rel(a: ArrayLike<number>, b: ArrayLike<number>): number {
   }
   return num / den;
 }
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+/** bf16 bits of each (finite) value, round to nearest even. */
+const bf16Bits = (a: Float32Array): Uint16Array =>
+  Uint16Array.from(a, (x) => {
+    f32[0] = x;
+    const u = u32[0];
+    return ((u + 0x7fff + ((u >>> 16) & 1)) / 65536) & 0xffff;
+  });
+const sameU16 = (a: Uint16Array, b: Uint16Array): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -137,5 +148,22 @@ describe('the model on the GPU against the CPU engine', () => {
     const f = last['cuda:fp32'], b = last.cuda;
     expect(b[b.length - 1], `bf16 losses ${b.map((x) => x.toFixed(2)).join(' ')}`).toBeLessThan(b[0] / 2);
     expect(Math.abs(b[b.length - 1] - f[f.length - 1]) / f[f.length - 1], `bf16 ${b[b.length - 1]} vs fp32 ${f[f.length - 1]}`).toBeLessThan(0.15);
+  });
+
+  it.skipIf(!HAS_DEVICE)(gpuTitle("cuda: the weights' bf16 copy is bf16 of the weights bit for bit after training (the optimizer writes it) and after setParameters and a pass"), async () => {
+    const m = Transformer.create(CONFIG, { seed: 6, device: 'cuda' });
+    await new Trainer(m, { seed: 6, maxSteps: 20, maxTokens: 600, lr: 3e-3, warmupSteps: 5, progressEvery: 5, validEvery: 0 }).fit(pairs(300, 8), null);
+    // The last update came after the last pass: only the optimizer can have written it.
+    let c = cuda.testModelParams16(m.native);
+    expect(c.stale).toBe(false);
+    expect(sameU16(c.bits, bf16Bits(m.parameters())), 'after 20 steps').toBe(true);
+    m.setParameters(m.parameters().map((x) => x * 0.5));
+    expect(cuda.testModelParams16(m.native).stale).toBe(true);
+    m.native.lossAndGrads(toNativePairs(pairs(8, 9), m.config, 'data'), { dropoutSeed: 1, step: 1, train: false });
+    c = cuda.testModelParams16(m.native);
+    expect(c.stale).toBe(false);
+    expect(sameU16(c.bits, bf16Bits(m.parameters())), 'after setParameters and a pass').toBe(true);
+    // Only bf16 GEMMs read a copy.
+    expect(cuda.testModelParams16(Transformer.create(CONFIG, { seed: 6, device: 'cuda:fp32' }).native)).toBeNull();
   });
 });

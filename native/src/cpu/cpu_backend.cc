@@ -20,6 +20,7 @@ namespace {
 
 class CpuBackend final : public Backend {
  public:
+  explicit CpuBackend(bool bf16_copies = false) : bf16_copies_(bf16_copies) {}
   const char* name() const override { return "cpu"; }
   void* alloc(size_t bytes) override {
     // 64-byte alignment for AVX-512 loads; round size up as aligned_alloc requires.
@@ -92,7 +93,9 @@ class CpuBackend final : public Backend {
   }
   double sum_squares(const float* x, size_t n) override { return cpu::sum_squares(x, n); }
   void scale_inplace(float* x, size_t n, float s) override { cpu::scale_inplace(x, n, s); }
-  // The CPU computes in fp32 and never asks for bf16 copies; this serves tests and callers.
+  // The CPU computes in fp32 and asks for bf16 copies only when a test wants the model's
+  // bookkeeping of them exercised (make_cpu_backend_with_bf16_copies); it never reads them.
+  bool wants_bf16_copies() const override { return bf16_copies_; }
   void to_bf16(void* dst, const float* src, size_t n) override {
     uint16_t* d = static_cast<uint16_t*>(dst);
     for (size_t i = 0; i < n; ++i) d[i] = bf16_bits(src[i]);
@@ -113,12 +116,16 @@ class CpuBackend final : public Backend {
 
  private:
   std::vector<char> staging_;  // gather_rows in place: the moved rows (beam reorders)
+  bool bf16_copies_;
 };
 
 }  // namespace
 
 std::unique_ptr<Backend> make_cpu_backend() {
   return maybe_profile(maybe_record_for_test(std::make_unique<CpuBackend>()));
+}
+std::unique_ptr<Backend> make_cpu_backend_with_bf16_copies() {
+  return std::make_unique<CpuBackend>(true);
 }
 
 }  // namespace rg

@@ -114,13 +114,13 @@ class ProfilingBackend final : public Backend {
   // Fused ops: timed whole, and forwarded so the inner backend's own fusion runs.
   bool wants_bf16_copies() const override { return in_->wants_bf16_copies(); }
   void to_bf16(void* d, const float* s, size_t n) override { time("to_bf16", [&] { in_->to_bf16(d, s, n); }); }
-  void linear_fwd(float* y, const float* x, const void* x16, const float* W, const float* b, int R, int O,
-                  int I) override {
-    time("linear_fwd", [&] { in_->linear_fwd(y, x, x16, W, b, R, O, I); });
+  void linear_fwd(float* y, const float* x, const void* x16, const float* W, const void* W16, const float* b,
+                  int R, int O, int I) override {
+    time("linear_fwd", [&] { in_->linear_fwd(y, x, x16, W, W16, b, R, O, I); });
   }
   void linear_bwd(float* dW, float* db, float* din, bool acc, const float* dout, const float* x, const void* x16,
-                  const float* W, int R, int O, int I) override {
-    time("linear_bwd", [&] { in_->linear_bwd(dW, db, din, acc, dout, x, x16, W, R, O, I); });
+                  const float* W, const void* W16, int R, int O, int I) override {
+    time("linear_bwd", [&] { in_->linear_bwd(dW, db, din, acc, dout, x, x16, W, W16, R, O, I); });
   }
   void dropout_add_layernorm(float* h, const float* res, float p, uint64_t s, uint64_t st, float* y, void* y16,
                              float* m, float* r, const float* g, const float* b, int R, int C, float e) override {
@@ -139,9 +139,9 @@ class ProfilingBackend final : public Backend {
                        uint64_t st) override {
     time("act_drop_bwd", [&] { in_->act_dropout_bwd(a, dx, dy, x, n, p, s, st); });
   }
-  void clip_adamw(float* P, float* G, float* M, float* V, size_t n, const ParamSpan* sp, int ns,
+  void clip_adamw(float* P, void* P16, float* G, float* M, float* V, size_t n, const ParamSpan* sp, int ns,
                   const AdamWHyper& h, float wd, double clip) override {
-    time("clip_adamw", [&] { in_->clip_adamw(P, G, M, V, n, sp, ns, h, wd, clip); });
+    time("clip_adamw", [&] { in_->clip_adamw(P, P16, G, M, V, n, sp, ns, h, wd, clip); });
   }
 
   // ---- decoding ----

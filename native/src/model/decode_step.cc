@@ -58,11 +58,14 @@ void Transformer::decode_begin(const int* src, const int* src_len, int B, int S,
   for (int r = 0; r < R; ++r) src_of[r] = r / rows_per_src;
   be_->upload(s.from, src_of.data(), (size_t)R * sizeof(int));
   const float* P = params_.f();
+  const uint16_t* P16 = params16();  // fresh: encode() refreshed it
+  auto w16 = [&](size_t off) -> const void* { return P16 ? P16 + off : nullptr; };
   const size_t kv_row = (size_t)S * 2 * d * sizeof(float);
   for (int l = 0; l < Ld; ++l) {
     const DecLayerOff& o = layout_.dec[l];
     float* kv = w.dec[0].kv;  // scratch [B*S, 2d] from the dummy pass, reused per layer
-    be_->linear_fwd(kv, w.enc_out, nullptr, P + o.kv_proj.w, P + o.kv_proj.b, B * S, 2 * d, d);
+    be_->linear_fwd(kv, w.enc_out, w.enc_out16, P + o.kv_proj.w, w16(o.kv_proj.w), P + o.kv_proj.b,
+                    B * S, 2 * d, d);
     be_->gather_rows(s.cross_kv[l], kv_row, kv, kv_row, kv_row, s.from, R);
   }
   ds_ = std::move(st);
@@ -78,9 +81,11 @@ void Transformer::decode_step(const int* tokens, int pos) {
   const int d = c.d_model, f = c.d_ff, V = c.vocab_size, H = c.n_heads, dh = c.head_dim();
   const int R = s.R;
   const float* P = params_.f();
+  const uint16_t* P16 = params16();  // refreshed if the weights changed since decode_begin
+  auto w16 = [&](size_t off) -> const void* { return P16 ? P16 + off : nullptr; };
   const float eps = (float)c.ln_eps, scale = 1.0f / std::sqrt((float)dh);
   auto linear = [&](float* out, const float* in, LinearOff w, int o, int i) {
-    be.linear_fwd(out, in, nullptr, P + w.w, P + w.b, R, o, i);
+    be.linear_fwd(out, in, nullptr, P + w.w, w16(w.w), P + w.b, R, o, i);
   };
   // The residual stream lives in x; a sublayer's output goes to t. Each residual add is
   // fused with the next layer norm: t = t + x (no dropout when decoding), then the two
@@ -119,7 +124,7 @@ void Transformer::decode_step(const int* tokens, int pos) {
     linear(t, s.f1, o.fc2, d, f);
     residual_ln(l + 1 < c.decoder_layers ? layout_.dec[l + 1].ln1 : layout_.dec_norm);
   }
-  be.linear_fwd(s.logits, s.ln, nullptr, P + layout_.embed, nullptr, R, V, d);
+  be.linear_fwd(s.logits, s.ln, nullptr, P + layout_.embed, w16(layout_.embed), nullptr, R, V, d);
   be.log_softmax_rows(s.logits, s.logits, R, V);
 }
 

@@ -24,7 +24,11 @@ struct Pass {
   float* G;
   bool train;
   uint64_t seed, step;
+  const uint16_t* P16;  // bf16(P), or null
   std::vector<uint64_t>* slots = nullptr;  // while recording a graph: what each slot holds
+
+  // The bf16 copy of the weight at offset off, or null.
+  const void* w16(size_t off) const { return P16 ? P16 + off : nullptr; }
 
   // The stream id of a dropout site's mask; a recording notes the site (pass_graphs.h).
   uint64_t sid(uint64_t site) {
@@ -38,7 +42,7 @@ struct Pass {
   }
   // out[rows, o] = in[rows, i] W^T + b; in16: in's bf16 copy or null.
   void linear(float* out, const float* in, const void* in16, int rows, LinearOff w, int o, int i) {
-    be.linear_fwd(out, in, in16, P + w.w, P + w.b, rows, o, i);
+    be.linear_fwd(out, in, in16, P + w.w, w16(w.w), P + w.b, rows, o, i);
   }
   // h = res + drop(h); y = LN(h): the end of a residual branch and the next sublayer's norm.
   void residual_ln(float* h, const float* res, uint64_t site, float* y, void* y16, float* m,
@@ -56,7 +60,7 @@ struct Pass {
   // dW += dout^T in, db += sum dout, din = dout W (+ din if accumulate); din nullable.
   void linear_bwd(float* din, bool accumulate, const float* dout, const float* in,
                   const void* in16, int rows, LinearOff w, int o, int i) {
-    be.linear_bwd(G + w.w, G + w.b, din, accumulate, dout, in, in16, P + w.w, rows, o, i);
+    be.linear_bwd(G + w.w, G + w.b, din, accumulate, dout, in, in16, P + w.w, w16(w.w), rows, o, i);
   }
   void ln(float* y, void* y16, float* m, float* r, const float* x, NormOff n, int rows) {
     be.layernorm_fwd(y, m, r, x, P + n.g, P + n.b, rows, c.d_model, (float)c.ln_eps);
@@ -83,12 +87,17 @@ AttnShape cross_shape(int B, int H, int T, int S, int dh) {
 
 }  // namespace
 
+// The weights' bf16 copy is refreshed (if stale) here, before pass(), which reads it as is.
 LossResult Transformer::forward_backward(const Batch& b, bool train, bool backward,
                                          uint64_t dropout_seed, uint64_t step, long grad_tokens) {
+  params16();
   return pass(b, train, backward, dropout_seed, step, grad_tokens, false);
 }
 
-void Transformer::encode(const Batch& b) { pass(b, false, false, 0, 0, 0, true); }
+void Transformer::encode(const Batch& b) {
+  params16();
+  pass(b, false, false, 0, 0, 0, true);
+}
 
 LossResult Transformer::pass(const Batch& b, bool train, bool backward, uint64_t dropout_seed,
                              uint64_t step, long grad_tokens, bool encoder_only) {
@@ -100,7 +109,7 @@ LossResult Transformer::pass(const Batch& b, bool train, bool backward, uint64_t
   const int B = b.B, S = b.S, T = b.T, N = B * S, M = B * T;
   const int d = c.d_model, f = c.d_ff, V = c.vocab_size, H = c.n_heads, dh = c.head_dim();
   const float emb_scale = std::sqrt((float)d);
-  Pass ps{be, c, L, params_.f(), grads_.f(), train, dropout_seed, step};
+  Pass ps{be, c, L, params_.f(), grads_.f(), train, dropout_seed, step, params16_.u16()};
   float* P = ps.P;
 
   // The batch's ints in one upload (one host-to-device wait, not five), laid out as the
@@ -183,7 +192,7 @@ LossResult Transformer::pass(const Batch& b, bool train, bool backward, uint64_t
     y = e.out;
   }
   // The tied output projection (no bias).
-  be.linear_fwd(w.logits, w.dec_out, w.dec_out16, P + L.embed, nullptr, M, V, d);
+  be.linear_fwd(w.logits, w.dec_out, w.dec_out16, P + L.embed, ps.w16(L.embed), nullptr, M, V, d);
   // log p(label) comes out of the same pass (each row is read before it is overwritten).
   if (slots) slots->push_back(PassGraphs::kGradScale);
   be.xent_fwd_bwd(w.logits, w.labels, M, V, (float)c.label_smoothing, c.pad_id, gscale, w.losses,
@@ -194,7 +203,8 @@ LossResult Transformer::pass(const Batch& b, bool train, bool backward, uint64_t
   float* G = ps.G;
   float *g_res = w.g_res, *g_a = w.g_a, *g_b = w.g_b, *g_f = w.g_f, *g_qkv = w.g_qkv;
   // The tied output projection: dE += dlogits^T dec_out, g_a = dlogits E (no bias).
-  be.linear_bwd(G + L.embed, nullptr, g_a, false, w.logits, w.dec_out, w.dec_out16, P + L.embed, M, V, d);
+  be.linear_bwd(G + L.embed, nullptr, g_a, false, w.logits, w.dec_out, w.dec_out16, P + L.embed,
+                ps.w16(L.embed), M, V, d);
   // Each layer norm's backward also applies the backward of the dropout that ended the
   // residual branch feeding it (the previous layer's output, or the embedding's), writing
   // the branch's gradient into g_a (g_res itself for the embedding).

@@ -20,6 +20,10 @@ Transformer::Transformer(const ModelConfig& cfg, std::shared_ptr<Backend> backen
   be_->zero(grads_.f(), layout_.total * sizeof(float));
   pe_ = DeviceBuffer(be_.get(), (size_t)cfg_.max_len * cfg_.d_model * sizeof(float));
   be_->sinusoidal_table(pe_.f(), cfg_.max_len, cfg_.d_model);
+  // The weights' bf16 copy on the same terms as the activations' (ensure_workspace): every
+  // weight row is d or d_ff long, so 16-byte aligned rows need both to be multiples of 8.
+  if (be_->wants_bf16_copies() && cfg_.d_model % 8 == 0 && cfg_.d_ff % 8 == 0)
+    params16_ = DeviceBuffer(be_.get(), layout_.total * sizeof(uint16_t));
   graphs_ = std::make_unique<PassGraphs>(*be_);
 }
 
@@ -56,6 +60,14 @@ void Transformer::get_params(float* host) const {
 }
 void Transformer::set_params(const float* host) {
   be_->upload(params_.f(), host, layout_.total * sizeof(float));
+  params16_stale_ = true;
+}
+
+const uint16_t* Transformer::params16() {
+  if (!params16_.u16()) return nullptr;
+  if (params16_stale_) be_->to_bf16(params16_.u16(), params_.f(), layout_.total);
+  params16_stale_ = false;
+  return params16_.u16();
 }
 void Transformer::get_grads(float* host) const {
   be_->download(host, grads_.f(), layout_.total * sizeof(float));

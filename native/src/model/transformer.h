@@ -41,6 +41,7 @@ class DeviceBuffer {
   }
   float* f() const { return (float*)p_; }
   int* i() const { return (int*)p_; }
+  uint16_t* u16() const { return (uint16_t*)p_; }
   size_t bytes() const { return bytes_; }
 
  private:
@@ -65,7 +66,23 @@ class Transformer {
   size_t num_params() const;  // real parameters (no padding)
   size_t buffer_floats() const { return layout_.total; }
 
-  float* params() { return params_.f(); }
+  // The fp32 parameters for writing. A write through this pointer leaves their bf16 copy
+  // stale until the next pass or decode refreshes it; the optimizer, which updates both,
+  // uses optimizer_view() instead.
+  float* params() {
+    params16_stale_ = true;
+    return params_.f();
+  }
+  // The fp32 parameters and their bf16 copy (nullptr when the backend wants none), for an
+  // update that writes both (Backend::clip_adamw): the copy stays as fresh as it was.
+  struct OptimizerView {
+    float* P;
+    void* P16;
+  };
+  OptimizerView optimizer_view() { return {params_.f(), params16_.u16()}; }
+  // Tests: the bf16 copy as it is (nullptr when none), and whether a write made it stale.
+  const void* params16_unrefreshed() const { return params16_.u16(); }
+  bool params16_stale() const { return params16_stale_; }
   float* grads() { return grads_.f(); }
   void init_params(uint64_t seed);
   void get_params(float* host) const;        // layout_.total floats
@@ -108,11 +125,18 @@ class Transformer {
   void ensure_workspace(int B, int S, int T, bool train);
   LossResult pass(const Batch& b, bool train, bool backward, uint64_t dropout_seed, uint64_t step,
                   long grad_tokens, bool encoder_only);
+  // The bf16 copy of the parameters, refreshed first if stale; nullptr when there is none.
+  // Every reader of the copy (a pass, a decoding step) gets it through here.
+  const uint16_t* params16();
 
   ModelConfig cfg_;
   ParamLayout layout_;
   std::shared_ptr<Backend> be_;
   DeviceBuffer params_, grads_, pe_;
+  // bf16(params_), same layout, only where the backend wants bf16 copies; stale after any
+  // write to params_ but the optimizer's (set_params, params()).
+  DeviceBuffer params16_;
+  bool params16_stale_ = true;
   std::unique_ptr<Workspace> ws_;
   std::unique_ptr<DecodeState> ds_;
   int dec_rows_ = 0;

@@ -8,6 +8,7 @@ namespace rg::napi {
 void RegisterSystem(Napi::Env env, Napi::Object exports);    // system_napi.cc
 void RegisterKernels(Napi::Env env, Napi::Object exports);   // kernels_napi.cc (gemm, benches)
 void RegisterTesting(Napi::Env env, Napi::Object exports);   // testing_napi.cc (gradchecks)
+void RegisterModelTesting(Napi::Env env, Napi::Object exports);  // testing_model_napi.cc
 void RegisterModel(Napi::Env env, Napi::Object exports);     // model_napi.cc
 // The CPU kernels as plain functions over Float32Arrays: the references tests/cuda
 // compares the CUDA kernels with.

@@ -99,6 +99,7 @@ void RegisterTesting(Napi::Env env, Napi::Object exports) {
   exports.Set("gradcheck", Napi::Function::New(env, Gradcheck, "gradcheck"));
   exports.Set("kernelBenchNames", Napi::Function::New(env, KernelBenchNames, "kernelBenchNames"));
   exports.Set("kernelBench", Napi::Function::New(env, KernelBench, "kernelBench"));
+  RegisterModelTesting(env, exports);
 }
 
 }  // namespace rg::napi

@@ -185,13 +185,13 @@ class RecordingBackend final : public Backend {
   // backend's own versions.
   bool wants_bf16_copies() const override { return in_->wants_bf16_copies(); }
   void to_bf16(void* d, const float* s, size_t n) override { run([=] { in_->to_bf16(d, s, n); }); }
-  void linear_fwd(float* y, const float* x, const void* x16, const float* W, const float* b, int R, int O,
-                  int I) override {
-    run([=] { in_->linear_fwd(y, x, x16, W, b, R, O, I); });
+  void linear_fwd(float* y, const float* x, const void* x16, const float* W, const void* W16, const float* b,
+                  int R, int O, int I) override {
+    run([=] { in_->linear_fwd(y, x, x16, W, W16, b, R, O, I); });
   }
   void linear_bwd(float* dW, float* db, float* din, bool acc, const float* dout, const float* x, const void* x16,
-                  const float* W, int R, int O, int I) override {
-    run([=] { in_->linear_bwd(dW, db, din, acc, dout, x, x16, W, R, O, I); });
+                  const float* W, const void* W16, int R, int O, int I) override {
+    run([=] { in_->linear_bwd(dW, db, din, acc, dout, x, x16, W, W16, R, O, I); });
   }
   void dropout_add_layernorm(float* h, const float* res, float p, uint64_t s, uint64_t st, float* y, void* y16,
                              float* m, float* r, const float* g, const float* b, int R, int C, float e) override {
@@ -214,10 +214,10 @@ class RecordingBackend final : public Backend {
     const Slot sl = slot(st);
     run([=] { in_->act_dropout_bwd(a, dx, dy, x, n, p, s, sl.get()); });
   }
-  void clip_adamw(float* P, float* G, float* M, float* V, size_t n, const ParamSpan* sp, int ns,
+  void clip_adamw(float* P, void* P16, float* G, float* M, float* V, size_t n, const ParamSpan* sp, int ns,
                   const AdamWHyper& h, float wd, double clip) override {
     refuse("clip_adamw");  // it reads the gradient norm back (as the CPU backend does)
-    in_->clip_adamw(P, G, M, V, n, sp, ns, h, wd, clip);
+    in_->clip_adamw(P, P16, G, M, V, n, sp, ns, h, wd, clip);
   }
 
   // ---- decoding: never recorded ----

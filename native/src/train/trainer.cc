@@ -172,7 +172,8 @@ TrainResult Trainer::run(const std::function<void(const TrainProgress&)>& progre
                            " (learning rate too high?); the last checkpoint is kept");
     const double lr = o_.lr_at(step);
     AdamWHyper h{(float)lr, (float)o_.beta1, (float)o_.beta2, (float)o_.adam_eps, step};
-    be.clip_adamw(m_.params(), m_.grads(), adam_m.f(), adam_v.f(), total, spans.data(),
+    const Transformer::OptimizerView pv = m_.optimizer_view();  // updates P16 with P
+    be.clip_adamw(pv.P, pv.P16, m_.grads(), adam_m.f(), adam_v.f(), total, spans.data(),
                   (int)spans.size(), h, (float)o_.weight_decay, o_.clip_norm);
     loss_sum += r.loss_sum;
     loss_tokens += r.tokens;
