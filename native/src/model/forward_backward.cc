@@ -130,131 +130,131 @@ LossResult Transformer::pass(const Batch& b, bool train, bool backward, uint64_t
   // Every op of the pass, from the embeddings to the last gradient; ops only (nothing comes
   // back to the host), so a training pass can be recorded once per shape and replayed.
   auto ops = [&](std::vector<uint64_t>* slots) {
-  ps.slots = slots;
-  // ---- encoder ----
-  const AttnShape sa = self_shape(B, H, S, dh, false);
-  be.embed_fwd(w.enc_in, P + L.embed, w.src, N, S, 0, d, emb_scale, pe_.f());
-  ps.drop(w.enc_in, (size_t)N * d, 1);
-  // Each residual add is fused with the layer norm that reads its sum: the next sublayer's,
-  // the next layer's ln1, or the final norm.
-  const float* x = w.enc_in;
-  if (c.encoder_layers == 0) ps.ln(w.enc_out, w.enc_out16, w.enc_m, w.enc_r, x, L.enc_norm, N);
-  else ps.ln(w.enc[0].ln1, w.enc[0].ln1_16, w.enc[0].ln1_m, w.enc[0].ln1_r, x, L.enc[0].ln1, N);
-  for (int l = 0; l < c.encoder_layers; ++l) {
-    EncActs& e = w.enc[l];
-    const EncLayerOff& o = L.enc[l];
-    ps.linear(e.qkv, e.ln1, e.ln1_16, N, o.in_proj, 3 * d, d);
-    be.attention_fwd(sa, e.qkv, e.qkv + d, e.qkv + 2 * d, w.src_len, e.att, e.probs);
-    ps.linear(e.h, e.att, nullptr, N, o.out_proj, d, d);
-    ps.residual_ln(e.h, x, enc_site(l, 0), e.ln2, e.ln2_16, e.ln2_m, e.ln2_r, o.ln2, N);
-    ps.linear(e.f1, e.ln2, e.ln2_16, N, o.fc1, f, d);
-    ps.act_drop(e.fa, e.fa_16, e.f1, (size_t)N * f, enc_site(l, 1));
-    ps.linear(e.out, e.fa, e.fa_16, N, o.fc2, d, f);
-    if (l + 1 < c.encoder_layers) {
-      EncActs& n = w.enc[l + 1];
-      ps.residual_ln(e.out, e.h, enc_site(l, 2), n.ln1, n.ln1_16, n.ln1_m, n.ln1_r, L.enc[l + 1].ln1, N);
-    } else {
-      ps.residual_ln(e.out, e.h, enc_site(l, 2), w.enc_out, w.enc_out16, w.enc_m, w.enc_r, L.enc_norm, N);
+    ps.slots = slots;
+    // ---- encoder ----
+    const AttnShape sa = self_shape(B, H, S, dh, false);
+    be.embed_fwd(w.enc_in, P + L.embed, w.src, N, S, 0, d, emb_scale, pe_.f());
+    ps.drop(w.enc_in, (size_t)N * d, 1);
+    // Each residual add is fused with the layer norm that reads its sum: the next sublayer's,
+    // the next layer's ln1, or the final norm.
+    const float* x = w.enc_in;
+    if (c.encoder_layers == 0) ps.ln(w.enc_out, w.enc_out16, w.enc_m, w.enc_r, x, L.enc_norm, N);
+    else ps.ln(w.enc[0].ln1, w.enc[0].ln1_16, w.enc[0].ln1_m, w.enc[0].ln1_r, x, L.enc[0].ln1, N);
+    for (int l = 0; l < c.encoder_layers; ++l) {
+      EncActs& e = w.enc[l];
+      const EncLayerOff& o = L.enc[l];
+      ps.linear(e.qkv, e.ln1, e.ln1_16, N, o.in_proj, 3 * d, d);
+      be.attention_fwd(sa, e.qkv, e.qkv + d, e.qkv + 2 * d, w.src_len, e.att, e.probs);
+      ps.linear(e.h, e.att, nullptr, N, o.out_proj, d, d);
+      ps.residual_ln(e.h, x, enc_site(l, 0), e.ln2, e.ln2_16, e.ln2_m, e.ln2_r, o.ln2, N);
+      ps.linear(e.f1, e.ln2, e.ln2_16, N, o.fc1, f, d);
+      ps.act_drop(e.fa, e.fa_16, e.f1, (size_t)N * f, enc_site(l, 1));
+      ps.linear(e.out, e.fa, e.fa_16, N, o.fc2, d, f);
+      if (l + 1 < c.encoder_layers) {
+        EncActs& n = w.enc[l + 1];
+        ps.residual_ln(e.out, e.h, enc_site(l, 2), n.ln1, n.ln1_16, n.ln1_m, n.ln1_r, L.enc[l + 1].ln1, N);
+      } else {
+        ps.residual_ln(e.out, e.h, enc_site(l, 2), w.enc_out, w.enc_out16, w.enc_m, w.enc_r, L.enc_norm, N);
+      }
+      x = e.out;
     }
-    x = e.out;
-  }
-  if (encoder_only) return;
+    if (encoder_only) return;
 
-  // ---- decoder ----
-  const AttnShape ds = self_shape(B, H, T, dh, true);
-  const AttnShape cs = cross_shape(B, H, T, S, dh);
-  be.embed_fwd(w.dec_in, P + L.embed, w.tgt_in, M, T, 0, d, emb_scale, pe_.f());
-  ps.drop(w.dec_in, (size_t)M * d, 2);
-  const float* y = w.dec_in;
-  if (c.decoder_layers == 0) ps.ln(w.dec_out, w.dec_out16, w.dec_m, w.dec_r, y, L.dec_norm, M);
-  else ps.ln(w.dec[0].ln1, w.dec[0].ln1_16, w.dec[0].ln1_m, w.dec[0].ln1_r, y, L.dec[0].ln1, M);
-  for (int l = 0; l < c.decoder_layers; ++l) {
-    DecActs& e = w.dec[l];
-    const DecLayerOff& o = L.dec[l];
-    ps.linear(e.qkv, e.ln1, e.ln1_16, M, o.in_proj, 3 * d, d);
-    be.attention_fwd(ds, e.qkv, e.qkv + d, e.qkv + 2 * d, w.tgt_len, e.att, e.probs);
-    ps.linear(e.h1, e.att, nullptr, M, o.out_proj, d, d);
-    ps.residual_ln(e.h1, y, dec_site(l, 0), e.ln2, e.ln2_16, e.ln2_m, e.ln2_r, o.ln2, M);
-    ps.linear(e.q, e.ln2, e.ln2_16, M, o.q_proj, d, d);
-    ps.linear(e.kv, w.enc_out, w.enc_out16, N, o.kv_proj, 2 * d, d);
-    be.attention_fwd(cs, e.q, e.kv, e.kv + d, w.src_len, e.catt, e.cprobs);
-    ps.linear(e.h2, e.catt, nullptr, M, o.cross_out, d, d);
-    ps.residual_ln(e.h2, e.h1, dec_site(l, 1), e.ln3, e.ln3_16, e.ln3_m, e.ln3_r, o.ln3, M);
-    ps.linear(e.f1, e.ln3, e.ln3_16, M, o.fc1, f, d);
-    ps.act_drop(e.fa, e.fa_16, e.f1, (size_t)M * f, dec_site(l, 2));
-    ps.linear(e.out, e.fa, e.fa_16, M, o.fc2, d, f);
-    if (l + 1 < c.decoder_layers) {
-      DecActs& n = w.dec[l + 1];
-      ps.residual_ln(e.out, e.h2, dec_site(l, 3), n.ln1, n.ln1_16, n.ln1_m, n.ln1_r, L.dec[l + 1].ln1, M);
-    } else {
-      ps.residual_ln(e.out, e.h2, dec_site(l, 3), w.dec_out, w.dec_out16, w.dec_m, w.dec_r, L.dec_norm, M);
+    // ---- decoder ----
+    const AttnShape ds = self_shape(B, H, T, dh, true);
+    const AttnShape cs = cross_shape(B, H, T, S, dh);
+    be.embed_fwd(w.dec_in, P + L.embed, w.tgt_in, M, T, 0, d, emb_scale, pe_.f());
+    ps.drop(w.dec_in, (size_t)M * d, 2);
+    const float* y = w.dec_in;
+    if (c.decoder_layers == 0) ps.ln(w.dec_out, w.dec_out16, w.dec_m, w.dec_r, y, L.dec_norm, M);
+    else ps.ln(w.dec[0].ln1, w.dec[0].ln1_16, w.dec[0].ln1_m, w.dec[0].ln1_r, y, L.dec[0].ln1, M);
+    for (int l = 0; l < c.decoder_layers; ++l) {
+      DecActs& e = w.dec[l];
+      const DecLayerOff& o = L.dec[l];
+      ps.linear(e.qkv, e.ln1, e.ln1_16, M, o.in_proj, 3 * d, d);
+      be.attention_fwd(ds, e.qkv, e.qkv + d, e.qkv + 2 * d, w.tgt_len, e.att, e.probs);
+      ps.linear(e.h1, e.att, nullptr, M, o.out_proj, d, d);
+      ps.residual_ln(e.h1, y, dec_site(l, 0), e.ln2, e.ln2_16, e.ln2_m, e.ln2_r, o.ln2, M);
+      ps.linear(e.q, e.ln2, e.ln2_16, M, o.q_proj, d, d);
+      ps.linear(e.kv, w.enc_out, w.enc_out16, N, o.kv_proj, 2 * d, d);
+      be.attention_fwd(cs, e.q, e.kv, e.kv + d, w.src_len, e.catt, e.cprobs);
+      ps.linear(e.h2, e.catt, nullptr, M, o.cross_out, d, d);
+      ps.residual_ln(e.h2, e.h1, dec_site(l, 1), e.ln3, e.ln3_16, e.ln3_m, e.ln3_r, o.ln3, M);
+      ps.linear(e.f1, e.ln3, e.ln3_16, M, o.fc1, f, d);
+      ps.act_drop(e.fa, e.fa_16, e.f1, (size_t)M * f, dec_site(l, 2));
+      ps.linear(e.out, e.fa, e.fa_16, M, o.fc2, d, f);
+      if (l + 1 < c.decoder_layers) {
+        DecActs& n = w.dec[l + 1];
+        ps.residual_ln(e.out, e.h2, dec_site(l, 3), n.ln1, n.ln1_16, n.ln1_m, n.ln1_r, L.dec[l + 1].ln1, M);
+      } else {
+        ps.residual_ln(e.out, e.h2, dec_site(l, 3), w.dec_out, w.dec_out16, w.dec_m, w.dec_r, L.dec_norm, M);
+      }
+      y = e.out;
     }
-    y = e.out;
-  }
-  // The tied output projection (no bias).
-  be.linear_fwd(w.logits, w.dec_out, w.dec_out16, P + L.embed, ps.w16(L.embed), nullptr, M, V, d);
-  // log p(label) comes out of the same pass (each row is read before it is overwritten).
-  if (slots) slots->push_back(PassGraphs::kGradScale);
-  be.xent_fwd_bwd(w.logits, w.labels, M, V, (float)c.label_smoothing, c.pad_id, gscale, w.losses,
-                  w.tlp, backward ? w.logits : nullptr);
-  if (!backward) return;
+    // The tied output projection (no bias).
+    be.linear_fwd(w.logits, w.dec_out, w.dec_out16, P + L.embed, ps.w16(L.embed), nullptr, M, V, d);
+    // log p(label) comes out of the same pass (each row is read before it is overwritten).
+    if (slots) slots->push_back(PassGraphs::kGradScale);
+    be.xent_fwd_bwd(w.logits, w.labels, M, V, (float)c.label_smoothing, c.pad_id, gscale, w.losses,
+                    w.tlp, backward ? w.logits : nullptr);
+    if (!backward) return;
 
-  // ---- backward: logits hold dlogits ----
-  float* G = ps.G;
-  float *g_res = w.g_res, *g_a = w.g_a, *g_b = w.g_b, *g_f = w.g_f, *g_qkv = w.g_qkv;
-  // The tied output projection: dE += dlogits^T dec_out, g_a = dlogits E (no bias).
-  be.linear_bwd(G + L.embed, nullptr, g_a, false, w.logits, w.dec_out, w.dec_out16, P + L.embed,
-                ps.w16(L.embed), M, V, d);
-  // Each layer norm's backward also applies the backward of the dropout that ended the
-  // residual branch feeding it (the previous layer's output, or the embedding's), writing
-  // the branch's gradient into g_a (g_res itself for the embedding).
-  const int DL = c.decoder_layers, EL = c.encoder_layers;
-  be.zero(g_res, (size_t)M * d * sizeof(float));
-  ps.ln_bwd_drop(g_res, g_a, y, w.dec_m, w.dec_r, L.dec_norm, M, DL > 0 ? g_a : g_res,
-                 DL > 0 ? dec_site(DL - 1, 3) : 2);
-  be.zero(w.g_enc, (size_t)N * d * sizeof(float));
-  for (int l = DL - 1; l >= 0; --l) {
-    DecActs& e = w.dec[l];
-    const DecLayerOff& o = L.dec[l];
-    const float* y_in = l == 0 ? w.dec_in : w.dec[l - 1].out;
-    // out = h2 + drop(fc2(drop(act(fc1(ln3(h2)))))); g_a holds drop_bwd(g_res).
-    ps.linear_bwd(g_f, false, g_a, e.fa, e.fa_16, M, o.fc2, d, f);
-    ps.act_drop_bwd(g_f, g_f, e.f1, (size_t)M * f, dec_site(l, 2));
-    ps.linear_bwd(g_a, false, g_f, e.ln3, e.ln3_16, M, o.fc1, f, d);
-    ps.ln_bwd_drop(g_res, g_a, e.h2, e.ln3_m, e.ln3_r, o.ln3, M, g_a, dec_site(l, 1));
-    // h2 = h1 + drop(cross_out(cross_attn(q_proj(ln2(h1)), kv_proj(enc))))
-    ps.linear_bwd(g_b, false, g_a, e.catt, nullptr, M, o.cross_out, d, d);
-    be.attention_bwd(cs, e.q, e.kv, e.kv + d, w.src_len, e.catt, e.cprobs, g_b, g_a, w.g_kv, w.g_kv + d);
-    ps.linear_bwd(g_b, false, g_a, e.ln2, e.ln2_16, M, o.q_proj, d, d);
-    ps.linear_bwd(w.g_enc, true, w.g_kv, w.enc_out, w.enc_out16, N, o.kv_proj, 2 * d, d);
-    ps.ln_bwd_drop(g_res, g_b, e.h1, e.ln2_m, e.ln2_r, o.ln2, M, g_a, dec_site(l, 0));
-    // h1 = y + drop(out_proj(self_attn(in_proj(ln1(y)))))
-    ps.linear_bwd(g_b, false, g_a, e.att, nullptr, M, o.out_proj, d, d);
-    be.attention_bwd(ds, e.qkv, e.qkv + d, e.qkv + 2 * d, w.tgt_len, e.att, e.probs, g_b, g_qkv, g_qkv + d, g_qkv + 2 * d);
-    ps.linear_bwd(g_a, false, g_qkv, e.ln1, e.ln1_16, M, o.in_proj, 3 * d, d);
-    ps.ln_bwd_drop(g_res, g_a, y_in, e.ln1_m, e.ln1_r, o.ln1, M, l > 0 ? g_a : g_res,
-                   l > 0 ? dec_site(l - 1, 3) : 2);
-  }
-  be.embed_bwd(G + L.embed, g_res, w.tgt_in, M, d, V, emb_scale);
+    // ---- backward: logits hold dlogits ----
+    float* G = ps.G;
+    float *g_res = w.g_res, *g_a = w.g_a, *g_b = w.g_b, *g_f = w.g_f, *g_qkv = w.g_qkv;
+    // The tied output projection: dE += dlogits^T dec_out, g_a = dlogits E (no bias).
+    be.linear_bwd(G + L.embed, nullptr, g_a, false, w.logits, w.dec_out, w.dec_out16, P + L.embed,
+                  ps.w16(L.embed), M, V, d);
+    // Each layer norm's backward also applies the backward of the dropout that ended the
+    // residual branch feeding it (the previous layer's output, or the embedding's), writing
+    // the branch's gradient into g_a (g_res itself for the embedding).
+    const int DL = c.decoder_layers, EL = c.encoder_layers;
+    be.zero(g_res, (size_t)M * d * sizeof(float));
+    ps.ln_bwd_drop(g_res, g_a, y, w.dec_m, w.dec_r, L.dec_norm, M, DL > 0 ? g_a : g_res,
+                   DL > 0 ? dec_site(DL - 1, 3) : 2);
+    be.zero(w.g_enc, (size_t)N * d * sizeof(float));
+    for (int l = DL - 1; l >= 0; --l) {
+      DecActs& e = w.dec[l];
+      const DecLayerOff& o = L.dec[l];
+      const float* y_in = l == 0 ? w.dec_in : w.dec[l - 1].out;
+      // out = h2 + drop(fc2(drop(act(fc1(ln3(h2)))))); g_a holds drop_bwd(g_res).
+      ps.linear_bwd(g_f, false, g_a, e.fa, e.fa_16, M, o.fc2, d, f);
+      ps.act_drop_bwd(g_f, g_f, e.f1, (size_t)M * f, dec_site(l, 2));
+      ps.linear_bwd(g_a, false, g_f, e.ln3, e.ln3_16, M, o.fc1, f, d);
+      ps.ln_bwd_drop(g_res, g_a, e.h2, e.ln3_m, e.ln3_r, o.ln3, M, g_a, dec_site(l, 1));
+      // h2 = h1 + drop(cross_out(cross_attn(q_proj(ln2(h1)), kv_proj(enc))))
+      ps.linear_bwd(g_b, false, g_a, e.catt, nullptr, M, o.cross_out, d, d);
+      be.attention_bwd(cs, e.q, e.kv, e.kv + d, w.src_len, e.catt, e.cprobs, g_b, g_a, w.g_kv, w.g_kv + d);
+      ps.linear_bwd(g_b, false, g_a, e.ln2, e.ln2_16, M, o.q_proj, d, d);
+      ps.linear_bwd(w.g_enc, true, w.g_kv, w.enc_out, w.enc_out16, N, o.kv_proj, 2 * d, d);
+      ps.ln_bwd_drop(g_res, g_b, e.h1, e.ln2_m, e.ln2_r, o.ln2, M, g_a, dec_site(l, 0));
+      // h1 = y + drop(out_proj(self_attn(in_proj(ln1(y)))))
+      ps.linear_bwd(g_b, false, g_a, e.att, nullptr, M, o.out_proj, d, d);
+      be.attention_bwd(ds, e.qkv, e.qkv + d, e.qkv + 2 * d, w.tgt_len, e.att, e.probs, g_b, g_qkv, g_qkv + d, g_qkv + 2 * d);
+      ps.linear_bwd(g_a, false, g_qkv, e.ln1, e.ln1_16, M, o.in_proj, 3 * d, d);
+      ps.ln_bwd_drop(g_res, g_a, y_in, e.ln1_m, e.ln1_r, o.ln1, M, l > 0 ? g_a : g_res,
+                     l > 0 ? dec_site(l - 1, 3) : 2);
+    }
+    be.embed_bwd(G + L.embed, g_res, w.tgt_in, M, d, V, emb_scale);
 
-  be.zero(g_res, (size_t)N * d * sizeof(float));
-  ps.ln_bwd_drop(g_res, w.g_enc, x, w.enc_m, w.enc_r, L.enc_norm, N, EL > 0 ? g_a : g_res,
-                 EL > 0 ? enc_site(EL - 1, 2) : 1);
-  for (int l = EL - 1; l >= 0; --l) {
-    EncActs& e = w.enc[l];
-    const EncLayerOff& o = L.enc[l];
-    const float* x_in = l == 0 ? w.enc_in : w.enc[l - 1].out;
-    ps.linear_bwd(g_f, false, g_a, e.fa, e.fa_16, N, o.fc2, d, f);
-    ps.act_drop_bwd(g_f, g_f, e.f1, (size_t)N * f, enc_site(l, 1));
-    ps.linear_bwd(g_a, false, g_f, e.ln2, e.ln2_16, N, o.fc1, f, d);
-    ps.ln_bwd_drop(g_res, g_a, e.h, e.ln2_m, e.ln2_r, o.ln2, N, g_a, enc_site(l, 0));
-    ps.linear_bwd(g_b, false, g_a, e.att, nullptr, N, o.out_proj, d, d);
-    be.attention_bwd(sa, e.qkv, e.qkv + d, e.qkv + 2 * d, w.src_len, e.att, e.probs, g_b, g_qkv, g_qkv + d, g_qkv + 2 * d);
-    ps.linear_bwd(g_a, false, g_qkv, e.ln1, e.ln1_16, N, o.in_proj, 3 * d, d);
-    ps.ln_bwd_drop(g_res, g_a, x_in, e.ln1_m, e.ln1_r, o.ln1, N, l > 0 ? g_a : g_res,
-                   l > 0 ? enc_site(l - 1, 2) : 1);
-  }
-  be.embed_bwd(G + L.embed, g_res, w.src, N, d, V, emb_scale);
+    be.zero(g_res, (size_t)N * d * sizeof(float));
+    ps.ln_bwd_drop(g_res, w.g_enc, x, w.enc_m, w.enc_r, L.enc_norm, N, EL > 0 ? g_a : g_res,
+                   EL > 0 ? enc_site(EL - 1, 2) : 1);
+    for (int l = EL - 1; l >= 0; --l) {
+      EncActs& e = w.enc[l];
+      const EncLayerOff& o = L.enc[l];
+      const float* x_in = l == 0 ? w.enc_in : w.enc[l - 1].out;
+      ps.linear_bwd(g_f, false, g_a, e.fa, e.fa_16, N, o.fc2, d, f);
+      ps.act_drop_bwd(g_f, g_f, e.f1, (size_t)N * f, enc_site(l, 1));
+      ps.linear_bwd(g_a, false, g_f, e.ln2, e.ln2_16, N, o.fc1, f, d);
+      ps.ln_bwd_drop(g_res, g_a, e.h, e.ln2_m, e.ln2_r, o.ln2, N, g_a, enc_site(l, 0));
+      ps.linear_bwd(g_b, false, g_a, e.att, nullptr, N, o.out_proj, d, d);
+      be.attention_bwd(sa, e.qkv, e.qkv + d, e.qkv + 2 * d, w.src_len, e.att, e.probs, g_b, g_qkv, g_qkv + d, g_qkv + 2 * d);
+      ps.linear_bwd(g_a, false, g_qkv, e.ln1, e.ln1_16, N, o.in_proj, 3 * d, d);
+      ps.ln_bwd_drop(g_res, g_a, x_in, e.ln1_m, e.ln1_r, o.ln1, N, l > 0 ? g_a : g_res,
+                     l > 0 ? enc_site(l - 1, 2) : 1);
+    }
+    be.embed_bwd(G + L.embed, g_res, w.src, N, d, V, emb_scale);
   };
 
   // Training passes go through the graph cache (CUDA); everything else runs op by op.
