@@ -278,6 +278,11 @@ class CudaBackend final : public Backend {
     cpu::check_topk(R, V, k, kTopkMax);
     ck("topk_rows", cuda::topk_rows(x, R, V, k, vals, idx, stream_));
   }
+  void sample_rows(const float* lp, int R, int V, const SampleParams& sp, const float* u, int* tokens,
+                   float* token_lp) override {
+    cpu::check_sample(R, V, sp);
+    ck("sample_rows", cuda::sample_rows(lp, R, V, sp, u, tokens, token_lp, stream_));
+  }
 
  private:
   void bind() { cudaSetDevice(device_); }

@@ -11,6 +11,7 @@
 #include "cpu/activation.h"  // rg::cpu::Act
 #include "cpu/adamw.h"       // rg::cpu::AdamWHyper
 #include "cpu/attention.h"   // rg::cpu::AttnShape
+#include "cpu/decode_ops.h"  // rg::cpu::SampleParams
 
 namespace rg::cuda {
 
@@ -181,5 +182,13 @@ size_t gather_rows_scratch_bytes(size_t row_bytes, int rows, bool in_place);
 // 1 <= k <= min(V, kTopkMaxK), else cudaErrorInvalidValue.
 constexpr int kTopkMaxK = 64;
 int topk_rows(const float* x, int R, int V, int k, float* vals, int* idx, Stream stream = nullptr);
+
+// ---- sample.cu -------------------------------------------------------------------------
+// One sampling draw per row of lp [R, V] (rg::Backend::sample_rows): u [R] uniforms,
+// tokens and token_lp [R] out. The same tokens as cpu::sample_rows except where a draw
+// lies within a relative ~1e-12 of a CDF or top-p boundary (see sample.cu). Arguments
+// cpu::check_sample rejects give cudaErrorInvalidValue (excluded ids are not checked).
+int sample_rows(const float* lp, int R, int V, const cpu::SampleParams& sp, const float* u, int* tokens,
+                float* token_lp, Stream stream = nullptr);
 
 }  // namespace rg::cuda

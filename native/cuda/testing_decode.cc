@@ -1,8 +1,8 @@
-// Test entry points of the decoding row ops (decode.cu and the backend's copy_rows):
-// copyRowsTest, gatherRowsTest, topkRowsTest run the seam's ops on a cuda:fp32 backend
-// with the arguments and results of the CPU addon's copyRows, gatherRows, topkRows
-// (native/src/napi/kernels_decode_napi.cc, which implements both), so
-// tests/cuda/decode.test.ts compares them directly.
+// Test entry points of the decoding row ops (decode.cu, sample.cu and the backend's
+// copy_rows): copyRowsTest, gatherRowsTest, topkRowsTest, sampleRowsTest run the seam's
+// ops on a cuda:fp32 backend with the arguments and results of the CPU addon's copyRows,
+// gatherRows, topkRows, sampleRows (native/src/napi/kernels_decode_napi.cc, which
+// implements both), so tests/cuda/decode.test.ts and sample.test.ts compare them directly.
 #include <napi.h>
 
 #include "cuda_util.h"

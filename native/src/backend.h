@@ -12,6 +12,7 @@
 #include "cpu/activation.h"
 #include "cpu/attention.h"
 #include "cpu/adamw.h"
+#include "cpu/decode_ops.h"
 
 namespace rg {
 
@@ -160,8 +161,9 @@ class Backend {
 
   // ---- decoding ----
   // Ops that keep incremental decoding's per-step work on the backend (model/decode_step.cc):
-  // cache writes and beam reorders in one call each, and a per-row top-k so searches
-  // download R*k candidates instead of R*V log-probabilities (cpu/decode_ops.h).
+  // cache writes and beam reorders in one call each, a per-row top-k and per-row sampling
+  // draws, so searches download R*k candidates or R tokens instead of R*V log-probabilities
+  // (cpu/decode_ops.h).
 
   // Strided copy of `rows` rows of `row_bytes` bytes: dst + r*dst_pitch <- src + r*src_pitch
   // (pitches in bytes). Source and destination must not overlap.
@@ -178,6 +180,26 @@ class Backend {
   // NaN after everything (-inf included), NaNs by index. 1 <= k <= min(V, kTopkMax).
   static constexpr int kTopkMax = 64;
   virtual void topk_rows(const float* x, int R, int V, int k, float* vals, int* idx) = 0;
+  // Sampling: per row r of lp [R, V] (log-probabilities), one token drawn with the uniform
+  // u[r] into tokens[r], and lp[r][tokens[r]] into token_lp[r] (u, tokens, token_lp: R
+  // each, backend memory). The draw (sp: cpu/decode_ops.h; check_sample's limits):
+  //   1. candidates: the ids not in sp.excluded whose lp is finite; none: sp.fallback;
+  //   2. top_k > 0: only the top_k best candidates (greater lp first, ties to the lower
+  //      id; -0 == +0), all when there are fewer;
+  //   3. weights w = exp(((double)lp - (double)mx) * (1.0 / (double)temperature)), mx the
+  //      best candidate's lp; total = their sum;
+  //   4. top_p < 1: only the smallest best-first prefix (same order) whose mass reaches
+  //      (double)top_p * total (all, if rounding leaves it short); total = its mass;
+  //   5. the first kept id, in increasing id order, whose cumulative weight exceeds
+  //      (double)u[r] * total (none, by rounding at the top: the last kept id).
+  // u[r] < 0 or NaN: no draw, tokens[r] = sp.fallback (a row forced to end, or finished).
+  // The CPU sums in id order (step 4's prefix best first). Other backends may sum in
+  // another order and evaluate exp to within an ulp, so their token may differ from the
+  // CPU's only where u[r] * total (step 5) or top_p * total (step 4) lies within a
+  // relative 1e-9 of a cumulative sum.
+  using SampleParams = cpu::SampleParams;
+  virtual void sample_rows(const float* lp, int R, int V, const SampleParams& sp, const float* u,
+                           int* tokens, float* token_lp) = 0;
 };
 
 std::unique_ptr<Backend> make_cpu_backend();

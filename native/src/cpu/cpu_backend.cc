@@ -113,6 +113,11 @@ class CpuBackend final : public Backend {
     cpu::check_topk(R, V, k, kTopkMax);
     cpu::topk_rows(x, R, V, k, vals, idx);
   }
+  void sample_rows(const float* lp, int R, int V, const SampleParams& sp, const float* u, int* tokens,
+                   float* token_lp) override {
+    cpu::check_sample(R, V, sp);
+    cpu::sample_rows(lp, R, V, sp, u, tokens, token_lp);
+  }
 
  private:
   std::vector<char> staging_;  // gather_rows in place: the moved rows (beam reorders)

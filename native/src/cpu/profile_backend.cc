@@ -154,6 +154,10 @@ class ProfilingBackend final : public Backend {
   void topk_rows(const float* x, int R, int V, int k, float* vals, int* idx) override {
     time("topk_rows", [&] { in_->topk_rows(x, R, V, k, vals, idx); });
   }
+  void sample_rows(const float* lp, int R, int V, const SampleParams& sp, const float* u, int* tokens,
+                   float* token_lp) override {
+    time("sample_rows", [&] { in_->sample_rows(lp, R, V, sp, u, tokens, token_lp); });
+  }
 
  private:
   std::unique_ptr<Backend> in_;

@@ -1,7 +1,8 @@
 // Incremental decoding with key/value caches: the encoder runs once per batch, each
 // step feeds one token per row and leaves log-probabilities for the next on the backend,
-// read in full (sampling) or as a per-row top-k (greedy, beam). Cache writes and beam
-// reorders are one backend call per layer and cache, not one per row.
+// read as a per-row top-k (greedy, beam), as one sampled token per row (sampling), or in
+// full. Cache writes and beam reorders are one backend call per layer and cache, not one
+// per row.
 #include <cmath>
 #include <cstring>
 #include <utility>
@@ -152,6 +153,22 @@ void Transformer::decode_topk(int k, int tok, float* vals, int* ids, float* tok_
   std::memcpy(vals, s.top_host.data(), (size_t)R * k * sizeof(float));
   std::memcpy(ids, s.top_host.data() + (size_t)R * k, (size_t)R * k * sizeof(int));
   std::memcpy(tok_lp, s.top_host.data() + (size_t)2 * R * k, (size_t)R * sizeof(float));
+}
+
+void Transformer::decode_sample(const Backend::SampleParams& sp, const float* u, int* tokens, float* tok_lp) {
+  if (!ds_) fail("EINTERNAL", "decode_sample before decode_begin");
+  DecodeState& s = *ds_;
+  const int R = s.R, V = cfg_.vocab_size;
+  // In the top-k buffer: [tokens R | tok_lp R | u R]; the first 2R come back in one download.
+  int* dt = reinterpret_cast<int*>(s.top.f());
+  float* dl = s.top.f() + R;
+  float* du = s.top.f() + 2 * (size_t)R;
+  be_->upload(du, u, (size_t)R * sizeof(float));
+  be_->sample_rows(s.logits, R, V, sp, du, dt, dl);
+  s.top_host.resize((size_t)2 * R);
+  be_->download(s.top_host.data(), s.top.f(), s.top_host.size() * sizeof(float));
+  std::memcpy(tokens, s.top_host.data(), (size_t)R * sizeof(int));
+  std::memcpy(tok_lp, s.top_host.data() + R, (size_t)R * sizeof(float));
 }
 
 void Transformer::decode_reorder(const int* from, int pos) {

@@ -4,7 +4,8 @@
 // Greedy and beam search read only each row's top few tokens from the backend
 // (Transformer::decode_topk), not the whole [rows, V] log-probabilities; the choices are
 // exactly those a scan of full rows makes (see greedy_pick and top_from_prefix).
-// Sampling, and beams too wide for the backend's top-k, read full rows.
+// Sampling draws on the backend too (Backend::sample_rows, uniforms from the host), so
+// only each row's token and log-prob come back. Beams too wide for the top-k read full rows.
 #include "model/search.h"
 
 #include <algorithm>
@@ -90,58 +91,6 @@ void top_tokens(const float* lp, const ModelConfig& c, int n, std::vector<Tok>& 
   std::sort(out.begin(), out.end(), better);
 }
 
-// One sampling draw: temperature, then top-k, then top-p over the model's log-probs,
-// renormalised; the draw walks the kept tokens in id order with uniform u.
-int sample_token(const float* lp, const ModelConfig& c, const SearchOptions& opt, float u,
-                 std::vector<Tok>& cand, std::vector<double>& w) {
-  cand.clear();
-  for (int v = 0; v < c.vocab_size; ++v)
-    if (emittable(v, c) && std::isfinite(lp[v])) cand.push_back({lp[v], v});
-  if (cand.empty()) return c.eos_id;
-  // Top-k: by the model's log-probs (temperature is monotone, so this is the same set,
-  // and topK 1 picks exactly the greedy token).
-  if (opt.top_k > 0 && opt.top_k < (int)cand.size()) {
-    std::nth_element(cand.begin(), cand.begin() + opt.top_k, cand.end(), better);
-    cand.resize(opt.top_k);
-  }
-  float mx = cand[0].lp;
-  for (const Tok& t : cand) mx = std::max(mx, t.lp);
-  const double inv_t = 1.0 / (double)opt.temperature;
-  auto weight = [&](const Tok& t) { return std::exp(((double)t.lp - (double)mx) * inv_t); };
-  double total = 0;
-  for (const Tok& t : cand) total += weight(t);
-  if (opt.top_p < 1.0f) {
-    // Smallest best-first prefix whose mass reaches top_p; sort it incrementally.
-    const double need = (double)opt.top_p * total;
-    size_t sorted = 0, keep = cand.size();
-    double cum = 0;
-    for (size_t i = 0; i < cand.size(); ++i) {
-      if (i == sorted) {
-        size_t next = std::min(cand.size(), std::max<size_t>(64, sorted * 2));
-        std::partial_sort(cand.begin() + sorted, cand.begin() + next, cand.end(), better);
-        sorted = next;
-      }
-      cum += weight(cand[i]);
-      if (cum >= need) { keep = i + 1; break; }
-    }
-    cand.resize(keep);
-    std::sort(cand.begin(), cand.end(), [](const Tok& a, const Tok& b) { return a.id < b.id; });
-    total = 0;
-    for (const Tok& t : cand) total += weight(t);
-  } else {
-    std::sort(cand.begin(), cand.end(), [](const Tok& a, const Tok& b) { return a.id < b.id; });
-  }
-  w.resize(cand.size());
-  for (size_t i = 0; i < cand.size(); ++i) w[i] = weight(cand[i]);
-  const double target = (double)u * total;
-  double cum = 0;
-  for (size_t i = 0; i < cand.size(); ++i) {
-    cum += w[i];
-    if (target < cum) return cand[i].id;
-  }
-  return cand.back().id;  // rounding: u * total at the very top
-}
-
 struct Sources {
   int B = 0, S = 0;
   std::vector<int> ids, len, limit;
@@ -174,36 +123,47 @@ struct Out {
 void run_single(Transformer& m, const int* src, const int* src_off, const std::vector<int>& idx,
                 const SearchOptions& opt, const std::function<bool()>& cancelled, std::vector<Out>& res) {
   const ModelConfig& c = m.config();
-  const int V = c.vocab_size;
   Sources s = gather(src, src_off, idx, opt, c);
   const int B = s.B;
   m.decode_begin(s.ids.data(), s.len.data(), B, s.S, 1, s.max_limit + 1);
   const bool sample = opt.method == SearchOptions::Sample;
   const int k = prefix_size(1, c);  // greedy: each row's top k and its EOS log-prob
-  std::vector<float> lp(sample ? (size_t)B * V : 0), top_v(sample ? 0 : (size_t)B * k), eos_lp(sample ? 0 : B);
+  std::vector<float> top_v(sample ? 0 : (size_t)B * k), eos_lp(sample ? 0 : B);
   std::vector<int> top_i(sample ? 0 : (size_t)B * k);
+  // Sampling: each row's uniform (-1: no draw, the row ends or has ended), token, log-prob.
+  std::vector<float> u(sample ? B : 0), drawn_lp(sample ? B : 0);
+  std::vector<int> drawn(sample ? B : 0);
+  Backend::SampleParams sp;
+  sp.temperature = opt.temperature;
+  sp.top_k = opt.top_k;
+  sp.top_p = opt.top_p;
+  sp.fallback = c.eos_id;
+  sp.n_excluded = 2;  // the ids `emittable` rules out
+  sp.excluded[0] = c.pad_id;
+  sp.excluded[1] = c.bos_id;
   std::vector<int> tokens(B, c.bos_id);
   std::vector<char> done(B, 0);
   std::vector<Out> out(B);
   std::vector<uint64_t> stream(B);
   for (int i = 0; i < B; ++i) stream[i] = stream_id(kSampleTag, (uint64_t)idx[i]);
-  std::vector<Tok> cand;
-  std::vector<double> w;
   int live = B;
   for (int pos = 0; pos <= s.max_limit && live > 0; ++pos) {
     check_cancel(cancelled);
     m.decode_step(tokens.data(), pos);
-    if (sample) m.decode_logprobs(lp.data(), 0, B);
-    else m.decode_topk(k, c.eos_id, top_v.data(), top_i.data(), eos_lp.data());
+    if (sample) {
+      for (int i = 0; i < B; ++i)
+        u[i] = done[i] || pos >= s.limit[i] ? -1.0f : uniform_at(opt.seed, stream[i], (uint64_t)pos);
+      m.decode_sample(sp, u.data(), drawn.data(), drawn_lp.data());
+    } else {
+      m.decode_topk(k, c.eos_id, top_v.data(), top_i.data(), eos_lp.data());
+    }
     for (int i = 0; i < B; ++i) {
       if (done[i]) { tokens[i] = c.pad_id; continue; }
       int v;
       float v_lp;
       if (sample) {
-        const float* row = lp.data() + (size_t)i * V;
-        v = pos >= s.limit[i] ? c.eos_id
-                              : sample_token(row, c, opt, uniform_at(opt.seed, stream[i], (uint64_t)pos), cand, w);
-        v_lp = row[v];
+        v = drawn[i];  // EOS when pos >= limit (u -1)
+        v_lp = drawn_lp[i];
       } else {
         const size_t o = (size_t)i * k;
         const int j = pos < s.limit[i] ? greedy_pick(top_v.data() + o, top_i.data() + o, k, c) : -1;

@@ -105,7 +105,7 @@ class Transformer {
   // targets up to max_steps tokens.
   void decode_begin(const int* src, const int* src_len, int B, int S, int rows_per_src, int max_steps);
   // Feeds one token per row at position pos (0 = BOS). The next-token log-probs [R, V]
-  // stay on the backend; read them with decode_logprobs or decode_topk.
+  // stay on the backend; read them with decode_logprobs, decode_topk or decode_sample.
   void decode_step(const int* tokens, int pos);
   // The last step's log-probs of rows [row0, row0 + rows), [rows, V], to the host.
   void decode_logprobs(float* host, int row0, int rows);
@@ -113,6 +113,9 @@ class Transformer {
   // the lower id, NaN last) to vals/ids [R, k] on the host, and each row's log-prob of
   // token `tok` (EOS) to tok_lp [R]: R * (2k + 1) values cross, not R * V.
   void decode_topk(int k, int tok, float* vals, int* ids, float* tok_lp);
+  // One sampling draw per row (Backend::sample_rows) with uniforms u [R] from the host:
+  // the tokens and their log-probs to tokens/tok_lp [R] on the host, 3R values crossing.
+  void decode_sample(const Backend::SampleParams& sp, const float* u, int* tokens, float* tok_lp);
   // Beam search: row r of the cache becomes old row from[r] (positions 0..pos).
   void decode_reorder(const int* from, int pos);
   int decode_rows() const { return dec_rows_; }

@@ -47,7 +47,7 @@ struct Transformer::DecodeState {
   float *x, *ln, *m, *r, *qkv, *att, *tmp, *q, *f1, *logits;
   int *tokens, *self_len, *src_len, *from;  // [R] each; from: gather indices (reorders)
   std::vector<int> src_len_host;     // [R]
-  std::vector<float> top_host;       // decode_topk's download: vals, ids, tok_lp
+  std::vector<float> top_host;       // decode_topk's and decode_sample's downloads
 };
 
 }  // namespace rg

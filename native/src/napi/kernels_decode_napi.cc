@@ -9,6 +9,9 @@
 //       with dst row r = src row idx[r]; src null: in place on (a copy of) dst
 //   topkRows(x, R, V, k) -> { vals: Float32Array, idx: Int32Array }  ([R, k] each; the
 //       outputs are poisoned with NaN / -1 first, so an unwritten element shows)
+//   sampleRows(lp, R, V, { temperature, topK, topP, fallback, excluded: number[] }, u)
+//       -> { tokens: Int32Array, lp: Float32Array }  ([R] each, poisoned as topkRows';
+//       u: Float32Array [R], one uniform per row, < 0 for no draw)
 // Bad arguments throw an Error with code EINVAL.
 #include <cmath>
 #include <cstring>
@@ -143,6 +146,72 @@ Napi::Value TopkRows(const Napi::CallbackInfo& info) {
   });
 }
 
+// A number option of sampleRows' params (required: the test names every field).
+double num_opt(const Napi::Object& o, const char* key, const Fn& fn) {
+  const Napi::Value v = o.Get(key);
+  if (!v.IsNumber()) bad(o.Env(), fn.name + ": params." + key + " must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+int int_opt(const Napi::Object& o, const char* key, const Fn& fn) {
+  const double d = num_opt(o, key, fn);
+  if (!(d >= -2147483648.0 && d <= 2147483647.0) || std::floor(d) != d)
+    bad(o.Env(), fn.name + ": params." + key + " must be an integer");
+  return (int)d;
+}
+
+Napi::Value SampleRows(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Fn& fn = *static_cast<Fn*>(info.Data());
+  if (info.Length() < 5) bad(env, fn.name + "(lp, R, V, params, u): expected 5 arguments");
+  auto lp = f32(info, 0, fn, "lp");
+  const int R = int_arg(info, 1, fn, "R", 0), V = int_arg(info, 2, fn, "V", 1);
+  if (lp.ElementLength() != (size_t)R * V) bad(env, fn.name + ": lp must have R * V elements");
+  if (!info[3].IsObject()) bad(env, fn.name + ": params must be an object");
+  const Napi::Object o = info[3].As<Napi::Object>();
+  Backend::SampleParams sp;
+  sp.temperature = (float)num_opt(o, "temperature", fn);
+  sp.top_k = int_opt(o, "topK", fn);
+  sp.top_p = (float)num_opt(o, "topP", fn);
+  sp.fallback = int_opt(o, "fallback", fn);
+  const Napi::Value ex = o.Get("excluded");
+  if (!ex.IsArray()) bad(env, fn.name + ": params.excluded must be an array of token ids");
+  const Napi::Array exa = ex.As<Napi::Array>();
+  if (exa.Length() > (uint32_t)Backend::SampleParams::kMaxExcluded)
+    bad(env, fn.name + ": params.excluded holds at most " + std::to_string(Backend::SampleParams::kMaxExcluded) + " ids");
+  sp.n_excluded = (int)exa.Length();
+  for (uint32_t j = 0; j < exa.Length(); ++j) {
+    const Napi::Value e = exa.Get(j);
+    const double d = e.IsNumber() ? e.As<Napi::Number>().DoubleValue() : NAN;
+    if (!(d >= 0 && d <= 2147483647.0) || std::floor(d) != d) bad(env, fn.name + ": params.excluded must hold token ids");
+    sp.excluded[j] = (int)d;
+  }
+  auto u = f32(info, 4, fn, "u");
+  if (u.ElementLength() != (size_t)R) bad(env, fn.name + ": u must have R elements");
+  return Guard(env, [&]() -> Napi::Value {
+    auto be = make_backend(fn.device);
+    const size_t n = (size_t)R;
+    Buf dx(*be, lp.ElementLength() * sizeof(float)), du(*be, n * sizeof(float)), dt(*be, n * sizeof(int)),
+        dl(*be, n * sizeof(float));
+    be->upload(dx.p, lp.Data(), lp.ElementLength() * sizeof(float));
+    be->upload(du.p, u.Data(), n * sizeof(float));
+    std::vector<float> nan(n, std::numeric_limits<float>::quiet_NaN());
+    std::vector<int> neg(n, -1);
+    be->upload(dl.p, nan.data(), n * sizeof(float));
+    be->upload(dt.p, neg.data(), n * sizeof(int));
+    be->sample_rows(static_cast<const float*>(dx.p), R, V, sp, static_cast<const float*>(du.p),
+                    static_cast<int*>(dt.p), static_cast<float*>(dl.p));
+    Napi::Int32Array tokens = Napi::Int32Array::New(env, n);
+    Napi::Float32Array tlp = Napi::Float32Array::New(env, n);
+    be->download(tokens.Data(), dt.p, n * sizeof(int));
+    be->download(tlp.Data(), dl.p, n * sizeof(float));
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("tokens", tokens);
+    out.Set("lp", tlp);
+    return out;
+  });
+}
+
 }  // namespace
 
 void RegisterDecodeKernels(Napi::Env env, Napi::Object exports, const char* device, const char* suffix) {
@@ -154,6 +223,7 @@ void RegisterDecodeKernels(Napi::Env env, Napi::Object exports, const char* devi
   add("copyRows", CopyRows);
   add("gatherRows", GatherRows);
   add("topkRows", TopkRows);
+  add("sampleRows", SampleRows);
 }
 
 }  // namespace rg::napi
