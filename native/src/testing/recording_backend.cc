@@ -233,6 +233,11 @@ class RecordingBackend final : public Backend {
     refuse("topk_rows");
     in_->topk_rows(x, R, V, k, vals, idx);
   }
+  void sample_rows(const float* lp, int R, int V, const SampleParams& sp, const float* u, int* tokens,
+                   float* token_lp) override {
+    refuse("sample_rows");
+    in_->sample_rows(lp, R, V, sp, u, tokens, token_lp);
+  }
 
  private:
   std::unique_ptr<Backend> in_;
