@@ -44,3 +44,33 @@ export function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Random pairs of 1..maxLen ids in [3, V) (0-2: pad, bos, eos), target = the reversed source. */
+export function reversalPairs(n: number, seed: number, maxLen: number, V: number): { src: Int32Array; tgt: Int32Array }[] {
+  const r = rng(seed);
+  const out: { src: Int32Array; tgt: Int32Array }[] = [];
+  for (let i = 0; i < n; i++) {
+    const len = 1 + Math.floor(r() * maxLen);
+    const src = Int32Array.from({ length: len }, () => 3 + Math.floor(r() * (V - 3)));
+    out.push({ src, tgt: Int32Array.from(src).reverse() });
+  }
+  return out;
+}
+
+// bf16 as the GPU rounds (__float2bfloat16_rn: nearest, ties to even), for finite values.
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+/** The bf16 bits of one value. */
+export function bf16BitsOf(x: number): number {
+  f32[0] = x;
+  const u = u32[0];
+  return ((u + 0x7fff + ((u >>> 16) & 1)) / 65536) & 0xffff;
+}
+/** The bf16 bits of each value. */
+export const bf16Bits = (a: ArrayLike<number>): Uint16Array => Uint16Array.from(a as ArrayLike<number>, bf16BitsOf);
+/** Each value rounded to bf16 (a new array). */
+export const roundBf16 = (a: Float32Array): Float32Array =>
+  a.map((x) => {
+    u32[0] = (bf16BitsOf(x) << 16) >>> 0;
+    return f32[0];
+  });

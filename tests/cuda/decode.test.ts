@@ -5,9 +5,8 @@
 // against plain JavaScript references; the GPU tests skip with the reason without one.
 import { describe, expect, it } from 'vitest';
 
-import { Transformer } from '../../ts/src/engine/transformer.js';
 import { rng } from '../helpers.js';
-import { cpu, cuda, gpuTitle, HAS_DEVICE, sameBits, values } from './device.js';
+import { cpu, cuda, gpuTitle, HAS_DEVICE, sameBits, skewedTwins, values } from './device.js';
 
 type F32 = Float32Array;
 interface Topk {
@@ -177,14 +176,7 @@ describe('decoding on cuda:fp32 against the CPU engine', () => {
   const CONFIG = { vocabSize: 300, dModel: 64, nHeads: 4, dFF: 128, encoderLayers: 2, decoderLayers: 2, maxLen: 48, dropout: 0, labelSmoothing: 0.1 };
 
   it.skipIf(!HAS_DEVICE)(gpuTitle('greedy, beam 4 and 5 (top-k path) and beam 32 (full rows) give the CPU\'s hypotheses'), async () => {
-    const cpuModel = Transformer.create(CONFIG, { seed: 4 });
-    const p = cpuModel.parameters();
-    const e = cpuModel.paramInfo().find((t) => t.name === 'embed.weight')!;
-    const d = CONFIG.dModel;
-    for (const [tok, s] of [[0, 3], [1, 3], [2, 1.5]]) for (let j = 0; j < d; j++) p[e.offset + tok * d + j] *= s;
-    cpuModel.setParameters(p);
-    const gpuModel = Transformer.create(CONFIG, { seed: 4, device: 'cuda:fp32' });
-    gpuModel.setParameters(p);
+    const { cpuModel, gpuModel } = skewedTwins(CONFIG, 4);
     const r = rng(17);
     const srcs = Array.from({ length: 40 }, () => Int32Array.from({ length: 1 + Math.floor(r() * 14) }, () => 3 + Math.floor(r() * (CONFIG.vocabSize - 3))));
     for (const options of [{ beamSize: 1 }, { beamSize: 4 }, { beamSize: 5, lengthPenalty: 1 }, { beamSize: 32 }]) {

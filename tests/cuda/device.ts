@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
+import { Transformer } from '../../ts/src/engine/transformer.js';
 import { cudaModulePath } from '../../ts/src/native/cuda.js';
 import { rng } from '../helpers.js';
 
@@ -79,3 +80,21 @@ export function nanCount(a: Float32Array): number {
 
 /** Tolerances of issue 4: relative error under these, per precision. */
 export const TOL = { fp32: 1e-5, tf32: 1e-3, bf16: 1e-2 } as const;
+
+/**
+ * A CPU model and a cuda:fp32 model with the same weights, for decoding comparisons: the
+ * embeddings of pad, bos and eos are scaled up (3, 3, 1.5) so the search must skip pad
+ * and bos in its top candidates and eos is likely.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function skewedTwins(config: any, seed: number): { cpuModel: Transformer; gpuModel: Transformer } {
+  const cpuModel = Transformer.create(config, { seed });
+  const p = cpuModel.parameters();
+  const e = cpuModel.paramInfo().find((t) => t.name === 'embed.weight')!;
+  const d = config.dModel as number;
+  for (const [tok, s] of [[0, 3], [1, 3], [2, 1.5]]) for (let j = 0; j < d; j++) p[e.offset + tok * d + j] *= s;
+  cpuModel.setParameters(p);
+  const gpuModel = Transformer.create(config, { seed, device: 'cuda:fp32' });
+  gpuModel.setParameters(p);
+  return { cpuModel, gpuModel };
+}

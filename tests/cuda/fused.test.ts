@@ -8,6 +8,7 @@
 // module loads, checking the defaults against plain JS references.
 import { describe, expect, it } from 'vitest';
 
+import { bf16Bits, roundBf16 } from '../helpers.js';
 import { cuda, deviceReason, gpuTitle, HAS_DEVICE, nanCount, relErr, TOL, values } from './device.js';
 
 type F32 = Float32Array;
@@ -34,23 +35,9 @@ function both(device: string, op: string, args: Record<string, unknown>): [Out, 
   return [run(device, op, copy()), run('cpu', op, copy())];
 }
 
-// Rounding as the tensor cores round their inputs (see tests/cuda/gemm.test.ts).
+// Rounding as the tensor cores round their inputs (bf16: tests/helpers.ts).
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
-const roundBf16 = (a: F32): F32 =>
-  a.map((x) => {
-    f32[0] = x;
-    const u = u32[0];
-    u32[0] = ((((u + 0x7fff + ((u >>> 16) & 1)) / 65536) & 0xffff) << 16) >>> 0;
-    return f32[0];
-  });
-/** bf16 bits of each value (round to nearest even). */
-const bf16Bits = (a: F32): Uint16Array =>
-  Uint16Array.from(a, (x) => {
-    f32[0] = x;
-    const u = u32[0];
-    return ((u + 0x7fff + ((u >>> 16) & 1)) / 65536) & 0xffff;
-  });
 const sameArray = (a: ArrayLike<number>, b: ArrayLike<number>): boolean =>
   a.length === b.length && Array.prototype.every.call(a, (v: number, i: number) => Object.is(v, b[i]));
 const roundTf32 = (a: F32): F32 =>

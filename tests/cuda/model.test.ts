@@ -11,22 +11,13 @@ import { Transformer } from '../../ts/src/engine/transformer.js';
 import { Trainer } from '../../ts/src/engine/trainer.js';
 import { toNativePairs, type Pair } from '../../ts/src/engine/pairs.js';
 import { resolveDevice } from '../../ts/src/native/device.js';
-import { rng } from '../helpers.js';
+import { bf16Bits, reversalPairs } from '../helpers.js';
 import { cuda, gpuTitle, HAS_DEVICE } from './device.js';
 
 const CONFIG = { vocabSize: 61, dModel: 64, nHeads: 4, dFF: 128, encoderLayers: 2, decoderLayers: 2, maxLen: 40, dropout: 0.1, labelSmoothing: 0.1 };
 
-/** Pairs of random lengths (padding in every batch), target = reversed source mod V. */
-function pairs(n: number, seed: number, V = CONFIG.vocabSize): Pair[] {
-  const r = rng(seed);
-  const out: Pair[] = [];
-  for (let i = 0; i < n; i++) {
-    const len = 1 + Math.floor(r() * 14);
-    const src = Int32Array.from({ length: len }, () => 3 + Math.floor(r() * (V - 3)));
-    out.push({ src, tgt: Int32Array.from(src).reverse() });
-  }
-  return out;
-}
+/** Pairs of random lengths (padding in every batch), target = reversed source. */
+const pairs = (n: number, seed: number, V = CONFIG.vocabSize): Pair[] => reversalPairs(n, seed, 14, V);
 
 /** max_i |a_i - b_i| / max_i |b_i| (NaN anywhere gives NaN). */
 function rel(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -39,15 +30,6 @@ function rel(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return num / den;
 }
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-/** bf16 bits of each (finite) value, round to nearest even. */
-const bf16Bits = (a: Float32Array): Uint16Array =>
-  Uint16Array.from(a, (x) => {
-    f32[0] = x;
-    const u = u32[0];
-    return ((u + 0x7fff + ((u >>> 16) & 1)) / 65536) & 0xffff;
-  });
 const sameU16 = (a: Uint16Array, b: Uint16Array): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
 
 const dirs: string[] = [];

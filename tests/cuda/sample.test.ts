@@ -5,9 +5,8 @@
 // backends sum in different orders); the reference finds those rows and leaves them out.
 import { describe, expect, it } from 'vitest';
 
-import { Transformer } from '../../ts/src/engine/transformer.js';
 import { rng } from '../helpers.js';
-import { cpu, cuda, gpuTitle, HAS_DEVICE, sameBits } from './device.js';
+import { cpu, cuda, gpuTitle, HAS_DEVICE, sameBits, skewedTwins } from './device.js';
 
 type F32 = Float32Array;
 interface Params {
@@ -300,14 +299,7 @@ describe('sampling decoding on cuda:fp32 against the CPU engine', () => {
   const CONFIG = { vocabSize: 300, dModel: 64, nHeads: 4, dFF: 128, encoderLayers: 2, decoderLayers: 2, maxLen: 48, dropout: 0, labelSmoothing: 0.1 };
 
   it.skipIf(!HAS_DEVICE)(gpuTitle('sampling (temperature, top-k, top-p) gives the CPU\'s outputs for at least 95% of sentences'), async () => {
-    const cpuModel = Transformer.create(CONFIG, { seed: 4 });
-    const p = cpuModel.parameters();
-    const e = cpuModel.paramInfo().find((t) => t.name === 'embed.weight')!;
-    const d = CONFIG.dModel;
-    for (const [tok, s] of [[0, 3], [1, 3], [2, 1.5]]) for (let j = 0; j < d; j++) p[e.offset + tok * d + j] *= s;
-    cpuModel.setParameters(p);
-    const gpuModel = Transformer.create(CONFIG, { seed: 4, device: 'cuda:fp32' });
-    gpuModel.setParameters(p);
+    const { cpuModel, gpuModel } = skewedTwins(CONFIG, 4);
     const r = rng(23);
     const srcs = Array.from({ length: 40 }, () => Int32Array.from({ length: 1 + Math.floor(r() * 14) }, () => 3 + Math.floor(r() * (CONFIG.vocabSize - 3))));
     const options = [

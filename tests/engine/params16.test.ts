@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import type { NativeModel } from '../../ts/src/native/types.js';
+import { bf16Bits } from '../helpers.js';
 import { addon, pack, synthetic } from '../helpers/native.js';
 
 interface Params16 {
@@ -42,15 +43,6 @@ const decodeOpts = {
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-/** bf16 bits of each value, round to nearest even (the weights are finite). */
-const bf16Bits = (a: Float32Array): Uint16Array =>
-  Uint16Array.from(a, (x) => {
-    f32[0] = x;
-    const u = u32[0];
-    return ((u + 0x7fff + ((u >>> 16) & 1)) / 65536) & 0xffff;
-  });
 const bytes = (a: Float32Array | Uint16Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 const withCopies = (seed: number) => hooks.testModelWithBf16Copies(JSON.stringify(cfg), seed);

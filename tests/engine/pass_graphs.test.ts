@@ -8,20 +8,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Transformer } from '../../ts/src/engine/transformer.js';
 import { Trainer } from '../../ts/src/engine/trainer.js';
 import type { Pair } from '../../ts/src/engine/pairs.js';
-import { rng } from '../helpers.js';
+import { reversalPairs } from '../helpers.js';
 
 const CONFIG = { vocabSize: 50, dModel: 32, nHeads: 4, dFF: 64, encoderLayers: 2, decoderLayers: 2, maxLen: 40, dropout: 0.1, labelSmoothing: 0.1 };
 
-function pairs(n: number, seed: number, maxLen: number): Pair[] {
-  const r = rng(seed);
-  const out: Pair[] = [];
-  for (let i = 0; i < n; i++) {
-    const len = 1 + Math.floor(r() * maxLen);
-    const src = Int32Array.from({ length: len }, () => 3 + Math.floor(r() * (CONFIG.vocabSize - 3)));
-    out.push({ src, tgt: Int32Array.from(src, (v) => 3 + ((v * 7) % (CONFIG.vocabSize - 3))) });
-  }
-  return out;
-}
+const pairs = (n: number, seed: number, maxLen: number): Pair[] => reversalPairs(n, seed, maxLen, CONFIG.vocabSize);
 
 function create(graphs: string | undefined): Transformer {
   const old = process.env.REGURGITATE_TEST_GRAPHS;
