@@ -92,9 +92,10 @@ function benchKernels() {
   if (typeof cuda.attentionBench === 'function') {
     for (const T of [64, 128, 256, 512])
       for (const causal of [false, true])
-        for (const bf16 of [false, true]) {
-          const r = safe(`attention T ${T}`, () => cuda.attentionBench({ B: 32, H: 8, T, dh: 64, causal, iters, bf16 }));
-          if (r) emit({ bench: 'attention', B: 32, H: 8, T, dh: 64, causal, precision: bf16 ? 'bf16' : 'fp32', fwd_ms: r.fwdMs, bwd_ms: r.bwdMs, fwd_bwd_ms: r.fwdMs + r.bwdMs });
+        // bf16 with P and dS split into hi + lo (the default) and rounded to bf16 (split: false).
+        for (const [bf16, split] of [[false, true], [true, true], [true, false]]) {
+          const r = safe(`attention T ${T}`, () => cuda.attentionBench({ B: 32, H: 8, T, dh: 64, causal, iters, bf16, split }));
+          if (r) emit({ bench: 'attention', B: 32, H: 8, T, dh: 64, causal, precision: bf16 ? (split ? 'bf16' : 'bf16-nosplit') : 'fp32', fwd_ms: r.fwdMs, bwd_ms: r.bwdMs, fwd_bwd_ms: r.fwdMs + r.bwdMs });
         }
   } else note('no attentionBench in the CUDA module');
   if (typeof cuda.rowsBench === 'function') {

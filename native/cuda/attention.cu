@@ -21,6 +21,8 @@
 // Files: this one holds the launchers of kernels.h; attention_f32.cu the fp32 kernels,
 // attention_bf16.cu the tensor-core ones, attention_common.cuh what they share.
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 
 #include <cuda_runtime.h>
 
@@ -75,10 +77,17 @@ __global__ void fill_uniform(float* p, size_t n, uint32_t seed, float lo, float 
 }
 
 bool g_bf16 = false;  // attention_set_precision
+bool env_split() {
+  const char* e = std::getenv("REGURGITATE_ATTN_SPLIT");
+  return !(e && std::strcmp(e, "0") == 0);
+}
+bool g_split = env_split();  // attention_set_split
 
 }  // namespace
 
 void attention_set_precision(bool bf16) { g_bf16 = bf16; }
+void attention_set_split(bool split) { g_split = split; }
+bool attention_split() { return g_split; }
 
 // Declared where used (testing_attention.cc): not part of the backend contract.
 int attention_bench_fill(float* p, size_t n, uint32_t seed, float lo, float hi, Stream stream) {
@@ -102,7 +111,7 @@ int attention_fwd(const cpu::AttnShape& s, const float* q, const float* k, const
   p.out = out;
   p.lse_out = lse;
   cudaStream_t st = (cudaStream_t)stream;
-  if (g_bf16 && s.Tq > 8) return (int)attn::fwd_bf16(p, st);
+  if (g_bf16 && s.Tq > 8) return (int)attn::fwd_bf16(p, g_split, st);
   return (int)attn::fwd_f32(p, st);
 }
 
@@ -132,7 +141,7 @@ int attention_bwd(const cpu::AttnShape& s, const float* q, const float* k, const
   if (g_bf16) {
     if (s.Tq > 0 && !scratch) return (int)cudaErrorInvalidValue;
     p.dsum = (float*)scratch;
-    return (int)attn::bwd_bf16(p, st);
+    return (int)attn::bwd_bf16(p, g_split, st);
   }
   // The fp32 path needs no scratch.
   // Tq == 0 with Tk > 0: no query sees any key, dk = dv = 0 (the dkv kernel's loop is empty).

@@ -23,12 +23,10 @@ namespace {
 // Warp w of a block owns 16 rows of the tile; the fragment layouts are PTX's for
 // m16n8k16 (g = lane / 4, t = lane % 4: C rows g and g + 8, columns 2t and 2t + 1).
 using bf16 = __nv_bfloat16;
-// RG_ATTN_SPLIT=0 (compile time) drops the lo halves of P and dS: fewer MMAs, but P and dS
-// are then rounded to bf16 too (errors of about 0.2% of an output's rms, per element).
-#ifndef RG_ATTN_SPLIT
-#define RG_ATTN_SPLIT 1
-#endif
-constexpr bool kSplit = RG_ATTN_SPLIT != 0;
+// SPLIT = false (attention_set_split, REGURGITATE_ATTN_SPLIT=0) drops the lo halves of P
+// and dS: fewer MMAs, but P and dS are then rounded to bf16 too, as FlashAttention does
+// (errors of about 0.2% of an output's rms, per element). Both are compiled; the launchers
+// pick one per call.
 constexpr float kLog2e = 1.4426950408889634f;
 constexpr float kLn2 = 0.6931471805599453f;
 
@@ -162,7 +160,7 @@ struct FwdBf16 {
   static constexpr size_t smem = stage + sizeof(bf16) * (size_t)(BM + 2 * BN) * SP;
 };
 
-template <int D>
+template <int D, bool SPLIT>
 __global__ void __launch_bounds__(128, 3) attn_fwd_bf16(Params p, int vec) {
   using C = FwdBf16<D>;
   constexpr int BM = C::BM, BN = C::BN, NT = C::NT, SP = C::SP, KC = D / 16, NO = D / 8;
@@ -281,8 +279,8 @@ __global__ void __launch_bounds__(128, 3) attn_fwd_bf16(Params p, int vec) {
         ldsm_x4_t(vb, bt_addr(Vs, SP, kc * 16, dp * 16, lane));
         mma_bf16(o[2 * dp], ph, vb[0], vb[1]);
         mma_bf16(o[2 * dp + 1], ph, vb[2], vb[3]);
-        if (kSplit) mma_bf16(o[2 * dp], pl, vb[0], vb[1]);
-        if (kSplit) mma_bf16(o[2 * dp + 1], pl, vb[2], vb[3]);
+        if constexpr (SPLIT) mma_bf16(o[2 * dp], pl, vb[0], vb[1]);
+        if constexpr (SPLIT) mma_bf16(o[2 * dp + 1], pl, vb[2], vb[3]);
       }
     }
   }
@@ -335,7 +333,7 @@ struct DkvBf16 {
       stage + sizeof(bf16) * (size_t)(2 * BN + 2 * BM) * SP + sizeof(float) * 2 * (size_t)BM;
 };
 
-template <int D, int BM>
+template <int D, int BM, bool SPLIT>
 __global__ void __launch_bounds__(128, 2) attn_bwd_dkv_bf16(Params p, int vec) {
   using C = DkvBf16<D, BM>;
   constexpr int BN = C::BN, NT = C::NT, SP = C::SP, KC = D / 16, NO = D / 8, NQ = BM / 8;
@@ -454,12 +452,12 @@ __global__ void __launch_bounds__(128, 2) attn_bwd_dkv_bf16(Params p, int vec) {
         ldsm_x4_t(qb, bt_addr(Qs, SP, kc * 16, dp * 16, lane));
         mma_bf16(dv[2 * dp], ph, ob[0], ob[1]);
         mma_bf16(dv[2 * dp + 1], ph, ob[2], ob[3]);
-        if (kSplit) mma_bf16(dv[2 * dp], pl, ob[0], ob[1]);
-        if (kSplit) mma_bf16(dv[2 * dp + 1], pl, ob[2], ob[3]);
+        if constexpr (SPLIT) mma_bf16(dv[2 * dp], pl, ob[0], ob[1]);
+        if constexpr (SPLIT) mma_bf16(dv[2 * dp + 1], pl, ob[2], ob[3]);
         mma_bf16(dk[2 * dp], sh, qb[0], qb[1]);
         mma_bf16(dk[2 * dp + 1], sh, qb[2], qb[3]);
-        if (kSplit) mma_bf16(dk[2 * dp], sl, qb[0], qb[1]);
-        if (kSplit) mma_bf16(dk[2 * dp + 1], sl, qb[2], qb[3]);
+        if constexpr (SPLIT) mma_bf16(dk[2 * dp], sl, qb[0], qb[1]);
+        if constexpr (SPLIT) mma_bf16(dk[2 * dp + 1], sl, qb[2], qb[3]);
       }
     }
   }
@@ -487,7 +485,7 @@ struct DqBf16 {
   static constexpr size_t smem = stage + sizeof(bf16) * (size_t)(2 * BM + 2 * BN) * SP;
 };
 
-template <int D>
+template <int D, bool SPLIT>
 __global__ void __launch_bounds__(128, 3) attn_bwd_dq_bf16(Params p, int vec) {
   using C = DqBf16<D>;
   constexpr int BM = C::BM, BN = C::BN, NT = C::NT, SP = C::SP, KC = D / 16, NO = D / 8;
@@ -590,8 +588,8 @@ __global__ void __launch_bounds__(128, 3) attn_bwd_dq_bf16(Params p, int vec) {
         ldsm_x4_t(kb, bt_addr(Ks, SP, kc * 16, dd * 16, lane));
         mma_bf16(dq[2 * dd], sh, kb[0], kb[1]);
         mma_bf16(dq[2 * dd + 1], sh, kb[2], kb[3]);
-        if (kSplit) mma_bf16(dq[2 * dd], sl, kb[0], kb[1]);
-        if (kSplit) mma_bf16(dq[2 * dd + 1], sl, kb[2], kb[3]);
+        if constexpr (SPLIT) mma_bf16(dq[2 * dd], sl, kb[0], kb[1]);
+        if constexpr (SPLIT) mma_bf16(dq[2 * dd + 1], sl, kb[2], kb[3]);
       }
     }
   }
@@ -609,14 +607,15 @@ __global__ void __launch_bounds__(128, 3) attn_bwd_dq_bf16(Params p, int vec) {
     }
 }
 
-template <int D>
+template <int D, bool SPLIT>
 cudaError_t fwd_bf16_d(const Params& p, cudaStream_t st) {
   using C = FwdBf16<D>;
   if (ceil_div(p.Tq, C::BM) > 65535u) return cudaErrorInvalidConfiguration;
-  return launch(attn_fwd_bf16<D>, dim3(p.B * p.H, ceil_div(p.Tq, C::BM)), C::NT, C::smem, st, p, vec_ok(p, false));
+  return launch(attn_fwd_bf16<D, SPLIT>, dim3(p.B * p.H, ceil_div(p.Tq, C::BM)), C::NT, C::smem, st, p,
+                vec_ok(p, false));
 }
 
-template <int D>
+template <int D, bool SPLIT>
 cudaError_t bwd_bf16_d(const Params& p, cudaStream_t st) {
   const int vec = vec_ok(p, true);
   if (p.Tq > 0) {
@@ -632,23 +631,25 @@ cudaError_t bwd_bf16_d(const Params& p, cudaStream_t st) {
     constexpr int BM = D <= 64 ? 64 : 32;
     using C = DkvBf16<D, BM>;
     if (ceil_div(p.Tk, C::BN) > 65535u) return cudaErrorInvalidConfiguration;
-    cudaError_t err = launch(attn_bwd_dkv_bf16<D, BM>, dim3(p.B * p.H, ceil_div(p.Tk, C::BN)), C::NT, C::smem, st,
-                             p, vec);
+    cudaError_t err = launch(attn_bwd_dkv_bf16<D, BM, SPLIT>, dim3(p.B * p.H, ceil_div(p.Tk, C::BN)), C::NT,
+                             C::smem, st, p, vec);
     if (err != cudaSuccess) return err;
   }
   using C = DqBf16<D>;
   if (ceil_div(p.Tq, C::BM) > 65535u) return cudaErrorInvalidConfiguration;
-  return launch(attn_bwd_dq_bf16<D>, dim3(p.B * p.H, ceil_div(p.Tq, C::BM)), C::NT, C::smem, st, p, vec);
+  return launch(attn_bwd_dq_bf16<D, SPLIT>, dim3(p.B * p.H, ceil_div(p.Tq, C::BM)), C::NT, C::smem, st, p, vec);
 }
 
 }  // namespace
 
-cudaError_t fwd_bf16(const Params& p, cudaStream_t st) {
-  return p.dh <= 64 ? fwd_bf16_d<64>(p, st) : fwd_bf16_d<128>(p, st);
+cudaError_t fwd_bf16(const Params& p, bool split, cudaStream_t st) {
+  if (p.dh <= 64) return split ? fwd_bf16_d<64, true>(p, st) : fwd_bf16_d<64, false>(p, st);
+  return split ? fwd_bf16_d<128, true>(p, st) : fwd_bf16_d<128, false>(p, st);
 }
 
-cudaError_t bwd_bf16(const Params& p, cudaStream_t st) {
-  return p.dh <= 64 ? bwd_bf16_d<64>(p, st) : bwd_bf16_d<128>(p, st);
+cudaError_t bwd_bf16(const Params& p, bool split, cudaStream_t st) {
+  if (p.dh <= 64) return split ? bwd_bf16_d<64, true>(p, st) : bwd_bf16_d<64, false>(p, st);
+  return split ? bwd_bf16_d<128, true>(p, st) : bwd_bf16_d<128, false>(p, st);
 }
 
 }  // namespace rg::cuda::attn

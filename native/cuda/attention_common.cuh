@@ -102,7 +102,8 @@ inline int vec_ok(const Params& p, bool bwd) {
 // p is complete (attention.cu's make_params plus pointers); shapes are already checked.
 cudaError_t fwd_f32(const Params& p, cudaStream_t st);
 cudaError_t bwd_f32(const Params& p, cudaStream_t st);
-cudaError_t fwd_bf16(const Params& p, cudaStream_t st);
-cudaError_t bwd_bf16(const Params& p, cudaStream_t st);  // p.dsum: [B, H, Tq] scratch
+// split: P and dS as bf16 hi + lo (attention_set_split).
+cudaError_t fwd_bf16(const Params& p, bool split, cudaStream_t st);
+cudaError_t bwd_bf16(const Params& p, bool split, cudaStream_t st);  // p.dsum: [B, H, Tq] scratch
 
 }  // namespace rg::cuda::attn

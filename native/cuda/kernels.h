@@ -67,6 +67,11 @@ size_t attention_bwd_scratch_bytes(const cpu::AttnShape& s);
 // Whether attention uses bf16 tensor cores for QK^T and PV (fp32 softmax and accumulators)
 // or fp32 throughout (the default). A process-wide setting; the backend sets it per call.
 void attention_set_precision(bool bf16);
+// bf16 only: the probabilities P and dS enter their products as bf16 hi + lo parts (true,
+// the default: ~16 significant bits, more MMAs) or rounded to bf16 as FlashAttention does
+// (false). Process-wide; starts as REGURGITATE_ATTN_SPLIT says ("0": false).
+void attention_set_split(bool split);
+bool attention_split();
 
 // ---- layernorm.cu ----------------------------------------------------------------------
 int layernorm_fwd(float* y, float* mean, float* rstd, const float* x, const float* gamma,

@@ -9,8 +9,10 @@
 //       lse: B*H*Tq. kLen: Int32Array(B), or null/undefined for "every key".
 //   attentionBwdTest(shape, q, k, v, kLen, out, lse, dout, opts?) -> { dq, dk, dv }
 //       dq, dk, dv as long as q, k, v (NaN outside the views the kernel writes).
-//   opts: { bf16?: boolean }: run with attention_set_precision(true) (restored after).
-//   attentionBench({ B, H, T, dh, causal, iters, bf16 }) -> { fwdMs, bwdMs }
+//   opts: { bf16?: boolean, split?: boolean }: run with attention_set_precision(true), and
+//       with P and dS as bf16 hi + lo (split, the default) or rounded to bf16 (split
+//       false); both restored after.
+//   attentionBench({ B, H, T, dh, causal, iters, bf16, split? }) -> { fwdMs, bwdMs }
 //       self-attention out of a fused [B*T, 3*H*dh] buffer, kLen = T for every row, random
 //       device data; median of `iters` timed runs (cudaEvents) after warm-up runs.
 #include <cuda_runtime.h>
@@ -35,23 +37,42 @@ namespace {
 
 using namespace testing;
 
-// opts { bf16?: boolean } at argument i (absent: false).
-bool bf16_opt(const Napi::CallbackInfo& info, size_t i) {
-  Napi::Env env = info.Env();
-  if (info.Length() <= i || info[i].IsUndefined()) return false;
-  if (!info[i].IsObject() || info[i].IsArray() || info[i].IsTypedArray()) bad(env, "opts must be an object { bf16?: boolean }");
-  Napi::Value v = info[i].As<Napi::Object>().Get("bf16");
-  if (v.IsUndefined()) return false;
-  if (!v.IsBoolean()) bad(env, "opts.bf16 must be a boolean");
+struct AttnOpts {
+  bool bf16 = false, split = true;
+};
+// A boolean field of an options object (absent: dflt).
+bool bool_field(Napi::Env env, Napi::Object o, const char* where, const char* key, bool dflt) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return dflt;
+  if (!v.IsBoolean()) bad(env, std::string(where) + key + " must be a boolean");
   return v.As<Napi::Boolean>().Value();
 }
+// opts { bf16?: boolean, split?: boolean } at argument i (absent: fp32).
+AttnOpts attn_opts(const Napi::CallbackInfo& info, size_t i) {
+  Napi::Env env = info.Env();
+  if (info.Length() <= i || info[i].IsUndefined()) return {};
+  if (!info[i].IsObject() || info[i].IsArray() || info[i].IsTypedArray())
+    bad(env, "opts must be an object { bf16?: boolean, split?: boolean }");
+  Napi::Object o = info[i].As<Napi::Object>();
+  return AttnOpts{bool_field(env, o, "opts.", "bf16", false), bool_field(env, o, "opts.", "split", true)};
+}
 
-// Sets the attention precision for one entry point's run, restores fp32 on scope exit.
+// Sets the attention precision (and bf16's split) for one entry point's run; restores fp32
+// and the previous split on scope exit.
 struct Precision {
-  explicit Precision(bool bf16) { attention_set_precision(bf16); }
-  ~Precision() { attention_set_precision(false); }
+  explicit Precision(const AttnOpts& o) : split_(attention_split()) {
+    attention_set_precision(o.bf16);
+    attention_set_split(o.split);
+  }
+  ~Precision() {
+    attention_set_precision(false);
+    attention_set_split(split_);
+  }
   Precision(const Precision&) = delete;
   Precision& operator=(const Precision&) = delete;
+
+ private:
+  bool split_;
 };
 
 constexpr int kMaxDh = 128;  // attention.cu compiles head dims up to 128
@@ -165,12 +186,12 @@ Napi::Value AttentionFwdTest(const Napi::CallbackInfo& info) {
   check_len(env, "v", v, extent(s, s.Tk, s.ldv, s.v_bs));
   std::vector<int> kl;
   const bool has_kl = klen_arg(info, 4, s, kl);
-  const bool bf16 = bf16_opt(info, 5);
+  const AttnOpts opts = attn_opts(info, 5);
   const size_t n_out = (size_t)extent(s, s.Tq, s.ldo, s.o_bs);
   const size_t n_lse = (size_t)s.B * s.H * s.Tq;
 
   check(env, "cudaSetDevice", cudaSetDevice(0));
-  Precision prec(bf16);
+  Precision prec(opts);
   DeviceFloats dq(env, q.ElementLength()), dk(env, k.ElementLength()), dv(env, v.ElementLength());
   DeviceFloats dout(env, n_out), dlse(env, n_lse);
   DeviceInts dkl(env, has_kl ? kl.size() : 0);
@@ -207,10 +228,10 @@ Napi::Value AttentionBwdTest(const Napi::CallbackInfo& info) {
   const size_t n_lse = (size_t)s.B * s.H * s.Tq;
   if (lse.ElementLength() != n_lse)
     bad(env, "lse has " + std::to_string(lse.ElementLength()) + " elements, expected B*H*Tq = " + std::to_string(n_lse));
-  const bool bf16 = bf16_opt(info, 8);
+  const AttnOpts opts = attn_opts(info, 8);
 
   check(env, "cudaSetDevice", cudaSetDevice(0));
-  Precision prec(bf16);
+  Precision prec(opts);
   DeviceFloats dq(env, q.ElementLength()), dk(env, k.ElementLength()), dv(env, v.ElementLength());
   DeviceFloats dout_d(env, dout.ElementLength()), out_d(env, out.ElementLength()), lse_d(env, n_lse);
   DeviceFloats gq(env, q.ElementLength()), gk(env, k.ElementLength()), gv(env, v.ElementLength());
@@ -240,7 +261,7 @@ Napi::Value AttentionBwdTest(const Napi::CallbackInfo& info) {
 
 Napi::Value AttentionBench(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsObject()) bad(env, "attentionBench({ B, H, T, dh, causal, iters, bf16 })");
+  if (info.Length() < 1 || !info[0].IsObject()) bad(env, "attentionBench({ B, H, T, dh, causal, iters, bf16, split? })");
   Napi::Object o = info[0].As<Napi::Object>();
   auto geti = [&](const char* key, double lo, double hi) {
     Napi::Value v = o.Get(key);
@@ -253,13 +274,9 @@ Napi::Value AttentionBench(const Napi::CallbackInfo& info) {
   };
   const int B = geti("B", 1, 1 << 20), H = geti("H", 1, 1 << 12), T = geti("T", 1, 1 << 20);
   const int dh = geti("dh", 1, kMaxDh), iters = geti("iters", 1, 100000);
-  auto getb = [&](const char* key) {
-    Napi::Value v = o.Get(key);
-    if (v.IsUndefined()) return false;
-    if (!v.IsBoolean()) bad(env, std::string("attentionBench: ") + key + " must be a boolean");
-    return v.As<Napi::Boolean>().Value();
-  };
-  const bool causal = getb("causal"), bf16 = getb("bf16");
+  const bool causal = bool_field(env, o, "attentionBench: ", "causal", false);
+  const AttnOpts opts{bool_field(env, o, "attentionBench: ", "bf16", false),
+                      bool_field(env, o, "attentionBench: ", "split", true)};
   const long d = (long)H * dh;
   if ((double)B * T * 3 * d > 2e9) bad(env, "attentionBench: the fused qkv buffer would exceed 2e9 elements");
 
@@ -294,7 +311,7 @@ Napi::Value AttentionBench(const Napi::CallbackInfo& info) {
   float* dk = dqkv.get() + d;
   float* dv = dqkv.get() + 2 * d;
 
-  Precision prec(bf16);
+  Precision prec(opts);
   auto fwd = [&]() { return rg::cuda::attention_fwd(s, q, k, v, kl.get(), out.get(), lse.get()); };
   auto bwd = [&]() {
     return rg::cuda::attention_bwd(s, q, k, v, kl.get(), out.get(), lse.get(), dout.get(), dq, dk, dv, scratch.get());

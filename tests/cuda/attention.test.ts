@@ -183,7 +183,7 @@ function roundCase(c: Case): Case {
   return c;
 }
 
-interface Opts { bf16?: boolean }
+interface Opts { bf16?: boolean; split?: boolean }
 
 function checkFwd(c: Case, tol: number, opts: Opts = {}): { cf: CpuFwd; lse: Float32Array } {
   const { s } = c;
@@ -432,6 +432,23 @@ describe('CUDA attention vs the CPU (bf16 tensor cores)', () => {
     const kLen: number[] = [];
     for (let b = 0; b < 16; ++b) kLen.push(b === 3 ? 0 : b === 5 ? 150 : 1 + ((b * 7919) % 150));
     both(decodeCase(16, 2, 150, 64, kLen, ++seed, 0.5), ++seed);
+  });
+
+  // P and dS rounded to bf16 (split: false, REGURGITATE_ATTN_SPLIT=0), as FlashAttention:
+  // about 0.2% of an output's rms per element, inside the bf16 bound.
+  it.skipIf(!HAS_DEVICE)(gpuTitle('bf16 without the hi + lo split of P and dS: self, causal, padded and cross cases'), () => {
+    const nosplit = { bf16: true, split: false };
+    const once = (c: Case, seed: number) => {
+      roundCase(c);
+      const { cf, lse } = checkFwd(c, tol, nosplit);
+      checkBwd(c, cf, lse, tol, seed, nosplit);
+    };
+    let seed = 1500;
+    for (const T of [9, 77, 200])
+      for (const causal of [false, true]) once(selfCase(2, 3, T, 64, causal, null, ++seed), ++seed);
+    once(selfCase(2, 2, 70, 128, true, null, ++seed), ++seed);
+    once(selfCase(3, 2, 70, 64, false, [70, 0, 33], ++seed), ++seed);
+    once(crossCase(3, 2, 70, 9, 64, false, [9, 0, 4], ++seed), ++seed);
   });
 
   it.skipIf(!HAS_DEVICE)(gpuTitle('bf16: attentionBench runs'), () => {
