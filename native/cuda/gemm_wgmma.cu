@@ -57,7 +57,8 @@
 // Self-check (once per device and process, the first time the path would be taken, never
 // during stream capture): every transpose combination at 256 x 256 x 192 (fp32 out, alpha
 // 0.75, beta 0.5, bias), 200 x 264 x 136 (fp32 out, beta 0 over a NaN-poisoned C) and bf16
-// out, and 136 x 130 x 40 (K below BK), against the In::BF16 mma.sync kernel on the same
+// out, 136 x 130 x 40 (K below BK) and 256 x 512 x 1000 (16 k-steps: the stage ring wraps
+// around four times; a K tail), against the In::BF16 mma.sync kernel on the same
 // bf16 inputs: both sum exact bf16 products in fp32, so they agree to summation order;
 // required |diff| <= 1e-4 * max |row of reference| (bf16 out: 1e-2), NaN fails. A barrier
 // wait that exceeds 2 s in the check's runs aborts the kernel and fails the check, rather
@@ -68,6 +69,7 @@
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdint>
@@ -555,10 +557,19 @@ std::string run_selfcheck() {
     cases.push_back({ta, tb, 200, 264, 136, Out::F32, 1.0f, 0.0f, false});
     cases.push_back({ta, tb, 200, 264, 136, Out::BF16, 1.0f, 0.0f, false});
     cases.push_back({ta, tb, 136, 130, 40, Out::F32, -1.25f, 0.0f, true});
+    // 16 k-steps: the 4-stage ring wraps around (the empty barriers' phases), a K tail.
+    cases.push_back({ta, tb, 256, 512, 1000, Out::F32, 1.0f, 0.25f, true});
   }
-  const int MAXD = 272;                          // every M, N, K above, padded
-  const size_t opn = (size_t)MAXD * (MAXD + 8);  // elements of an operand buffer
-  const size_t cn = (size_t)MAXD * (MAXD + 4);   // elements of an output
+  // Leading dimensions: the stored row padded to a multiple of 8, plus 8; ldc = N + 4.
+  auto lda_of = [](const Case& k) { return ((k.ta ? k.M : k.K) + 7) / 8 * 8 + 8; };
+  auto ldb_of = [](const Case& k) { return ((k.tb ? k.K : k.N) + 7) / 8 * 8 + 8; };
+  size_t opn = 0, cn = 0;
+  int maxn = 0;
+  for (const Case& k : cases) {
+    opn = std::max({opn, (size_t)(k.ta ? k.K : k.M) * lda_of(k), (size_t)(k.tb ? k.N : k.K) * ldb_of(k)});
+    cn = std::max(cn, (size_t)k.M * (k.N + 4));
+    maxn = std::max(maxn, k.N);
+  }
   Buf a, b, c0, cr, cw, bias, flag;
   RG_CK(cudaDeviceSynchronize());
   RG_CK(cudaMalloc(&a.p, opn * 2));
@@ -566,12 +577,12 @@ std::string run_selfcheck() {
   RG_CK(cudaMalloc(&c0.p, cn * 4));
   RG_CK(cudaMalloc(&cr.p, cn * 4));
   RG_CK(cudaMalloc(&cw.p, cn * 4));
-  RG_CK(cudaMalloc(&bias.p, MAXD * 4));
+  RG_CK(cudaMalloc(&bias.p, (size_t)maxn * 4));
   RG_CK(cudaMalloc(&flag.p, 4));
   RG_CK(fill_uniform_bf16(static_cast<uint16_t*>(a.p), opn, 0x5eed1));
   RG_CK(fill_uniform_bf16(static_cast<uint16_t*>(b.p), opn, 0x5eed2));
   RG_CK(fill_uniform_f32(static_cast<float*>(c0.p), cn, 0x5eed3));
-  RG_CK(fill_uniform_f32(static_cast<float*>(bias.p), MAXD, 0x5eed4));
+  RG_CK(fill_uniform_f32(static_cast<float*>(bias.p), (size_t)maxn, 0x5eed4));
   RG_CK(cudaDeviceSynchronize());
   std::vector<float> hr(cn), hw(cn);
   std::vector<uint16_t> hr16(cn), hw16(cn);
@@ -582,9 +593,8 @@ std::string run_selfcheck() {
     p.M = k.M;
     p.N = k.N;
     p.K = k.K;
-    // Leading dimensions: the stored row padded to a multiple of 8, plus 8.
-    p.lda = ((k.ta ? k.M : k.K) + 7) / 8 * 8 + 8;
-    p.ldb = ((k.tb ? k.K : k.N) + 7) / 8 * 8 + 8;
+    p.lda = lda_of(k);
+    p.ldb = ldb_of(k);
     p.A = a.p;
     p.B = b.p;
     p.ldc = k.N + 4;

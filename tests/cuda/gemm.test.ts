@@ -426,12 +426,16 @@ describe('GEMM on the GPU: the Hopper wgmma path', () => {
   it.skipIf(!HOPPER)(hopperTitle('forced wgmma agrees with the mma.sync kernel to fp32 summation order (rel < 1e-4) and is deterministic (bitwise over two runs)'), () => {
     let seed = 23000;
     for (const [ta, tb] of COMBOS)
-      for (const s of [[256, 256, 192], [129, 257, 65], [300, 130, 448]] as [number, number, number][]) {
+      // The last: 11 x 12 = 132 tiles (unsplit on an H100), 16 k-steps, 11 tile rows (more
+      // than one raster group of 8).
+      for (const s of [[256, 256, 192], [129, 257, 65], [300, 130, 448], [1300, 3000, 1000]] as [number, number, number][]) {
         const c = makeCase(ta, tb, s, 1);
         const { A, B, C } = inputs(c, (seed += 3));
         const run = () => mod!.gemmTest(c.ta, c.tb, c.M, c.N, c.K, c.alpha, A, c.lda, B, c.ldb, c.beta, C, c.ldc, 'bf16:convert');
+        const n0 = launches();
         const w1 = withPath('wgmma', run), w2 = withPath('wgmma', run), m = withPath('mma', run);
         const w = where(c, 'wgmma vs mma');
+        expect(launches() - n0, `${w}: wgmma launched for both wgmma runs`).toBe(2);
         expect(Buffer.compare(Buffer.from(w1.buffer), Buffer.from(w2.buffer)), `${w}: two wgmma runs differ`).toBe(0);
         const r = relErr(region(w1, c.M, c.N, c.ldc), region(m, c.M, c.N, c.ldc));
         expect(r < 1e-4, `${w}: rel ${r}`).toBe(true);
