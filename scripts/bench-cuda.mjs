@@ -10,6 +10,10 @@
 //                                         beam 5, one batch of 64 sources of 30 tokens
 //   node scripts/bench-cuda.mjs all
 // Options: --iters N (default 20), --rows N (tokens at the model's GEMM shapes, 24576),
+//          --gemm-path both|auto|mma|wgmma (kernels: which GEMM path to time for bf16;
+//          default both: the mma.sync kernel and, forced, the Hopper wgmma kernel, each
+//          line with `path` = the kernel that ran: a product wgmma refuses, e.g. split-K or
+//          a non-sm_90 GPU, reports mma once),
 //          --batch N, --src-len N, --tgt-len N (training batch: 96 x (128 + 128)), --steps N,
 //          --d-model N, --layers N (Transformer-base: 512, 6; d_ff is 4 d_model)
 //          decode: --batch N (64), --src-len N (30), --rounds N (3, the best is reported)
@@ -29,6 +33,15 @@ const flag = (name, dflt) => {
   return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : dflt;
 };
 const iters = flag('iters', 20);
+const gemmPathArg = (() => {
+  const i = args.indexOf('--gemm-path');
+  const v = i >= 0 ? args[i + 1] : 'both';
+  if (!['both', 'auto', 'mma', 'wgmma'].includes(v)) {
+    process.stderr.write(`bench-cuda: --gemm-path must be both, auto, mma or wgmma, got ${v}\n`);
+    process.exit(2);
+  }
+  return v;
+})();
 const rows = flag('rows', 24576);
 const emit = (o) => process.stdout.write(JSON.stringify({ impl: 'regurgitate', ...o }) + '\n');
 const note = (s) => process.stderr.write(`bench-cuda: ${s}\n`);
@@ -77,6 +90,11 @@ function safe(label, fn) {
 }
 
 function benchKernels() {
+  if (typeof cuda.gemmWgmmaStatus === 'function') {
+    // The Hopper path's state (its self-check runs here on a compute capability 9.0 GPU).
+    const st = safe('gemm wgmma status', () => cuda.gemmWgmmaStatus(true));
+    if (st) emit({ bench: 'gemm-path', ...st });
+  }
   if (typeof cuda.gemmBench === 'function') {
     const shapes = [{ name: 'square 4096', M: 4096, N: 4096, K: 4096, transA: false, transB: false, layout: 'NN' }, ...modelShapes(rows)];
     for (const s of shapes) {
@@ -84,8 +102,21 @@ function benchKernels() {
       // on the way in (what training does); tf32 for reference at 4096^3 only.
       const precs = s.name === 'square 4096' ? ['bf16in', 'bf16', 'tf32'] : ['bf16in', 'bf16'];
       for (const precision of precs) {
-        const r = safe(`gemm ${s.name} ${precision}`, () => cuda.gemmBench({ ...s, precision, iters }));
-        if (r) emit({ bench: 'gemm', name: s.name, M: s.M, N: s.N, K: s.K, layout: s.layout, precision, ms: r.ms, tflops: r.tflops });
+        // The bf16 products on each path (tf32 has only the mma.sync kernel). Forced wgmma
+        // first: when it refused the product (r.path 'mma'), that was the mma.sync run.
+        const hasPath = typeof cuda.gemmWgmmaStatus === 'function';
+        const paths = precision === 'tf32' || !hasPath ? [null] : gemmPathArg === 'both' ? ['wgmma', 'mma'] : [gemmPathArg];
+        const seen = new Set();
+        for (const path of paths) {
+          if (path === 'mma' && seen.has('mma')) continue; // forced wgmma already ran mma.sync
+          const label = `gemm ${s.name} ${precision}${path ? ` ${path}` : ''}`;
+          const r = safe(label, () => cuda.gemmBench({ ...s, precision, iters, ...(path ? { path } : {}) }));
+          if (!r) continue;
+          const ran = r.path ?? 'mma';
+          if (seen.has(ran)) continue;
+          seen.add(ran);
+          emit({ bench: 'gemm', name: s.name, M: s.M, N: s.N, K: s.K, layout: s.layout, precision, path: ran, ms: r.ms, tflops: r.tflops });
+        }
       }
     }
   } else note('no gemmBench in the CUDA module');

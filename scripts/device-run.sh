@@ -118,6 +118,9 @@ fi
 # 6. Benchmarks, ours then the PyTorch peers, on the same GPU: JSON lines.
 PY="$(command -v python3 || true)"
 if want bench; then
+  # kernels times each bf16 GEMM on both paths (mma.sync, and forced wgmma on an H100):
+  # ~33 more gemmBench calls than before, each well under a second; GEMM lines come first,
+  # so even a timeout keeps them.
   timeout "${RG_DEVICE_BENCH_TIMEOUT:-240}" node scripts/bench-cuda.mjs kernels >"$OUT/bench-cuda.jsonl"
   STEP_RC[bench_cuda]=$?
 fi

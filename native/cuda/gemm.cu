@@ -18,6 +18,11 @@
 //           the model's training shapes, convert was 1.2x to 1.9x faster. (A third
 //           route, fp32 -> registers -> bf16 tiles, was slower still and was dropped.)
 //
+// Hopper: on a compute capability 9.0 device the BF16 route's bf16 kernel (gemm_bf16 and
+// the convert route, when not split) runs the wgmma + TMA kernel of gemm_wgmma.cu instead,
+// when its conditions hold (gemm_internal.h, launch_wgmma; REGURGITATE_GEMM=mma|wgmma|auto)
+// and its self-check against the mma.sync kernel passed. Every other case is unchanged.
+//
 // Split-K: when the output has too few tiles to fill the GPU (the weight gradients, whose
 // K is the batch's ~25,000 rows), K is cut into ranges whose partial products go to a
 // workspace that a second kernel sums in a fixed order (deterministic, no atomics), then
@@ -385,7 +390,11 @@ namespace {
 // through partial products in `part` ([splits][M][N]) and the fixed-order reduction, which
 // applies alpha, beta and the bias.
 cudaError_t run_f32_out(In in, const Problem& p, bool aligned, float* part, cudaStream_t s) {
-  if (p.splits == 1) return gemm_detail::launch_tc(in, Out::F32, p, aligned, s);
+  if (p.splits == 1) {
+    cudaError_t err = cudaSuccess;
+    if (in == In::BF16 && gemm_detail::launch_wgmma(Out::F32, p, s, &err)) return err;
+    return gemm_detail::launch_tc(in, Out::F32, p, aligned, s);
+  }
   Problem q = p;
   q.C = part;
   q.bias = nullptr;
@@ -644,7 +653,11 @@ int gemm_bf16(bool transA, bool transB, int M, int N, int K, const bf16_t* A, in
   p.ldc = ldc;
   plan_splits(M, N, K, gemm_detail::tc_tile(In::BF16), &p.splits, &p.kps);
   const bool aligned = aligned16(A, lda, 2) && aligned16(B, ldb, 2);
-  if (p.splits == 1) return (int)gemm_detail::launch_tc(In::BF16, Out::BF16, p, aligned, s);
+  if (p.splits == 1) {
+    cudaError_t err = cudaSuccess;
+    if (gemm_detail::launch_wgmma(Out::BF16, p, s, &err)) return (int)err;
+    return (int)gemm_detail::launch_tc(In::BF16, Out::BF16, p, aligned, s);
+  }
   void* w = nullptr;
   cudaError_t err = scratch((size_t)p.splits * M * N * sizeof(float), &w);
   if (err != cudaSuccess) return (int)err;
@@ -696,6 +709,17 @@ cudaError_t fill_uniform_bf16(uint16_t* p, size_t n, uint32_t seed) {
   fill_bf16_kernel<<<grid_for((long long)n, 256), 256>>>(p, n, seed);
   return cudaGetLastError();
 }
+
+#ifndef RG_HAVE_WGMMA
+// Built without the sm_90a kernel (gemm_wgmma.cu): the Hopper path never applies.
+bool launch_wgmma(Out, const Problem&, cudaStream_t, cudaError_t*) { return false; }
+void set_gemm_path(int) {}
+WgmmaStatus wgmma_status(bool) {
+  WgmmaStatus s;
+  s.reason = "built without sm_90a (nvcc < 12 or RG_CUDA_ARCHS without 90)";
+  return s;
+}
+#endif
 
 }  // namespace gemm_detail
 uint64_t gemm_scratch_epoch() { return g_scratch_epoch.load(); }

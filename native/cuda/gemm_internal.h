@@ -1,11 +1,13 @@
 // Internal interface of the GEMM family, between gemm.cu (launchers, fp32 SIMT kernel,
-// conversion and split-K reduction) and gemm_tc.cu (the tensor-core kernels). Not part of
-// the kernel contract (kernels.h); nothing outside the two files includes it.
+// conversion and split-K reduction), gemm_tc.cu (the mma.sync tensor-core kernels) and
+// gemm_wgmma.cu (the Hopper wgmma + TMA kernel, sm_90a only). Not part of the kernel
+// contract (kernels.h); outside the three files only testing_gemm.cc includes it.
 #pragma once
 #include <cuda_runtime.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace rg::cuda::gemm_detail {
 
@@ -59,6 +61,35 @@ void set_bf16_route(int route);
 // default stream (gemm.cu).
 cudaError_t fill_uniform_f32(float* p, size_t n, uint32_t seed);
 cudaError_t fill_uniform_bf16(uint16_t* p, size_t n, uint32_t seed);
+
+// ---- the Hopper path (gemm_wgmma.cu; stubs in gemm.cu when the module is built without
+// sm_90a support, RG_HAVE_WGMMA undefined) ----
+// Runs p on the wgmma kernel when that path applies: out F32 or BF16, p.splits == 1, bf16
+// operands TMA can load (16-byte aligned, leading dimensions multiples of 8), a compute
+// capability 9.0 device whose self-check passed (run here the first time, never during
+// stream capture), REGURGITATE_GEMM (or set_gemm_path) not "mma", and with the "auto" path
+// M >= 128, N >= 128, K >= 64. Returns false having launched nothing otherwise (the caller
+// then runs launch_tc as before); true with the launch's result in *err.
+bool launch_wgmma(Out out, const Problem& p, cudaStream_t stream, cudaError_t* err);
+
+// Tests and benchmarks: overrides REGURGITATE_GEMM for the process: 0 auto, 1 mma, 2
+// wgmma (forced: the size rule is dropped, every other condition stays); -1: follow the
+// environment variable again (read at each call). Not thread-safe against running GEMMs.
+void set_gemm_path(int path);
+
+struct WgmmaStatus {
+  bool built = false;      // the module has the sm_90a kernel (nvcc >= 12, archs incl. 90)
+  bool cc90 = false;       // the current device is compute capability 9.0
+  bool available = false;  // built, cc90, self-check not failed, path not "mma"
+  int device = -1;
+  std::string selfcheck = "not run";  // "passed" | "failed: <why>" | "not run"
+  std::string path = "auto";          // the path setting in force: auto | mma | wgmma
+  std::string reason;                 // why not available, when that is known up front
+  long long launches = 0;             // wgmma kernels launched by gemm() / gemm_bf16()
+};
+// The path's state on the current device; run_selfcheck: run the self-check now if it has
+// not run (a cc 9.0 device only).
+WgmmaStatus wgmma_status(bool run_selfcheck);
 
 #ifdef RG_GEMM_DEV
 // Development only (tmp harness): the bf16 kernel in other tile configurations.

@@ -16,7 +16,16 @@
 //       precision 'fp32' | 'tf32' | 'bf16' times gemm() on fp32 device data, 'bf16in'
 //       times gemm_bf16() on bf16 device data; random inputs in [-1, 1) generated on the
 //       GPU, packed leading dimensions, beta = 0. Two warm-up calls, then `iters` (default
-//       20) calls timed one by one with CUDA events; ms is the median.
+//       20) calls timed one by one with CUDA events; ms is the median. path 'auto' |
+//       'mma' | 'wgmma' (optional): the GEMM path for the measurement (set_gemm_path;
+//       default: REGURGITATE_GEMM); the result's `path` says which kernel ran: 'wgmma'
+//       when the Hopper kernel was launched for every timed call, else 'mma'.
+//   gemmWgmmaStatus(runSelfcheck = false) -> { built, cc90, available, device, selfcheck,
+//       path, reason, launches }: the Hopper path's state on device 0 (gemm_internal.h,
+//       WgmmaStatus); runSelfcheck runs its self-check now if it has not run. Never
+//       throws for a missing device (reason says why).
+//   gemmSetPath(path) -> the previous setting: 'auto' | 'mma' | 'wgmma' force the GEMM
+//       path for the process (REGURGITATE_GEMM's values), null follows REGURGITATE_GEMM.
 #include <cuda_runtime.h>
 #include <napi.h>
 
@@ -227,6 +236,30 @@ struct Events {
   }
 };
 
+// 'auto' | 'mma' | 'wgmma' -> set_gemm_path's argument; null/undefined -> -1.
+int path_of(Napi::Env env, const Napi::Value& v, const char* who) {
+  if (v.IsNull() || v.IsUndefined()) return -1;
+  const std::string s = v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
+  if (s == "auto") return 0;
+  if (s == "mma") return 1;
+  if (s == "wgmma") return 2;
+  bad(env, std::string(who) + ": path must be 'auto', 'mma', 'wgmma' or null");
+}
+
+int g_path_setting = -1;  // what gemmSetPath last set (for its return value)
+
+// Restores the path setting on scope exit.
+struct PathScope {
+  int saved;
+  bool active;
+  PathScope(int path, bool on) : saved(g_path_setting), active(on) {
+    if (active) gemm_detail::set_gemm_path(path);
+  }
+  ~PathScope() {
+    if (active) gemm_detail::set_gemm_path(saved);
+  }
+};
+
 Napi::Value GemmBench(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject())
@@ -242,8 +275,11 @@ Napi::Value GemmBench(const Napi::CallbackInfo& info) {
   const size_t na = (size_t)M * K, nb = (size_t)K * N, nc = (size_t)M * N;
   if ((double)na + nb + nc > 3e9) bad(env, "gemmBench: M*K + K*N + M*N over 3e9 elements");
   const int lda = ta ? M : K, ldb = tb ? K : N, ldc = N;
+  const Napi::Value pv = o.Get("path");
+  const int path = path_of(env, pv, "gemmBench");
 
   check(env, "cudaSetDevice", cudaSetDevice(0));
+  PathScope scope(path, !pv.IsUndefined() && !pv.IsNull());
   const size_t el = bf16in ? 2 : 4;
   DeviceBytes dA(env, na * el), dB(env, nb * el), dC(env, nc * el);
   if (bf16in) {
@@ -265,6 +301,7 @@ Napi::Value GemmBench(const Napi::CallbackInfo& info) {
   };
   for (int w = 0; w < 2; ++w) check(env, "gemm (warm-up)", run());
   check(env, "gemm (warm-up)", cudaDeviceSynchronize());
+  const long long launches0 = gemm_detail::wgmma_status(false).launches;
   Events evs;
   evs.ev.resize((size_t)iters + 1, nullptr);
   for (auto& e : evs.ev) check(env, "cudaEventCreate", cudaEventCreate(&e));
@@ -281,7 +318,51 @@ Napi::Value GemmBench(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("ms", med);
   out.Set("tflops", med > 0 ? 2.0 * M * N * (double)K / (med * 1e-3) / 1e12 : 0.0);
+  const long long ran = gemm_detail::wgmma_status(false).launches - launches0;
+  out.Set("path", ran >= iters ? "wgmma" : "mma");
   return out;
+}
+
+Napi::Value GemmWgmmaStatus(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bool run = false;
+  if (info.Length() > 0 && !info[0].IsUndefined()) {
+    if (!info[0].IsBoolean()) bad(env, "gemmWgmmaStatus(runSelfcheck?): runSelfcheck must be a boolean");
+    run = info[0].As<Napi::Boolean>().Value();
+  }
+  gemm_detail::WgmmaStatus st;
+  const cudaError_t se = cudaSetDevice(0);
+  if (se != cudaSuccess) {
+    (void)cudaGetLastError();
+    st = gemm_detail::wgmma_status(false);
+    st.cc90 = false;
+    st.available = false;
+    st.device = -1;
+    st.reason = std::string("no CUDA device: ") + cudaGetErrorString(se);
+  } else {
+    st = gemm_detail::wgmma_status(run);
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("built", st.built);
+  o.Set("cc90", st.cc90);
+  o.Set("available", st.available);
+  o.Set("device", st.device);
+  o.Set("selfcheck", st.selfcheck);
+  o.Set("path", st.path);
+  o.Set("reason", st.reason);
+  o.Set("launches", (double)st.launches);
+  return o;
+}
+
+Napi::Value GemmSetPath(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1) bad(env, "gemmSetPath(path): expected 1 argument");
+  const int path = path_of(env, info[0], "gemmSetPath");
+  const int prev = g_path_setting;
+  g_path_setting = path;
+  gemm_detail::set_gemm_path(path);
+  if (prev < 0) return env.Null();
+  return Napi::String::New(env, prev == 0 ? "auto" : prev == 1 ? "mma" : "wgmma");
 }
 
 }  // namespace
@@ -290,6 +371,8 @@ void RegisterGemmTesting(Napi::Env env, Napi::Object exports) {
   exports.Set("gemmTest", Napi::Function::New(env, GemmTest, "gemmTest"));
   exports.Set("gemmBf16Test", Napi::Function::New(env, GemmBf16Test, "gemmBf16Test"));
   exports.Set("gemmBench", Napi::Function::New(env, GemmBench, "gemmBench"));
+  exports.Set("gemmWgmmaStatus", Napi::Function::New(env, GemmWgmmaStatus, "gemmWgmmaStatus"));
+  exports.Set("gemmSetPath", Napi::Function::New(env, GemmSetPath, "gemmSetPath"));
 }
 
 }  // namespace rg::cuda

@@ -3,13 +3,17 @@
 // out). Every transpose combination, odd sizes (1, 7, 33, 127, 129, 200, ...), padded
 // leading dimensions (including ones that are not 16-byte multiples: the element-load
 // path), alpha/beta, K = 0, split-K shapes (small M x N, large K) and their determinism.
+// The Hopper wgmma path (gemm_wgmma.cu) on a compute capability 9.0 device: its self-check,
+// forced (gemmSetPath('wgmma')) against the CPU at edge shapes, every transpose, alpha/beta,
+// the bias epilogue, its agreement with the mma.sync kernel and determinism, and which
+// problems the automatic path gives it.
 // Outputs are poisoned with NaN on the device before each run (NaN never passes), and the
 // elements between rows (ldc > N) must keep their values. Reference: cpu.gemm on the same
 // inputs rounded as the GPU rounds them (tf32: round to nearest, ties away; bf16: round to
 // nearest even), so the bounds only cover summation order and output rounding.
 import { describe, expect, it } from 'vitest';
 
-import { cpu, cuda, deviceReason, gpuTitle, HAS_DEVICE, nanCount, relErr, TOL, values } from './device.js';
+import { cpu, cuda, deviceReason, devices, gpuTitle, HAS_DEVICE, nanCount, relErr, TOL, values } from './device.js';
 
 type Precision = 'fp32' | 'tf32' | 'bf16' | 'bf16:fused' | 'bf16:convert';
 
@@ -23,7 +27,14 @@ interface GemmCuda {
     transA: boolean, transB: boolean, M: number, N: number, K: number,
     A: Uint16Array, lda: number, B: Uint16Array, ldb: number, ldc: number,
   ): Uint16Array;
-  gemmBench(o: { M: number; N: number; K: number; transA?: boolean; transB?: boolean; precision: string; iters?: number }): { ms: number; tflops: number };
+  gemmBench(o: { M: number; N: number; K: number; transA?: boolean; transB?: boolean; precision: string; iters?: number; path?: GemmPath }): { ms: number; tflops: number; path: string };
+  gemmWgmmaStatus(runSelfcheck?: boolean): WgmmaStatus;
+  gemmSetPath(path: GemmPath | null): GemmPath | null;
+}
+type GemmPath = 'auto' | 'mma' | 'wgmma';
+interface WgmmaStatus {
+  built: boolean; cc90: boolean; available: boolean; device: number;
+  selfcheck: string; path: string; reason: string; launches: number;
 }
 const mod = cuda as GemmCuda | null;
 
@@ -186,6 +197,24 @@ describe('GEMM: CPU reference and entry points (no GPU needed)', () => {
     expect(() => mod!.gemmBench({ M: 1, N: 1, K: 1, precision: 'int8' })).toThrow(/precision must be/);
   });
 
+  it.skipIf(!mod)(mod ? 'gemmWgmmaStatus reports the Hopper path; gemmSetPath validates and returns the previous setting' : `wgmma status entry points (skipped: ${deviceReason})`, () => {
+    const st = mod!.gemmWgmmaStatus();
+    expect(typeof st.built).toBe('boolean');
+    expect(['passed', 'not run'].includes(st.selfcheck) || st.selfcheck.startsWith('failed: ')).toBe(true);
+    if (!HAS_DEVICE) {
+      expect(st.available).toBe(false);
+      expect(st.selfcheck).toBe('not run');
+      expect(st.reason).toMatch(/no CUDA device|not built|without sm_90a/);
+    }
+    expect(mod!.gemmSetPath('mma')).toBe(null);
+    expect(mod!.gemmWgmmaStatus().path).toBe('mma');
+    expect(mod!.gemmWgmmaStatus().available).toBe(false);
+    expect(mod!.gemmSetPath('wgmma')).toBe('mma');
+    expect(mod!.gemmSetPath(null)).toBe('wgmma');
+    expect(() => mod!.gemmSetPath('fast' as GemmPath)).toThrow(/path must be 'auto', 'mma', 'wgmma' or null/);
+    expect(() => mod!.gemmBench({ M: 8, N: 8, K: 8, precision: 'bf16in', path: 'x' as GemmPath })).toThrow(/path must be/);
+  });
+
   const noGpu = mod !== null && !HAS_DEVICE;
   it.skipIf(!noGpu)(noGpu ? 'without a GPU the GEMM entry points throw "CUDA unavailable" cleanly' : `no-GPU behaviour (skipped: ${mod ? 'a CUDA device is present' : deviceReason})`, () => {
     const a = new Float32Array(4), c = new Float32Array(4);
@@ -300,5 +329,160 @@ describe('GEMM on the GPU vs cpu.gemm', () => {
         expect(r.ms > 0 && Number.isFinite(r.ms), `${precision}: ms ${r.ms}`).toBe(true);
         expect(Math.abs(r.tflops - (2 * 256 * 384 * 320) / (r.ms * 1e-3) / 1e12) < 1e-6 * r.tflops).toBe(true);
       }
+  });
+});
+
+// ---- the Hopper wgmma path (gemm_wgmma.cu) -------------------------------------------------------
+// Its self-check runs here at collection (gemmWgmmaStatus(true)) on a cc 9.0 device.
+const wg = HAS_DEVICE && mod && typeof mod.gemmWgmmaStatus === 'function' ? mod.gemmWgmmaStatus(true) : null;
+const HOPPER = wg !== null && wg.built && wg.cc90;
+const hopperTitle = (t: string): string => {
+  if (HOPPER) return t;
+  if (!HAS_DEVICE) return `${t} (skipped: no CUDA device: ${deviceReason})`;
+  if (!wg) return `${t} (skipped: the CUDA module has no gemmWgmmaStatus)`;
+  if (!wg.built) return `${t} (skipped: module built without sm_90a: ${wg.reason})`;
+  return `${t} (skipped: not a compute capability 9.0 device: ${devices[0]?.name} ${devices[0]?.computeCapability})`;
+};
+const launches = () => mod!.gemmWgmmaStatus().launches;
+/** Runs fn with the GEMM path forced, restoring REGURGITATE_GEMM's rule after. */
+function withPath<T>(path: GemmPath, fn: () => T): T {
+  mod!.gemmSetPath(path);
+  try {
+    return fn();
+  } finally {
+    mod!.gemmSetPath(null);
+  }
+}
+/** bf16 operands for gemmBf16Test: bits and their fp32 values. */
+function bf16Inputs(c: Case, seed: number) {
+  const { A, B } = inputs(c, seed);
+  const Ab = Uint16Array.from(A, bf16Bits), Bb = Uint16Array.from(B, bf16Bits);
+  return { Ab, Bb, Af: Float32Array.from(Ab, bf16ToF32), Bf: Float32Array.from(Bb, bf16ToF32) };
+}
+const up8 = (n: number) => Math.ceil(Math.max(1, n) / 8) * 8;
+// [M, N, K], all unsplit (K <= 448): one element, below one tile, K < BK (64), tile-exact,
+// one past the tile on every side, the self-check's shapes, a wide N-major B.
+const WG_SIZES: [number, number, number][] = [
+  [1, 1, 1], [7, 5, 3], [33, 65, 17], [64, 300, 40], [128, 256, 64], [129, 257, 65],
+  [127, 129, 200], [200, 264, 136], [256, 256, 192], [300, 130, 448], [136, 520, 100],
+];
+
+describe('GEMM on the GPU: the Hopper wgmma path', () => {
+  it.skipIf(!HOPPER)(hopperTitle('the wgmma self-check passed on this compute capability 9.0 device'), () => {
+    expect(wg!.selfcheck, wg!.selfcheck).toBe('passed');
+    expect(mod!.gemmWgmmaStatus().available).toBe(true);
+  });
+
+  it.skipIf(!HOPPER)(hopperTitle(`forced wgmma: gemm() bf16 vs the CPU, all transposes, edge shapes (K < 64, M, N, K off the tile), alpha/beta, NaN-poisoned C (rel < ${TOL.bf16})`), () => {
+    withPath('wgmma', () => {
+      let seed = 20000;
+      for (const [ta, tb] of COMBOS)
+        for (const s of WG_SIZES)
+          for (let v = 0; v < PADS.length; ++v) {
+            const c = makeCase(ta, tb, s, v);
+            const n0 = launches();
+            check(c, 'bf16:convert', (seed += 7), TOL.bf16);
+            expect(launches() - n0, `${where(c, 'wgmma')}: wgmma kernel launched`).toBe(1);
+          }
+    });
+  });
+
+  it.skipIf(!HOPPER)(hopperTitle(`forced wgmma: gemm_bf16 (bf16 in and out) vs the CPU, all transposes, edge shapes, leading dimensions multiples of 8, padding untouched (rel < ${TOL.bf16})`), () => {
+    withPath('wgmma', () => {
+      let seed = 21000;
+      for (const [ta, tb] of COMBOS)
+        for (const [M, N, K] of WG_SIZES)
+          for (const pad of [0, 8]) {
+            const c: Case = { ta, tb, M, N, K, alpha: 1, beta: 0, lda: up8(ta ? M : K) + pad, ldb: up8(tb ? K : N) + pad, ldc: N + pad + 1 };
+            const { Ab, Bb, Af, Bf } = bf16Inputs(c, (seed += 5));
+            const ref = cpuGemm(c, Af, Bf, new Float32Array(extent(c.M, c.N, c.ldc)));
+            const n0 = launches();
+            const out = mod!.gemmBf16Test(ta, tb, M, N, K, Ab, c.lda, Bb, c.ldb, c.ldc);
+            const w = where(c, 'gemm_bf16 wgmma');
+            expect(launches() - n0, `${w}: wgmma kernel launched`).toBe(1);
+            let gaps = 0;
+            for (let i = 0; i < M; ++i) for (let j = N; j < c.ldc; ++j) if (out[i * c.ldc + j] !== 0xffff) ++gaps;
+            expect(gaps, `${w}: elements past N written`).toBe(0);
+            const got = region(Float32Array.from(out, bf16ToF32), M, N, c.ldc);
+            expect(nanCount(got), `${w}: NaN (unwritten) elements`).toBe(0);
+            const r = relErr(got, region(ref, M, N, c.ldc));
+            expect(r < TOL.bf16, `${w}: rel err ${r}`).toBe(true);
+          }
+    });
+  });
+
+  it.skipIf(!HOPPER)(hopperTitle('forced wgmma refuses what TMA cannot load (leading dimension not a multiple of 8) and the mma.sync kernel gives the right answer'), () => {
+    withPath('wgmma', () => {
+      const c: Case = { ta: false, tb: true, M: 200, N: 264, K: 136, alpha: 1, beta: 0, lda: 141, ldb: 136, ldc: 264 };
+      const { Ab, Bb, Af, Bf } = bf16Inputs(c, 22000);
+      const n0 = launches();
+      const out = mod!.gemmBf16Test(c.ta, c.tb, c.M, c.N, c.K, Ab, c.lda, Bb, c.ldb, c.ldc);
+      expect(launches() - n0).toBe(0);
+      const ref = cpuGemm(c, Af, Bf, new Float32Array(c.M * c.N));
+      expect(relErr(Float32Array.from(out, bf16ToF32), ref) < TOL.bf16).toBe(true);
+    });
+  });
+
+  it.skipIf(!HOPPER)(hopperTitle('forced wgmma agrees with the mma.sync kernel to fp32 summation order (rel < 1e-4) and is deterministic (bitwise over two runs)'), () => {
+    let seed = 23000;
+    for (const [ta, tb] of COMBOS)
+      // The last: 11 x 12 = 132 tiles (unsplit on an H100), 16 k-steps, 11 tile rows (more
+      // than one raster group of 8).
+      for (const s of [[256, 256, 192], [129, 257, 65], [300, 130, 448], [1300, 3000, 1000]] as [number, number, number][]) {
+        const c = makeCase(ta, tb, s, 1);
+        const { A, B, C } = inputs(c, (seed += 3));
+        const run = () => mod!.gemmTest(c.ta, c.tb, c.M, c.N, c.K, c.alpha, A, c.lda, B, c.ldb, c.beta, C, c.ldc, 'bf16:convert');
+        const n0 = launches();
+        const w1 = withPath('wgmma', run), w2 = withPath('wgmma', run), m = withPath('mma', run);
+        const w = where(c, 'wgmma vs mma');
+        expect(launches() - n0, `${w}: wgmma launched for both wgmma runs`).toBe(2);
+        expect(Buffer.compare(Buffer.from(w1.buffer), Buffer.from(w2.buffer)), `${w}: two wgmma runs differ`).toBe(0);
+        const r = relErr(region(w1, c.M, c.N, c.ldc), region(m, c.M, c.N, c.ldc));
+        expect(r < 1e-4, `${w}: rel ${r}`).toBe(true);
+      }
+  });
+
+  const fused = cuda !== null && typeof cuda.fusedOpTest === 'function';
+  it.skipIf(!HOPPER || !fused)(hopperTitle(`forced wgmma: linearFwd (bias in the epilogue) and linearBwd (TN weight gradient, beta = 1; NN input gradient) vs the CPU on bf16-rounded operands (rel < ${TOL.bf16})`), () => {
+    const round = roundBf16;
+    for (const [rows, out, inn] of [[300, 264, 136], [256, 448, 448], [333, 257, 200]] as [number, number, number][]) {
+      const x = values(rows * inn, rows, -1, 1), W = values(out * inn, rows + 1, -0.5, 0.5), b = values(out, rows + 2, -1, 1);
+      const fw = { rows, out, in: inn, x, W, b };
+      const n0 = launches();
+      const g = withPath('wgmma', () => cuda.fusedOpTest('cuda', 'linearFwd', fw));
+      expect(launches() - n0, `linearFwd ${rows}x${out}x${inn}: wgmma launched`).toBe(1);
+      const c = cuda.fusedOpTest('cpu', 'linearFwd', { ...fw, x: round(x), W: round(W) });
+      expect(nanCount(g.y)).toBe(0);
+      const r = relErr(g.y, c.y);
+      expect(r < TOL.bf16, `linearFwd ${rows}x${out}x${inn}: rel ${r}`).toBe(true);
+
+      const dout = values(rows * out, rows + 3, -1, 1), dW = values(out * inn, rows + 4, -1, 1), db = new Float32Array(out), din = values(rows * inn, rows + 5, -1, 1);
+      const bw = { rows, out, in: inn, dout, x, W, dW, db, din, accumulate: true };
+      const n1 = launches();
+      const gb = withPath('wgmma', () => cuda.fusedOpTest('cuda', 'linearBwd', bw));
+      expect(launches() - n1, `linearBwd ${rows}x${out}x${inn}: wgmma launched for both products`).toBe(2);
+      const cb = cuda.fusedOpTest('cpu', 'linearBwd', { ...bw, dout: round(dout), x: round(x), W: round(W) });
+      for (const k of ['dW', 'din'] as const) {
+        expect(nanCount(gb[k]), k).toBe(0);
+        const e = relErr(gb[k], cb[k]);
+        expect(e < TOL.bf16, `linearBwd ${k} ${rows}x${out}x${inn}: rel ${e}`).toBe(true);
+      }
+    }
+  });
+
+  it.skipIf(!HOPPER)(hopperTitle('automatic path: unsplit products of at least 128 x 128 x 64 take wgmma, smaller or split-K ones and REGURGITATE_GEMM=mma keep mma.sync'), () => {
+    const takes = (M: number, N: number, K: number, path: GemmPath) => {
+      const c = makeCase(false, true, [M, N, K], 0);
+      const { A, B, C } = inputs(c, M + N + K);
+      const n0 = launches();
+      withPath(path, () => mod!.gemmTest(false, true, M, N, K, 1, A, c.lda, B, c.ldb, 0, C, c.ldc, 'bf16:convert'));
+      return launches() - n0;
+    };
+    expect(takes(256, 256, 128, 'auto')).toBe(1);
+    expect(takes(128, 128, 64, 'auto')).toBe(1);
+    expect(takes(127, 256, 128, 'auto')).toBe(0);
+    expect(takes(256, 256, 63, 'auto')).toBe(0);
+    expect(takes(256, 256, 128, 'mma')).toBe(0);
+    expect(takes(128, 128, 8192, 'wgmma')).toBe(0); // split-K: never wgmma
   });
 });
