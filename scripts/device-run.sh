@@ -87,6 +87,32 @@ write_system() {
 STEPS=",${RG_DEVICE_STEPS:-build,tests,bench,torch,train,profile,decode},"
 want() { [[ "$STEPS" == *",$1,"* ]]; }
 
+# A whole call must end before the device tool's 10-minute limit, keeping what is done:
+# RG_DEVICE_DEADLINE (seconds from now, default 560) caps every step's timeout, and a step
+# that would get under 30 s is skipped (rc 125 in system.json; run it in the next call with
+# RG_DEVICE_STEPS). Steps run in order of what a call must not miss: tests, our kernels and
+# their PyTorch peers (ratios need both from one call), training, decoding, the profile.
+T_START=$SECONDS
+DEADLINE="${RG_DEVICE_DEADLINE:-560}"
+# cap SECS: prints min(SECS, time left), or nothing when under 30 s are left.
+cap() {
+  local left=$((DEADLINE - (SECONDS - T_START)))
+  ((left >= 30)) || return 1
+  echo $(($1 < left ? $1 : left))
+}
+# step NAME SECS CMD...: CMD under `timeout` capped by the deadline; STEP_RC[NAME] its status.
+step() {
+  local name="$1" secs
+  if ! secs="$(cap "$2")"; then
+    say "skipped $name: the call's deadline (${DEADLINE} s) is near" >&2
+    STEP_RC[$name]=125
+    return 0
+  fi
+  shift 2
+  timeout "$secs" "$@"
+  STEP_RC[$name]=$?
+}
+
 # 1-3. Node, its headers, node_modules and dist/ (device-lib.sh).
 source scripts/device-lib.sh
 device_setup_node || die "$DEVICE_ERR"
@@ -110,48 +136,40 @@ fi
 # 5. The CUDA tests (they compare the GPU kernels with the CPU addon's).
 STEP_RC[cuda_tests]=0
 if want tests; then
-  timeout "${RG_DEVICE_TEST_TIMEOUT:-300}" node node_modules/vitest/vitest.mjs run ${RG_DEVICE_TESTS:-tests/cuda} \
+  step cuda_tests "${RG_DEVICE_TEST_TIMEOUT:-300}" node node_modules/vitest/vitest.mjs run ${RG_DEVICE_TESTS:-tests/cuda} \
     --reporter=json --outputFile="$OUT/cuda-tests.json" --reporter=verbose
-  STEP_RC[cuda_tests]=$?
 fi
 
 # 6. Benchmarks, ours then the PyTorch peers, on the same GPU: JSON lines.
 PY="$(command -v python3 || true)"
 if want bench; then
-  # kernels times each bf16 GEMM on both paths (mma.sync, and forced wgmma on an H100):
-  # ~33 more gemmBench calls than before, each well under a second; GEMM lines come first,
-  # so even a timeout keeps them.
-  timeout "${RG_DEVICE_BENCH_TIMEOUT:-240}" node scripts/bench-cuda.mjs kernels >"$OUT/bench-cuda.jsonl"
-  STEP_RC[bench_cuda]=$?
+  # kernels times each bf16 GEMM on both paths (mma.sync, and forced wgmma on an H100) and
+  # attention with and without the P/dS split; GEMM lines come first, so even a timeout
+  # keeps them.
+  step bench_cuda "${RG_DEVICE_BENCH_TIMEOUT:-240}" node scripts/bench-cuda.mjs kernels >"$OUT/bench-cuda.jsonl"
+fi
+if want torch; then
+  step bench_torch "${RG_DEVICE_TORCH_TIMEOUT:-300}" "$PY" scripts/bench_torch_cuda.py "${RG_DEVICE_TORCH_WHAT:-all}" \
+    --iters "${RG_DEVICE_ITERS:-10}" >"$OUT/bench-torch.jsonl"
 fi
 if want train; then
-  timeout "${RG_DEVICE_TRAIN_TIMEOUT:-180}" node scripts/bench-cuda.mjs train >>"$OUT/bench-cuda.jsonl"
-  STEP_RC[bench_train]=$?
+  step bench_train "${RG_DEVICE_TRAIN_TIMEOUT:-180}" node scripts/bench-cuda.mjs train >>"$OUT/bench-cuda.jsonl"
   # What CUDA graphs buy: the same steps with every op launched directly, and a small model
   # (d_model 256, 3+3 layers, 64 x (32 + 32) tokens) where launch costs weigh most.
-  REGURGITATE_CUDA_GRAPHS=0 timeout 120 node scripts/bench-cuda.mjs train >>"$OUT/bench-cuda.jsonl"
-  STEP_RC[bench_train_nographs]=$?
+  REGURGITATE_CUDA_GRAPHS=0 step bench_train_nographs 120 node scripts/bench-cuda.mjs train >>"$OUT/bench-cuda.jsonl"
   for g in 128 0; do
-    REGURGITATE_CUDA_GRAPHS=$g timeout 60 node scripts/bench-cuda.mjs train --d-model 256 --layers 3 \
-      --batch 64 --src-len 32 --tgt-len 32 --steps 40 >>"$OUT/bench-cuda.jsonl"
-    STEP_RC[bench_train_small_$g]=$?
+    REGURGITATE_CUDA_GRAPHS=$g step "bench_train_small_$g" 60 node scripts/bench-cuda.mjs train --d-model 256 \
+      --layers 3 --batch 64 --src-len 32 --tgt-len 32 --steps 40 >>"$OUT/bench-cuda.jsonl"
   done
+fi
+if want decode; then
+  step bench_decode "${RG_DEVICE_DECODE_TIMEOUT:-180}" node scripts/bench-cuda.mjs decode >>"$OUT/bench-cuda.jsonl"
 fi
 if want profile; then
   # Where the step's time goes: every backend op synchronised and timed (slower than the
   # real step; read the shares, not the total).
-  REGURGITATE_PROFILE=1 timeout "${RG_DEVICE_PROFILE_TIMEOUT:-120}" node scripts/bench-cuda.mjs train \
+  REGURGITATE_PROFILE=1 step train_profile "${RG_DEVICE_PROFILE_TIMEOUT:-120}" node scripts/bench-cuda.mjs train \
     --steps 5 >/dev/null 2>"$OUT/train-profile.txt"
-  STEP_RC[train_profile]=$?
-fi
-if want decode; then
-  timeout "${RG_DEVICE_DECODE_TIMEOUT:-180}" node scripts/bench-cuda.mjs decode >>"$OUT/bench-cuda.jsonl"
-  STEP_RC[bench_decode]=$?
-fi
-if want torch; then
-  timeout "${RG_DEVICE_TORCH_TIMEOUT:-300}" "$PY" scripts/bench_torch_cuda.py "${RG_DEVICE_TORCH_WHAT:-all}" \
-    --iters "${RG_DEVICE_ITERS:-10}" >"$OUT/bench-torch.jsonl"
-  STEP_RC[bench_torch]=$?
 fi
 
 write_system
