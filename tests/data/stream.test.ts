@@ -19,7 +19,7 @@ async function write(path: string, line: (i: number) => string): Promise<void> {
   for (let i = 0; i < LINES; i++) {
     buf += line(i);
     if (buf.length > 1 << 16) {
-      if (!ws.write(buf)) await new Promise((r) => ws.once('drain', r));
+      if (!ws.write(buf)) await new Promise<void>((r) => ws.once('drain', () => r()));
       buf = '';
     }
   }

@@ -31,7 +31,7 @@ const data = pack(synthetic(300, 24, 3, 9, 11));
 const valid = pack(synthetic(40, 24, 3, 9, 12));
 const opts = {
   seed: 5, maxTokens: 600, maxSentences: 64, maxSteps: 25, maxEpochs: 0, lr: 1e-3, warmupSteps: 10,
-  schedule: 'inverse_sqrt', minLr: 0, beta1: 0.9, beta2: 0.98, adamEps: 1e-9, weightDecay: 0.01,
+  schedule: 'inverse_sqrt' as const, minLr: 0, beta1: 0.9, beta2: 0.98, adamEps: 1e-9, weightDecay: 0.01,
   clipNorm: 1, validEvery: 0, patience: 0, progressEvery: 5, checkpointDir: '', checkpointEvery: 0,
   resume: false, restoreBest: false, stopAfterSteps: 0,
 } as const;

@@ -14,7 +14,7 @@ const data = pack(synthetic(300, 24, 3, 9, 11));
 const valid = pack(synthetic(40, 24, 3, 9, 12));
 const opts = {
   seed: 5, maxTokens: 600, maxSentences: 64, maxSteps: 40, maxEpochs: 0, lr: 1e-3, warmupSteps: 10,
-  schedule: 'inverse_sqrt', minLr: 0, beta1: 0.9, beta2: 0.98, adamEps: 1e-9, weightDecay: 0.01,
+  schedule: 'inverse_sqrt' as const, minLr: 0, beta1: 0.9, beta2: 0.98, adamEps: 1e-9, weightDecay: 0.01,
   clipNorm: 1, validEvery: 15, patience: 0, progressEvery: 5, checkpointEvery: 10, resume: false,
   restoreBest: false, stopAfterSteps: 0,
 };
@@ -53,7 +53,7 @@ describe('checkpoint and resume', () => {
   it('same seed gives the same weights; another seed does not', async () => {
     const run = async (seed: number) => {
       const m = new addon.Model(JSON.stringify(cfg), 1);
-      await m.train(data, null, { ...opts, seed, maxSteps: 8, checkpointEvery: 0 }, () => {});
+      await m.train(data, null, { ...opts, seed, maxSteps: 8, checkpointEvery: 0, checkpointDir: '' }, () => {});
       return bytes(m.getParams());
     };
     const [x, y, z] = [await run(4), await run(4), await run(5)];
@@ -104,7 +104,7 @@ describe('checkpoint and resume', () => {
 describe('a real kill (SIGKILL) mid-training', () => {
   it('resumes from the last complete checkpoint to the same weights as an uninterrupted run', async () => {
     const { spawn } = await import('node:child_process');
-    const o = { ...opts, maxSteps: 60, checkpointEvery: 3, validEvery: 0 };
+    const o = { ...opts, maxSteps: 60, checkpointEvery: 3, validEvery: 0, checkpointDir: '' };
     const full = new addon.Model(JSON.stringify(cfg), 3);
     await full.train(data, null, o, () => {});
 
