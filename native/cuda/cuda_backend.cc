@@ -105,7 +105,7 @@ class CudaBackend final : public Backend {
   }
   void embed_fwd(float* out, const float* E, const int* ids, int N, int T, int pos0, int d,
                  float scale, const float* pe) override {
-    ck("embed_fwd", cuda::embed_fwd(out, E, ids, N, T, pos0, d, scale, pe, stream_));
+    ck("embed_fwd", cuda::embed_fwd(out, E, ids, N, T, pos0, d, scale, pe, stream_, rec_.int_slot(pos0)));
   }
   void embed_bwd(float* dE, const float* dout, const int* ids, int N, int d, int V,
                  float scale) override {
@@ -259,6 +259,10 @@ class CudaBackend final : public Backend {
   uint64_t memory_epoch() const override { return scratch_epoch_ + cuda::gemm_scratch_epoch(); }
 
   // ---- decoding ----
+  void append_rows(void* d, size_t dp, size_t pos_bytes, int pos, const void* s, size_t sp, size_t row,
+                   int rows) override {
+    ck("append_rows", cuda::append_rows(d, dp, pos_bytes, pos, s, sp, row, rows, stream_, rec_.int_slot(pos)));
+  }
   void copy_rows(void* d, size_t dp, const void* s, size_t sp, size_t row, int rows) override {
     if (!row || rows <= 0) return;
     // One row: any pitch (cudaMemcpy2D wants pitches >= the row).

@@ -1,7 +1,8 @@
 // Row kernels of incremental decoding (mirror cpu/decode_ops.h): the row gather of beam
 // reorders and cross-attention fills (in place through a staging buffer), and the
 // per-row top-k of log-probabilities that greedy and beam search download instead of
-// whole rows. Strided row copies need no kernel (cudaMemcpy2DAsync in the backend).
+// whole rows, and the KV-cache append (a kernel, so a recorded decoding step can take its
+// position from a graph slot). Other strided row copies need no kernel (cudaMemcpy2DAsync).
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -54,6 +55,33 @@ int launch_gather_any(char* dst, size_t dst_pitch, const char* src, size_t src_p
   if ((all & 3u) == 0)
     return launch_gather<uint32_t>(dst, dst_pitch, src, src_pitch, row_bytes, idx, rows, by_index, moved_only, st);
   return launch_gather<unsigned char>(dst, dst_pitch, src, src_pitch, row_bytes, idx, rows, by_index, moved_only, st);
+}
+
+// ---- append (KV caches) ----
+
+// Row r of src into position p of row r's sequence in dst; p from the graph slot when given.
+template <typename T>
+__global__ void append_rows_kernel(char* __restrict__ dst, size_t dst_pitch, size_t pos_bytes, int pos,
+                                   const int* __restrict__ pos_slot, const char* __restrict__ src,
+                                   size_t src_pitch, size_t words) {
+  const int p = pos_slot ? *pos_slot : pos;
+  const size_t r = blockIdx.x;
+  const T* s = reinterpret_cast<const T*>(src + r * src_pitch);
+  T* d = reinterpret_cast<T*>(dst + r * dst_pitch + (size_t)p * pos_bytes);
+  for (size_t i = (size_t)blockIdx.y * blockDim.x + threadIdx.x; i < words; i += (size_t)gridDim.y * blockDim.x)
+    d[i] = s[i];
+}
+
+template <typename T>
+int launch_append(char* dst, size_t dst_pitch, size_t pos_bytes, int pos, const int* pos_slot, const char* src,
+                  size_t src_pitch, size_t row_bytes, int rows, cudaStream_t st) {
+  const size_t words = row_bytes / sizeof(T);
+  size_t chunks = (words + kGatherThreads * 4 - 1) / (kGatherThreads * 4);
+  if (chunks < 1) chunks = 1;
+  if (chunks > 64) chunks = 64;
+  append_rows_kernel<T><<<dim3((unsigned)rows, (unsigned)chunks), kGatherThreads, 0, st>>>(
+      dst, dst_pitch, pos_bytes, pos, pos_slot, src, src_pitch, words);
+  return (int)cudaGetLastError();
 }
 
 // ---- top-k ----
@@ -154,6 +182,19 @@ int gather_rows(void* dst, size_t dst_pitch, const void* src, size_t src_pitch, 
   int err = launch_gather_any(tmp, row_bytes, s, src_pitch, row_bytes, idx, rows, true, true, st);
   if (err) return err;
   return launch_gather_any(d, dst_pitch, tmp, row_bytes, row_bytes, idx, rows, false, true, st);
+}
+
+int append_rows(void* dst, size_t dst_pitch, size_t pos_bytes, int pos, const void* src, size_t src_pitch,
+                size_t row_bytes, int rows, Stream stream, const int* pos_slot) {
+  if (rows < 0 || pos < 0) return (int)cudaErrorInvalidValue;
+  if (rows == 0 || row_bytes == 0) return (int)cudaSuccess;
+  cudaStream_t st = (cudaStream_t)stream;
+  char* d = static_cast<char*>(dst);
+  const char* s = static_cast<const char*>(src);
+  const uintptr_t all = (uintptr_t)d | (uintptr_t)s | dst_pitch | src_pitch | pos_bytes | row_bytes;
+  if ((all & 15u) == 0) return launch_append<uint4>(d, dst_pitch, pos_bytes, pos, pos_slot, s, src_pitch, row_bytes, rows, st);
+  if ((all & 3u) == 0) return launch_append<uint32_t>(d, dst_pitch, pos_bytes, pos, pos_slot, s, src_pitch, row_bytes, rows, st);
+  return launch_append<unsigned char>(d, dst_pitch, pos_bytes, pos, pos_slot, s, src_pitch, row_bytes, rows, st);
 }
 
 size_t gather_rows_scratch_bytes(size_t row_bytes, int rows, bool in_place) {

@@ -31,8 +31,10 @@ int grid_for(size_t work, int threads) {
 // out[i, :] = scale * E[ids[i], :] + pe[pos0 + i % T, :]; nv = d / VEC vectors per row.
 template <int VEC>
 __global__ void embed_fwd_kernel(float* __restrict__ out, const float* __restrict__ E,
-                                 const int* __restrict__ ids, int N, int T, int pos0, int d,
-                                 float scale, const float* __restrict__ pe) {
+                                 const int* __restrict__ ids, int N, int T, int pos0_arg,
+                                 const int* __restrict__ pos0_slot, int d, float scale,
+                                 const float* __restrict__ pe) {
+  const int pos0 = pos0_slot ? *pos0_slot : pos0_arg;  // graph replays read the step's position
   const int nv = d / VEC;
   const size_t total = (size_t)N * nv;
   for (size_t k = (size_t)blockIdx.x * blockDim.x + threadIdx.x; k < total;
@@ -244,17 +246,17 @@ Scratch carve(void* scratch, int N, int V) {
 }  // namespace
 
 int embed_fwd(float* out, const float* E, const int* ids, int N, int T, int pos0, int d,
-              float scale, const float* pe, Stream stream) {
+              float scale, const float* pe, Stream stream, const int* pos0_slot) {
   if (N <= 0 || d <= 0) return (int)cudaSuccess;
   if (T <= 0) return (int)cudaErrorInvalidValue;
   const int threads = 256;
   cudaStream_t st = (cudaStream_t)stream;
   if (d % 4 == 0 && aligned16(out) && aligned16(E) && aligned16(pe))
     embed_fwd_kernel<4><<<grid_for((size_t)N * (d / 4), threads), threads, 0, st>>>(
-        out, E, ids, N, T, pos0, d, scale, pe);
+        out, E, ids, N, T, pos0, pos0_slot, d, scale, pe);
   else
     embed_fwd_kernel<1><<<grid_for((size_t)N * d, threads), threads, 0, st>>>(
-        out, E, ids, N, T, pos0, d, scale, pe);
+        out, E, ids, N, T, pos0, pos0_slot, d, scale, pe);
   return (int)cudaGetLastError();
 }
 

@@ -46,6 +46,11 @@ const float* GraphRecorder::float_slot(float value) {
   return reinterpret_cast<const float*>(slot((uint64_t)bits));
 }
 
+const int* GraphRecorder::int_slot(int value) {
+  // Little-endian: the int is the word's low 32 bits.
+  return reinterpret_cast<const int*>(slot((uint64_t)(uint32_t)value));
+}
+
 void* GraphRecorder::end(std::vector<uint64_t>* slots) {
   if (!rec_) return nullptr;
   Recording* r = rec_;

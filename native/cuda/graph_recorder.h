@@ -23,6 +23,7 @@ class GraphRecorder {
   // value recorded); null when not recording. Overflow fails the recording at end().
   const uint64_t* slot(uint64_t value);
   const float* float_slot(float value);
+  const int* int_slot(int value);
   // Ends capture and instantiates. The recording (an opaque handle for launch/release), or
   // null when capture failed; slots gets the recorded values.
   void* end(std::vector<uint64_t>* slots);

@@ -102,8 +102,9 @@ int xent_fwd_bwd(const float* logits, const int* targets, int N, int V, float ep
 int log_softmax_rows(float* out, const float* logits, int N, int V, Stream stream = nullptr);
 
 // ---- embedding.cu ----------------------------------------------------------------------
+// pos0_slot (a CUDA graph's slot) overrides pos0.
 int embed_fwd(float* out, const float* E, const int* ids, int N, int T, int pos0, int d,
-              float scale, const float* pe, Stream stream = nullptr);
+              float scale, const float* pe, Stream stream = nullptr, const int* pos0_slot = nullptr);
 // ACCUMULATES dE[ids[i]] += scale * dout[i], deterministically: each row's contributions
 // are summed in increasing i (no float atomics). V bounds the ids (0 <= id < V).
 int embed_bwd(float* dE, const float* dout, const int* ids, int N, int d, int V, float scale,
@@ -182,6 +183,10 @@ int dropout_bwd(float* dx, const float* dy, size_t n, float p, uint64_t seed, ui
 int gather_rows(void* dst, size_t dst_pitch, const void* src, size_t src_pitch, size_t row_bytes,
                 const int* idx, int rows, void* scratch, Stream stream = nullptr);
 size_t gather_rows_scratch_bytes(size_t row_bytes, int rows, bool in_place);
+// KV-cache append (rg::Backend::append_rows): dst + r*dst_pitch + pos*pos_bytes <-
+// src + r*src_pitch, row_bytes each; pos_slot (a CUDA graph's slot) overrides pos.
+int append_rows(void* dst, size_t dst_pitch, size_t pos_bytes, int pos, const void* src, size_t src_pitch,
+                size_t row_bytes, int rows, Stream stream = nullptr, const int* pos_slot = nullptr);
 // Per row of x [R, V], the k best (value, index) into vals/idx [R, k], in cpu::topk_rows'
 // order (greater first, ties to the lower index, NaN last): identical outputs.
 // 1 <= k <= min(V, kTopkMaxK), else cudaErrorInvalidValue.

@@ -86,9 +86,10 @@ class Backend {
   // them with one launch says how many recordings it keeps (graph_capacity() > 0); the
   // defaults record nothing. While recording, ops run nothing: they are only recorded.
   // Values that change between replays are "slots": every op given a per-step value (the
-  // dropout ops' stream id; xent_fwd_bwd's grad_scale, as float bits in the low 32) takes
-  // the next slot and records the value it was given; each replay supplies fresh values in
-  // that order. Nothing may return data to the host while recording (no download).
+  // dropout ops' stream id; xent_fwd_bwd's grad_scale, as float bits in the low 32;
+  // embed_fwd's pos0 and append_rows' pos, as ints in the low 32) takes the next slot and
+  // records the value it was given; each replay supplies fresh values in that order.
+  // Nothing may return data to the host while recording (no download).
   virtual int graph_capacity() const { return 0; }
   // Starts recording; false when this backend cannot (then nothing changed).
   virtual bool graph_begin() { return false; }
@@ -165,6 +166,11 @@ class Backend {
   // draws, so searches download R*k candidates or R tokens instead of R*V log-probabilities
   // (cpu/decode_ops.h).
 
+  // A cache append: copy_rows into position `pos` of each row's sequence, dst + r*dst_pitch
+  // + pos*pos_bytes <- src + r*src_pitch. pos is a per-step value (a slot while recording);
+  // the default is that copy_rows.
+  virtual void append_rows(void* dst, size_t dst_pitch, size_t pos_bytes, int pos, const void* src,
+                           size_t src_pitch, size_t row_bytes, int rows);
   // Strided copy of `rows` rows of `row_bytes` bytes: dst + r*dst_pitch <- src + r*src_pitch
   // (pitches in bytes). Source and destination must not overlap.
   virtual void copy_rows(void* dst, size_t dst_pitch, const void* src, size_t src_pitch,

@@ -75,4 +75,9 @@ void Backend::clip_adamw(float* P, void* P16, float* G, float* M, float* V, size
   }
 }
 
+void Backend::append_rows(void* dst, size_t dst_pitch, size_t pos_bytes, int pos, const void* src,
+                          size_t src_pitch, size_t row_bytes, int rows) {
+  copy_rows(static_cast<char*>(dst) + (size_t)pos * pos_bytes, dst_pitch, src, src_pitch, row_bytes, rows);
+}
+
 }  // namespace rg

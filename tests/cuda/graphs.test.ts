@@ -1,7 +1,8 @@
-// The CUDA training step as CUDA graphs (one recording per batch shape, replayed with fresh
-// dropout stream ids and gradient scale through device slots): training with graphs must
-// give the same bits as training with REGURGITATE_CUDA_GRAPHS=0 (every op launched
-// directly), and graphs must actually be recorded and replayed. Skips where no GPU is.
+// The CUDA training step and decoding step as CUDA graphs (one recording per batch shape,
+// or per decoding batch, replayed with fresh dropout stream ids, gradient scale and
+// position through device slots): training and decoding with graphs must give the same
+// bits as with REGURGITATE_CUDA_GRAPHS=0 (every op launched directly), and graphs must
+// actually be recorded and replayed. Skips where no GPU is.
 import { describe, expect, it } from 'vitest';
 
 import { Transformer } from '../../ts/src/engine/transformer.js';
@@ -25,7 +26,7 @@ function create(device: 'cuda' | 'cuda:fp32', graphs: string): Transformer {
   }
 }
 
-describe('the CUDA training step as CUDA graphs', () => {
+describe('the CUDA training and decoding steps as CUDA graphs', () => {
   for (const device of ['cuda:fp32', 'cuda'] as const) {
     it.skipIf(!HAS_DEVICE)(gpuTitle(`${device}: 60 steps with graphs equal 60 steps op by op, bit for bit (losses, validation, weights)`), async () => {
       const data = pairs(160, 3, 14);
@@ -53,6 +54,24 @@ describe('the CUDA training step as CUDA graphs', () => {
       expect(b.losses).toEqual(a.losses);
       expect(b.valids).toEqual(a.valids);
       expect(b.params).toEqual(a.params);
+    });
+  }
+
+  for (const device of ['cuda:fp32', 'cuda'] as const) {
+    it.skipIf(!HAS_DEVICE)(gpuTitle(`${device}: decoding steps replayed at every position equal op-by-op decoding, bit for bit (greedy, beam, sampling)`), async () => {
+      const direct = create(device, '0');
+      const graphed = create(device, '64');
+      graphed.setParameters(direct.parameters());
+      const srcs = pairs(40, 9, 14).map((p) => p.src);
+      for (const options of [{ beamSize: 1 }, { beamSize: 5, lengthPenalty: 1 }, { method: 'sample' as const, seed: 2, topK: 20 }]) {
+        const a = await direct.translate(srcs, options);
+        const b = await graphed.translate(srcs, options);
+        expect(b.ids, JSON.stringify(options)).toEqual(a.ids);
+        expect(b.logprobs, JSON.stringify(options)).toEqual(a.logprobs);
+      }
+      const d = graphed.graphStats().decode;
+      expect(d.failed, JSON.stringify(d)).toBe(0);
+      expect(d.replayed, JSON.stringify(d)).toBeGreaterThan(d.captured);
     });
   }
 

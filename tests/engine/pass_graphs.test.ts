@@ -1,8 +1,10 @@
-// Training passes recorded once per batch shape and replayed (CUDA graphs; model/pass_graphs.h),
-// checked on the CPU: REGURGITATE_TEST_GRAPHS=N makes the CPU backend record and replay ops
-// with the CUDA backend's slot rules (testing/recording_backend.cc). Replays must give the
-// same bits as running every op directly, with dropout on (a fresh mask per step through
-// the slots), validation passes in between and a workspace that grows mid-run.
+// Training passes recorded once per batch shape and decoding steps once per decoding batch,
+// then replayed (CUDA graphs; model/pass_graphs.h), checked on the CPU:
+// REGURGITATE_TEST_GRAPHS=N makes the CPU backend record and replay ops with the CUDA
+// backend's slot rules (testing/recording_backend.cc). Replays must give the same bits as
+// running every op directly: training with dropout on (a fresh mask per step through the
+// slots), validation passes in between and a workspace that grows mid-run; decoding with
+// a new position every step, beam reorders and sampling between steps.
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { Transformer } from '../../ts/src/engine/transformer.js';
@@ -42,7 +44,7 @@ afterEach(() => {
   delete process.env.REGURGITATE_TEST_GRAPHS;
 });
 
-describe('training passes as recorded graphs (CPU stand-in for CUDA graphs)', () => {
+describe('training passes and decoding steps as recorded graphs (CPU stand-in for CUDA graphs)', () => {
   const data = pairs(48, 1, 10);
 
   it('replays give the same losses and weights, bit for bit, as running every op', async () => {
@@ -53,7 +55,8 @@ describe('training passes as recorded graphs (CPU stand-in for CUDA graphs)', ()
     const graphed = create('64');
     const a = await train(direct, data, valid);
     const b = await train(graphed, data, valid);
-    expect(direct.graphStats()).toEqual({ capacity: 0, captured: 0, replayed: 0, direct: 0, failed: 0, dropped: 0 });
+    const none = { captured: 0, replayed: 0, direct: 0, failed: 0, dropped: 0 };
+    expect(direct.graphStats()).toEqual({ capacity: 0, ...none, decode: none });
     const s = graphed.graphStats();
     expect(s.capacity).toBe(64);
     expect(s.failed).toBe(0);
@@ -78,5 +81,22 @@ describe('training passes as recorded graphs (CPU stand-in for CUDA graphs)', ()
     expect(s.direct).toBe(36 - s.replayed);
     expect(b.losses).toEqual(a.losses);
     expect(Array.from(b.params)).toEqual(Array.from(a.params));
+  });
+
+  it('decoding steps replayed at every position give the same hypotheses and log-probs (greedy, beam, sampling)', async () => {
+    const direct = create(undefined);
+    const graphed = create('8');
+    graphed.setParameters(direct.parameters());
+    const srcs = pairs(20, 7, 12).map((p) => p.src);
+    for (const options of [{ beamSize: 1 }, { beamSize: 4, lengthPenalty: 1 }, { method: 'sample' as const, seed: 3, temperature: 0.9, topP: 0.9 }]) {
+      const a = await direct.translate(srcs, options);
+      const b = await graphed.translate(srcs, options);
+      expect(b.ids, JSON.stringify(options)).toEqual(a.ids);
+      expect(b.logprobs, JSON.stringify(options)).toEqual(a.logprobs);
+    }
+    const d = graphed.graphStats().decode;
+    expect(d.failed).toBe(0);
+    expect(d.captured).toBeGreaterThanOrEqual(3);
+    expect(d.replayed).toBeGreaterThan(5 * d.captured);
   });
 });

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "model/pass_graphs.h"
 #include "model/workspace.h"
 
 namespace rg {
@@ -31,6 +32,7 @@ void Transformer::decode_begin(const int* src, const int* src_len, int B, int S,
   encode(b);
   Workspace& w = *ws_;
 
+  decode_graphs_->clear();  // recordings refer to the old state's buffers
   ds_.reset();
   auto st = std::make_unique<DecodeState>();
   DecodeState& s = *st;
@@ -88,45 +90,59 @@ void Transformer::decode_step(const int* tokens, int pos) {
   auto linear = [&](float* out, const float* in, LinearOff w, int o, int i) {
     be.linear_fwd(out, in, nullptr, P + w.w, w16(w.w), P + w.b, R, o, i);
   };
-  // The residual stream lives in x; a sublayer's output goes to t. Each residual add is
-  // fused with the next layer norm: t = t + x (no dropout when decoding), then the two
-  // buffers swap roles so x holds the sum.
-  float* x = s.x;
-  float* t = s.tmp;
-  auto residual_ln = [&](NormOff n) {
-    be.dropout_add_layernorm(t, x, 0.0f, 0, 0, s.ln, nullptr, s.m, s.r, P + n.g, P + n.b, R, d, eps);
-    std::swap(x, t);
-  };
   be.upload(s.tokens, tokens, (size_t)R * sizeof(int));
   std::vector<int> len(R, pos + 1);
   be.upload(s.self_len, len.data(), (size_t)R * sizeof(int));
-  be.embed_fwd(x, P + layout_.embed, s.tokens, R, 1, pos, d, std::sqrt((float)d), pe_.f());
   const long T = s.max_steps;
   const NormOff first = c.decoder_layers > 0 ? layout_.dec[0].ln1 : layout_.dec_norm;
-  be.layernorm_fwd(s.ln, s.m, s.r, x, P + first.g, P + first.b, R, d, eps);
-  for (int l = 0; l < c.decoder_layers; ++l) {
-    const DecLayerOff& o = layout_.dec[l];
-    linear(s.qkv, s.ln, o.in_proj, 3 * d, d);
-    // This position's keys and values into the caches: row r's at [r, pos, :].
-    const size_t cache_pitch = (size_t)T * d * sizeof(float), qkv_pitch = (size_t)3 * d * sizeof(float);
-    be.copy_rows(s.self_k[l] + (size_t)pos * d, cache_pitch, s.qkv + d, qkv_pitch, d * sizeof(float), R);
-    be.copy_rows(s.self_v[l] + (size_t)pos * d, cache_pitch, s.qkv + 2 * d, qkv_pitch, d * sizeof(float), R);
-    AttnShape sa{R, H, 1, pos + 1, dh, 3L * d, d, d, d, 3L * d, T * d, T * d, d, false, scale};
-    be.attention_fwd(sa, s.qkv, s.self_k[l], s.self_v[l], s.self_len, s.att, nullptr);
-    linear(t, s.att, o.out_proj, d, d);
-    residual_ln(o.ln2);
-    linear(s.q, s.ln, o.q_proj, d, d);
-    AttnShape cs{R, H, 1, s.S, dh, d, 2L * d, 2L * d, d, d, (long)s.S * 2 * d, (long)s.S * 2 * d, d, false, scale};
-    be.attention_fwd(cs, s.q, s.cross_kv[l], s.cross_kv[l] + d, s.src_len, s.att, nullptr);
-    linear(t, s.att, o.cross_out, d, d);
-    residual_ln(o.ln3);
-    linear(s.f1, s.ln, o.fc1, f, d);
-    be.act_fwd(c.activation, s.f1, s.f1, (size_t)R * f);
-    linear(t, s.f1, o.fc2, d, f);
-    residual_ln(l + 1 < c.decoder_layers ? layout_.dec[l + 1].ln1 : layout_.dec_norm);
-  }
-  be.linear_fwd(s.logits, s.ln, nullptr, P + layout_.embed, w16(layout_.embed), nullptr, R, V, d);
-  be.log_softmax_rows(s.logits, s.logits, R, V);
+
+  // Every op of the step; only the position changes between steps (the tokens and lengths
+  // are uploaded above, the self-attention spans the whole cache and masks by length), so
+  // a backend that records (CUDA graphs) replays one recording for every position.
+  auto ops = [&](std::vector<uint64_t>* slots) {
+    // The residual stream lives in x; a sublayer's output goes to t. Each residual add is
+    // fused with the next layer norm: t = t + x (no dropout when decoding), then the two
+    // buffers swap roles so x holds the sum.
+    float* x = s.x;
+    float* t = s.tmp;
+    auto residual_ln = [&](NormOff n) {
+      if (slots) slots->push_back(PassGraphs::kZero);  // the (unused) dropout stream id
+      be.dropout_add_layernorm(t, x, 0.0f, 0, 0, s.ln, nullptr, s.m, s.r, P + n.g, P + n.b, R, d, eps);
+      std::swap(x, t);
+    };
+    if (slots) slots->push_back(PassGraphs::kPos);
+    be.embed_fwd(x, P + layout_.embed, s.tokens, R, 1, pos, d, std::sqrt((float)d), pe_.f());
+    be.layernorm_fwd(s.ln, s.m, s.r, x, P + first.g, P + first.b, R, d, eps);
+    for (int l = 0; l < c.decoder_layers; ++l) {
+      const DecLayerOff& o = layout_.dec[l];
+      linear(s.qkv, s.ln, o.in_proj, 3 * d, d);
+      // This position's keys and values into the caches: row r's at [r, pos, :].
+      const size_t cache_pitch = (size_t)T * d * sizeof(float), qkv_pitch = (size_t)3 * d * sizeof(float);
+      const size_t step_bytes = (size_t)d * sizeof(float);
+      if (slots) slots->push_back(PassGraphs::kPos);
+      be.append_rows(s.self_k[l], cache_pitch, step_bytes, pos, s.qkv + d, qkv_pitch, step_bytes, R);
+      if (slots) slots->push_back(PassGraphs::kPos);
+      be.append_rows(s.self_v[l], cache_pitch, step_bytes, pos, s.qkv + 2 * d, qkv_pitch, step_bytes, R);
+      // Keys beyond pos are masked by self_len (pos + 1): the same keys, in the same order,
+      // as a Tk of pos + 1, whatever the position.
+      AttnShape sa{R, H, 1, (int)T, dh, 3L * d, d, d, d, 3L * d, T * d, T * d, d, false, scale};
+      be.attention_fwd(sa, s.qkv, s.self_k[l], s.self_v[l], s.self_len, s.att, nullptr);
+      linear(t, s.att, o.out_proj, d, d);
+      residual_ln(o.ln2);
+      linear(s.q, s.ln, o.q_proj, d, d);
+      AttnShape cs{R, H, 1, s.S, dh, d, 2L * d, 2L * d, d, d, (long)s.S * 2 * d, (long)s.S * 2 * d, d, false, scale};
+      be.attention_fwd(cs, s.q, s.cross_kv[l], s.cross_kv[l] + d, s.src_len, s.att, nullptr);
+      linear(t, s.att, o.cross_out, d, d);
+      residual_ln(o.ln3);
+      linear(s.f1, s.ln, o.fc1, f, d);
+      be.act_fwd(c.activation, s.f1, s.f1, (size_t)R * f);
+      linear(t, s.f1, o.fc2, d, f);
+      residual_ln(l + 1 < c.decoder_layers ? layout_.dec[l + 1].ln1 : layout_.dec_norm);
+    }
+    be.linear_fwd(s.logits, s.ln, nullptr, P + layout_.embed, w16(layout_.embed), nullptr, R, V, d);
+    be.log_softmax_rows(s.logits, s.logits, R, V);
+  };
+  if (!decode_graphs_->run(R, s.S, (int)T, 0, PassGraphs::Step{0, 0.0f, pos}, ops)) ops(nullptr);
 }
 
 void Transformer::decode_logprobs(float* host, int row0, int rows) {

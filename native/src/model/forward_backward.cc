@@ -133,6 +133,7 @@ LossResult Transformer::pass(const Batch& b, bool train, bool backward, uint64_t
     ps.slots = slots;
     // ---- encoder ----
     const AttnShape sa = self_shape(B, H, S, dh, false);
+    if (slots) slots->push_back(PassGraphs::kPos);  // embed_fwd's pos0 (0 here)
     be.embed_fwd(w.enc_in, P + L.embed, w.src, N, S, 0, d, emb_scale, pe_.f());
     ps.drop(w.enc_in, (size_t)N * d, 1);
     // Each residual add is fused with the layer norm that reads its sum: the next sublayer's,
@@ -163,6 +164,7 @@ LossResult Transformer::pass(const Batch& b, bool train, bool backward, uint64_t
     // ---- decoder ----
     const AttnShape ds = self_shape(B, H, T, dh, true);
     const AttnShape cs = cross_shape(B, H, T, S, dh);
+    if (slots) slots->push_back(PassGraphs::kPos);
     be.embed_fwd(w.dec_in, P + L.embed, w.tgt_in, M, T, 0, d, emb_scale, pe_.f());
     ps.drop(w.dec_in, (size_t)M * d, 2);
     const float* y = w.dec_in;
@@ -259,7 +261,7 @@ LossResult Transformer::pass(const Batch& b, bool train, bool backward, uint64_t
 
   // Training passes go through the graph cache (CUDA); everything else runs op by op.
   const bool graphed = train && backward && !encoder_only &&
-                       graphs_->run(B, S, T, dropout_seed, step, gscale, ops);
+                       graphs_->run(B, S, T, dropout_seed, PassGraphs::Step{step, gscale, 0}, ops);
   if (!graphed) ops(nullptr);
   if (encoder_only) return LossResult{};
   // The losses stay untouched by the backward, so they are read once everything is issued.

@@ -17,23 +17,27 @@ void PassGraphs::clear() {
   recorded_ = 0;
 }
 
-std::vector<uint64_t> PassGraphs::values(const std::vector<uint64_t>& meaning, uint64_t step,
-                                         float grad_scale) {
+std::vector<uint64_t> PassGraphs::values(const std::vector<uint64_t>& meaning, const Step& at) {
   uint32_t gs;
-  std::memcpy(&gs, &grad_scale, sizeof gs);
+  std::memcpy(&gs, &at.grad_scale, sizeof gs);
   std::vector<uint64_t> v(meaning.size());
-  for (size_t i = 0; i < meaning.size(); ++i)
-    v[i] = meaning[i] == kGradScale ? (uint64_t)gs : stream_id(step, meaning[i]);
+  for (size_t i = 0; i < meaning.size(); ++i) {
+    const uint64_t m = meaning[i];
+    v[i] = m == kGradScale ? (uint64_t)gs
+           : m == kPos     ? (uint64_t)(uint32_t)at.pos
+           : m == kZero    ? 0
+                           : stream_id(at.step, m);
+  }
   return v;
 }
 
-void PassGraphs::launch(Entry& e, uint64_t step, float grad_scale) {
-  const std::vector<uint64_t> v = values(e.meaning, step, grad_scale);
+void PassGraphs::launch(Entry& e, const Step& at) {
+  const std::vector<uint64_t> v = values(e.meaning, at);
   be_.graph_launch(e.graph, v.data(), v.size());
   ++stats_.replayed;
 }
 
-bool PassGraphs::run(int B, int S, int T, uint64_t seed, uint64_t step, float grad_scale,
+bool PassGraphs::run(int B, int S, int T, uint64_t seed, const Step& at,
                      const std::function<void(std::vector<uint64_t>*)>& record) {
   const int cap = be_.graph_capacity();
   if (cap <= 0) return false;
@@ -56,7 +60,7 @@ bool PassGraphs::run(int B, int S, int T, uint64_t seed, uint64_t step, float gr
     ++stats_.dropped;
   }
   if (e.graph) {
-    launch(e, step, grad_scale);
+    launch(e, at);
     return true;
   }
   if (++e.seen < 2 || e.failures >= 2 || recorded_ >= cap) {
@@ -80,7 +84,7 @@ bool PassGraphs::run(int B, int S, int T, uint64_t seed, uint64_t step, float gr
   }
   void* g = be_.graph_end(&got);
   // Every slot must hold what this side thinks it holds, or replays would use wrong masks.
-  if (!g || got != values(meaning, step, grad_scale) || be_.memory_epoch() != epoch) {
+  if (!g || got != values(meaning, at) || be_.memory_epoch() != epoch) {
     if (g) be_.graph_release(g);
     ++e.failures;
     ++stats_.failed;
@@ -92,7 +96,7 @@ bool PassGraphs::run(int B, int S, int T, uint64_t seed, uint64_t step, float gr
   e.meaning = std::move(meaning);
   ++recorded_;
   ++stats_.captured;
-  launch(e, step, grad_scale);
+  launch(e, at);
   return true;
 }
 

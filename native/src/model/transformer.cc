@@ -25,11 +25,13 @@ Transformer::Transformer(const ModelConfig& cfg, std::shared_ptr<Backend> backen
   if (be_->wants_bf16_copies() && cfg_.d_model % 8 == 0 && cfg_.d_ff % 8 == 0)
     params16_ = DeviceBuffer(be_.get(), layout_.total * sizeof(uint16_t));
   graphs_ = std::make_unique<PassGraphs>(*be_);
+  decode_graphs_ = std::make_unique<PassGraphs>(*be_);
 }
 
 Transformer::~Transformer() = default;
 
 const PassGraphStats& Transformer::graph_stats() const { return graphs_->stats(); }
+const PassGraphStats& Transformer::decode_graph_stats() const { return decode_graphs_->stats(); }
 
 size_t Transformer::num_params() const {
   size_t n = 0;

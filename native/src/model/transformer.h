@@ -119,8 +119,10 @@ class Transformer {
   // Beam search: row r of the cache becomes old row from[r] (positions 0..pos).
   void decode_reorder(const int* from, int pos);
   int decode_rows() const { return dec_rows_; }
-  // How training passes ran: recorded and replayed as CUDA graphs, or op by op.
+  // How training passes and decoding steps ran: recorded and replayed as CUDA graphs, or
+  // op by op.
   const PassGraphStats& graph_stats() const;
+  const PassGraphStats& decode_graph_stats() const;
 
  private:
   struct Workspace;
@@ -143,7 +145,7 @@ class Transformer {
   std::unique_ptr<Workspace> ws_;
   std::unique_ptr<DecodeState> ds_;
   int dec_rows_ = 0;
-  std::unique_ptr<PassGraphs> graphs_;  // after be_: its recordings are released first
+  std::unique_ptr<PassGraphs> graphs_, decode_graphs_;  // after be_: released before it
 };
 
 }  // namespace rg

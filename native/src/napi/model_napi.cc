@@ -99,14 +99,18 @@ Napi::Value ModelWrap::NumParams(const Napi::CallbackInfo& info) {
 
 Napi::Value ModelWrap::GraphStats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const PassGraphStats& g = model_->graph_stats();
+  auto counts = [&](const PassGraphStats& g, Napi::Object o) {
+    o.Set("captured", Napi::Number::New(env, (double)g.captured));
+    o.Set("replayed", Napi::Number::New(env, (double)g.replayed));
+    o.Set("direct", Napi::Number::New(env, (double)g.direct));
+    o.Set("failed", Napi::Number::New(env, (double)g.failed));
+    o.Set("dropped", Napi::Number::New(env, (double)g.dropped));
+    return o;
+  };
   Napi::Object o = Napi::Object::New(env);
   o.Set("capacity", Napi::Number::New(env, model_->backend().graph_capacity()));
-  o.Set("captured", Napi::Number::New(env, (double)g.captured));
-  o.Set("replayed", Napi::Number::New(env, (double)g.replayed));
-  o.Set("direct", Napi::Number::New(env, (double)g.direct));
-  o.Set("failed", Napi::Number::New(env, (double)g.failed));
-  o.Set("dropped", Napi::Number::New(env, (double)g.dropped));
+  counts(model_->graph_stats(), o);
+  o.Set("decode", counts(model_->decode_graph_stats(), Napi::Object::New(env)));
   return o;
 }
 

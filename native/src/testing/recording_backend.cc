@@ -1,9 +1,9 @@
 // A testing stand-in for CUDA graphs on the CPU: REGURGITATE_TEST_GRAPHS=N wraps the CPU
 // backend in one that records ops as closures between graph_begin and graph_end and
 // replays them with fresh slot values, with the CUDA backend's slot rules (one slot per
-// dropout-op call, one for xent's grad_scale) and its refusals (nothing returns data to
-// the host while recording). So model/pass_graphs.{h,cc} and the training pass's split
-// into ops and readback are tested bit for bit in CI, which has no GPU.
+// dropout-op call, xent's grad_scale, embed_fwd's pos0, append_rows' pos) and its
+// refusals (nothing returns data to the host while recording). So the model's recorded
+// training passes and decoding steps are tested bit for bit in CI, which has no GPU.
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -74,6 +74,7 @@ class RecordingBackend final : public Backend {
     size_t i;
     uint64_t v;
     uint64_t get() const { return r ? r->slots[i] : v; }
+    int geti() const { return (int)(uint32_t)get(); }
     float getf() const {
       const uint32_t bits = (uint32_t)get();
       float f;
@@ -86,6 +87,7 @@ class RecordingBackend final : public Backend {
     cur_->slots.push_back(v);
     return Slot{cur_, cur_->slots.size() - 1, v};
   }
+  Slot islot(int v) { return slot((uint64_t)(uint32_t)v); }
   Slot fslot(float f) {
     uint32_t bits;
     std::memcpy(&bits, &f, sizeof bits);
@@ -125,7 +127,8 @@ class RecordingBackend final : public Backend {
   }
   void embed_fwd(float* o, const float* E, const int* ids, int N, int T, int p0, int d, float s,
                  const float* pe) override {
-    run([=] { in_->embed_fwd(o, E, ids, N, T, p0, d, s, pe); });
+    const Slot sl = islot(p0);
+    run([=] { in_->embed_fwd(o, E, ids, N, T, sl.geti(), d, s, pe); });
   }
   void embed_bwd(float* dE, const float* dO, const int* ids, int N, int d, int V, float s) override {
     run([=] { in_->embed_bwd(dE, dO, ids, N, d, V, s); });
@@ -220,7 +223,12 @@ class RecordingBackend final : public Backend {
     in_->clip_adamw(P, P16, G, M, V, n, sp, ns, h, wd, clip);
   }
 
-  // ---- decoding: never recorded ----
+  // ---- decoding: the step's cache append is recorded; the rest runs between steps ----
+  void append_rows(void* d, size_t dp, size_t pos_bytes, int pos, const void* s, size_t sp, size_t row,
+                   int rows) override {
+    const Slot sl = islot(pos);
+    run([=] { in_->append_rows(d, dp, pos_bytes, sl.geti(), s, sp, row, rows); });
+  }
   void copy_rows(void* d, size_t dp, const void* s, size_t sp, size_t row, int rows) override {
     refuse("copy_rows");
     in_->copy_rows(d, dp, s, sp, row, rows);

@@ -118,18 +118,24 @@ export interface NativeLossAndGrads {
   grads: Float32Array; // same layout as the parameter buffer
 }
 
+/** Counts of recorded op sequences (CUDA graphs) for one kind of work. */
+export interface NativeGraphCounts {
+  captured: number; // recordings made
+  replayed: number; // passes (or decoding steps) run as one graph launch
+  direct: number; // ones run op by op while graphs were on
+  failed: number; // recordings that failed (those ran op by op)
+  dropped: number; // recordings dropped because memory moved
+}
+
 /**
  * How training passes ran (CUDA: recorded once per batch shape as a CUDA graph, then
- * replayed; docs/cuda.md). capacity 0: the backend records nothing (CPU, or
- * REGURGITATE_CUDA_GRAPHS=0), and every pass runs op by op.
+ * replayed), and in `decode` how decoding steps ran (one recording per decoding batch,
+ * replayed for every position); docs/cuda.md. capacity 0: the backend records nothing
+ * (CPU, or REGURGITATE_CUDA_GRAPHS=0), and everything runs op by op.
  */
-export interface NativeGraphStats {
+export interface NativeGraphStats extends NativeGraphCounts {
   capacity: number; // recordings the backend keeps per model
-  captured: number; // recordings made
-  replayed: number; // training passes run as one graph launch
-  direct: number; // training passes run op by op while graphs were on
-  failed: number; // recordings that failed (those passes ran op by op)
-  dropped: number; // recordings dropped because memory moved
+  decode: NativeGraphCounts;
 }
 
 export interface NativeModel {
