@@ -195,7 +195,7 @@ async function benchDecode() {
         best = Math.min(best, (performance.now() - t0) / 1000);
         tokens = out.ids.reduce((n, h) => n + h.length + 1, 0); // + EOS
       }
-      emit({ bench: 'decode', device, search: name, batch: B, src_len: S, seconds: best, sentences_per_s: B / best, out_tokens: tokens, out_tokens_per_s: tokens / best, rounds });
+      emit({ bench: 'decode', device, search: name, batch: B, src_len: S, seconds: best, sentences_per_s: B / best, out_tokens: tokens, out_tokens_per_s: tokens / best, rounds, graphs: model.graphStats().decode });
     }
   }
 }

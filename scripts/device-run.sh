@@ -164,6 +164,9 @@ if want train; then
 fi
 if want decode; then
   step bench_decode "${RG_DEVICE_DECODE_TIMEOUT:-180}" node scripts/bench-cuda.mjs decode >>"$OUT/bench-cuda.jsonl"
+  # ... and with every op of a decoding step launched directly (what the graphs buy).
+  REGURGITATE_CUDA_GRAPHS=0 step bench_decode_nographs "${RG_DEVICE_DECODE_TIMEOUT:-180}" \
+    node scripts/bench-cuda.mjs decode >>"$OUT/bench-cuda.jsonl"
 fi
 if want profile; then
   # Where the step's time goes: every backend op synchronised and timed (slower than the
