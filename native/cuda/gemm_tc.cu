@@ -31,6 +31,7 @@
 #include <cstdint>
 
 #include "gemm_internal.h"
+#include "gemm_store.cuh"
 
 namespace rg::cuda::gemm_detail {
 namespace {
@@ -370,13 +371,7 @@ __global__ void __launch_bounds__(C::THREADS, C::THREADS <= 128 ? 2 : 1)
   // Epilogue: accumulator (mi, ni) holds rows g, g + 8 and columns 2t, 2t + 1 of its
   // 16 x 8 tile.
   const long long ldc = OUT == Out::PARTIAL ? (long long)p.N : p.ldc;
-  bool pair_ok;  // two adjacent columns can be stored as one aligned vector
-  if constexpr (OUT == Out::BF16)
-    pair_ok = (ldc % 2 == 0) && ((reinterpret_cast<uintptr_t>(p.C) & 3) == 0);
-  else if constexpr (OUT == Out::F32)
-    pair_ok = (ldc % 2 == 0) && ((reinterpret_cast<uintptr_t>(p.C) & 7) == 0);
-  else
-    pair_ok = (p.N % 2 == 0);  // the workspace is cudaMalloc'd (aligned)
+  const bool pair = pair_ok<OUT>(p, ldc);
 #pragma unroll
   for (int mi = 0; mi < MT; ++mi) {
 #pragma unroll
@@ -388,46 +383,8 @@ __global__ void __launch_bounds__(C::THREADS, C::THREADS <= 128 ? 2 : 1)
       for (int h = 0; h < 2; ++h) {
         const int row = m0 + wm0 + mi * 16 + g + h * 8;
         if (row >= p.M) continue;
-        const float v0 = acc[mi][ni][2 * h], v1 = acc[mi][ni][2 * h + 1];
-        if constexpr (OUT == Out::BF16) {
-          uint16_t* c = static_cast<uint16_t*>(p.C) + (long long)row * ldc + col;
-          if (two && pair_ok) {
-            *reinterpret_cast<__nv_bfloat162*>(c) = __floats2bfloat162_rn(v0, v1);
-          } else {
-            __nv_bfloat16 b0 = __float2bfloat16_rn(v0);
-            c[0] = *reinterpret_cast<uint16_t*>(&b0);
-            if (two) {
-              __nv_bfloat16 b1 = __float2bfloat16_rn(v1);
-              c[1] = *reinterpret_cast<uint16_t*>(&b1);
-            }
-          }
-        } else if constexpr (OUT == Out::F32) {
-          float* c = static_cast<float*>(p.C) + (long long)row * ldc + col;
-          float r0 = p.alpha * v0, r1 = p.alpha * v1;
-          if (p.beta != 0.0f) {
-            r0 += p.beta * c[0];
-            if (two) r1 += p.beta * c[1];
-          }
-          if (p.bias) {  // the linear layer's bias: one rounding, as a separate bias_add
-            r0 = __fadd_rn(r0, p.bias[col]);
-            if (two) r1 = __fadd_rn(r1, p.bias[col + 1]);
-          }
-          if (two && pair_ok) {
-            *reinterpret_cast<float2*>(c) = make_float2(r0, r1);
-          } else {
-            c[0] = r0;
-            if (two) c[1] = r1;
-          }
-        } else {
-          float* c = static_cast<float*>(p.C) + (long long)blockIdx.y * p.M * p.N +
-                     (long long)row * ldc + col;
-          if (two && pair_ok) {
-            *reinterpret_cast<float2*>(c) = make_float2(v0, v1);
-          } else {
-            c[0] = v0;
-            if (two) c[1] = v1;
-          }
-        }
+        store_pair<OUT>(p, ldc, (long long)blockIdx.y, row, col, two, pair, acc[mi][ni][2 * h],
+                        acc[mi][ni][2 * h + 1]);
       }
     }
   }

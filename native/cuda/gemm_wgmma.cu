@@ -81,6 +81,7 @@
 #include <vector>
 
 #include "gemm_internal.h"
+#include "gemm_store.cuh"
 
 namespace rg::cuda::gemm_detail {
 namespace {
@@ -331,11 +332,7 @@ __global__ void __launch_bounds__(WG_THREADS, 1)
   const int row0 = m0 + 64 * c + 16 * w + (l >> 2);
   const int col0 = n0 + 2 * (l & 3);
   const long long ldc = p.ldc;
-  bool pair_ok;
-  if constexpr (OUT == Out::BF16)
-    pair_ok = (ldc % 2 == 0) && ((reinterpret_cast<uintptr_t>(p.C) & 3) == 0);
-  else
-    pair_ok = (ldc % 2 == 0) && ((reinterpret_cast<uintptr_t>(p.C) & 7) == 0);
+  const bool pair = pair_ok<OUT>(p, ldc);
 #pragma unroll
   for (int j = 0; j < WG_BN / 8; ++j) {
     const int col = col0 + 8 * j;
@@ -345,37 +342,7 @@ __global__ void __launch_bounds__(WG_THREADS, 1)
     for (int h = 0; h < 2; ++h) {
       const int row = row0 + 8 * h;
       if (row >= p.M) continue;
-      const float v0 = acc[4 * j + 2 * h], v1 = acc[4 * j + 2 * h + 1];
-      if constexpr (OUT == Out::BF16) {
-        uint16_t* cp = static_cast<uint16_t*>(p.C) + (long long)row * ldc + col;
-        if (two && pair_ok) {
-          *reinterpret_cast<__nv_bfloat162*>(cp) = __floats2bfloat162_rn(v0, v1);
-        } else {
-          __nv_bfloat16 b0 = __float2bfloat16_rn(v0);
-          cp[0] = *reinterpret_cast<uint16_t*>(&b0);
-          if (two) {
-            __nv_bfloat16 b1 = __float2bfloat16_rn(v1);
-            cp[1] = *reinterpret_cast<uint16_t*>(&b1);
-          }
-        }
-      } else {
-        float* cp = static_cast<float*>(p.C) + (long long)row * ldc + col;
-        float r0 = p.alpha * v0, r1 = p.alpha * v1;
-        if (p.beta != 0.0f) {
-          r0 += p.beta * cp[0];
-          if (two) r1 += p.beta * cp[1];
-        }
-        if (p.bias) {
-          r0 = __fadd_rn(r0, p.bias[col]);
-          if (two) r1 = __fadd_rn(r1, p.bias[col + 1]);
-        }
-        if (two && pair_ok) {
-          *reinterpret_cast<float2*>(cp) = make_float2(r0, r1);
-        } else {
-          cp[0] = r0;
-          if (two) cp[1] = r1;
-        }
-      }
+      store_pair<OUT>(p, ldc, 0, row, col, two, pair, acc[4 * j + 2 * h], acc[4 * j + 2 * h + 1]);
     }
   }
 #endif  // sm_90a
