@@ -133,6 +133,22 @@ elif want build; then
   say "CUDA module built in ${BUILD_CUDA_S} s"
 fi
 
+# 4b. The Hopper wgmma GEMM has a self-check that turns it off when its results are wrong,
+# but a kernel fault would end the whole process (and every test file that multiplies). So
+# it is probed alone first; unless it passes (or does not apply), the rest of the call runs
+# with REGURGITATE_GEMM=mma, and wgmma-probe.json says why.
+if want tests || want bench || want train || want decode; then
+  step wgmma_probe 90 node -e '
+    const m = require("./build/Release/regurgitate_cuda.node");
+    const s = m.gemmWgmmaStatus(true);
+    console.log(JSON.stringify(s));
+    process.exit(s.selfcheck === "passed" || !s.cc90 || !s.built ? 0 : 3);' >"$OUT/wgmma-probe.json"
+  if ((STEP_RC[wgmma_probe] != 0)); then
+    say "wgmma GEMM probe did not pass (rc ${STEP_RC[wgmma_probe]}; $OUT/wgmma-probe.json): the rest runs with REGURGITATE_GEMM=mma"
+    export REGURGITATE_GEMM=mma
+  fi
+fi
+
 # 5. The CUDA tests (they compare the GPU kernels with the CPU addon's).
 STEP_RC[cuda_tests]=0
 if want tests; then
