@@ -31,7 +31,7 @@
 #include <cstdint>
 
 #include "gemm_internal.h"
-#include "gemm_store.cuh"
+#include "gemm_device.cuh"
 
 namespace rg::cuda::gemm_detail {
 namespace {
@@ -197,14 +197,8 @@ __global__ void __launch_bounds__(C::THREADS, C::THREADS <= 128 ? 2 : 1)
   T* smem = reinterpret_cast<T*>(smem_raw);
 
   // Block -> tile, grouped by 8 tile rows (L2 reuse between concurrent blocks).
-  const int tiles_m = (p.M + BM - 1) / BM, tiles_n = (p.N + BN - 1) / BN;
-  const int pid = (int)blockIdx.x;
-  constexpr int GROUP = 8;
-  const int per_group = GROUP * tiles_n;
-  const int first_m = (pid / per_group) * GROUP;
-  const int gsize = min(tiles_m - first_m, GROUP);
-  const int tm = first_m + (pid % per_group) % gsize;
-  const int tn = (pid % per_group) / gsize;
+  int tm, tn;
+  grouped_tile((int)blockIdx.x, (p.M + BM - 1) / BM, (p.N + BN - 1) / BN, tm, tn);
   const int m0 = tm * BM, n0 = tn * BN;
 
   const int kbeg = (int)blockIdx.y * p.kps;

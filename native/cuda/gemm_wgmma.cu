@@ -81,7 +81,7 @@
 #include <vector>
 
 #include "gemm_internal.h"
-#include "gemm_store.cuh"
+#include "gemm_device.cuh"
 
 namespace rg::cuda::gemm_detail {
 namespace {
@@ -245,14 +245,8 @@ __global__ void __launch_bounds__(WG_THREADS, 1)
   auto empty_bar = [&](int s) { return bars + 8u * (uint32_t)(WG_STAGES + s); };
 
   // Block -> tile, grouped by 8 tile rows (as gemm_tc.cu).
-  const int tiles_m = (p.M + WG_BM - 1) / WG_BM, tiles_n = (p.N + WG_BN - 1) / WG_BN;
-  const int pid = (int)blockIdx.x;
-  constexpr int GROUP = 8;
-  const int per_group = GROUP * tiles_n;
-  const int first_m = (pid / per_group) * GROUP;
-  const int gsize = min(tiles_m - first_m, GROUP);
-  const int tm = first_m + (pid % per_group) % gsize;
-  const int tn = (pid % per_group) / gsize;
+  int tm, tn;
+  grouped_tile((int)blockIdx.x, (p.M + WG_BM - 1) / WG_BM, (p.N + WG_BN - 1) / WG_BN, tm, tn);
   const int m0 = tm * WG_BM, n0 = tn * WG_BN;
   const int KT = (p.K + WG_BK - 1) / WG_BK;
   const int wg = (int)threadIdx.x / 128;

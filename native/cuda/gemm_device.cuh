@@ -1,7 +1,7 @@
-// The GEMM kernels' shared output store (gemm_tc.cu's mma.sync kernel and gemm_wgmma.cu's
-// Hopper kernel): two adjacent output columns (col, col + 1) of one row, from fp32
-// accumulators v0, v1, with the arithmetic of gemm_internal.h's Out modes, so both kernels
-// give the same bits for the same sums.
+// Device code both GEMM kernels share (gemm_tc.cu's mma.sync kernel and gemm_wgmma.cu's
+// Hopper kernel): the block -> tile raster, and the output store of two adjacent columns
+// with the arithmetic of gemm_internal.h's Out modes, so both kernels give the same bits
+// for the same sums.
 #pragma once
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
@@ -11,6 +11,17 @@
 #include "gemm_internal.h"
 
 namespace rg::cuda::gemm_detail {
+
+// Block `pid` -> output tile (tm, tn) of a tiles_m x tiles_n grid, rastered in groups of 8
+// tile rows so concurrent blocks share operands in L2.
+__device__ __forceinline__ void grouped_tile(int pid, int tiles_m, int tiles_n, int& tm, int& tn) {
+  constexpr int GROUP = 8;
+  const int per_group = GROUP * tiles_n;
+  const int first_m = (pid / per_group) * GROUP;
+  const int gsize = min(tiles_m - first_m, GROUP);
+  tm = first_m + (pid % per_group) % gsize;
+  tn = (pid % per_group) / gsize;
+}
 
 // P: the kernel's parameters (gemm_internal.h's Problem, or the Hopper kernel's), with C,
 // M, N, alpha, beta and bias as Problem has them.
