@@ -15,7 +15,7 @@ const CONFIG = { vocabSize: 61, dModel: 64, nHeads: 4, dFF: 128, encoderLayers: 
 
 const pairs = (n: number, seed: number, maxLen: number): Pair[] => reversalPairs(n, seed, maxLen, CONFIG.vocabSize);
 
-function create(device: 'cuda' | 'cuda:fp32', graphs: string): Transformer {
+function create(device: 'cpu' | 'cuda' | 'cuda:fp32', graphs: string): Transformer {
   const old = process.env.REGURGITATE_CUDA_GRAPHS;
   process.env.REGURGITATE_CUDA_GRAPHS = graphs;
   try {
@@ -27,6 +27,14 @@ function create(device: 'cuda' | 'cuda:fp32', graphs: string): Transformer {
 }
 
 describe('the CUDA training and decoding steps as CUDA graphs', () => {
+  it('REGURGITATE_CUDA_GRAPHS leaves the CPU backend alone: it records nothing, and passes run op by op', async () => {
+    const m = create('cpu', '64');
+    await new Trainer(m, { seed: 8, maxSteps: 6, maxTokens: 500, lr: 2e-3, warmupSteps: 2, progressEvery: 1, validEvery: 0 }).fit(pairs(40, 3, 14), null);
+    await m.translate(pairs(4, 5, 10).map((p) => p.src), { beamSize: 2 });
+    const none = { captured: 0, replayed: 0, direct: 0, failed: 0, dropped: 0 };
+    expect(m.graphStats()).toEqual({ capacity: 0, ...none, decode: none });
+  });
+
   for (const device of ['cuda:fp32', 'cuda'] as const) {
     it.skipIf(!HAS_DEVICE)(gpuTitle(`${device}: 60 steps with graphs equal 60 steps op by op, bit for bit (losses, validation, weights)`), async () => {
       const data = pairs(160, 3, 14);

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import type { NativeModel } from '../../ts/src/native/types.js';
 import { bf16Bits } from '../helpers.js';
-import { addon, pack, synthetic } from '../helpers/native.js';
+import { addon, tinyConfig, tinyData, tinyTrainOptions, tinyValid } from '../helpers/native.js';
 
 interface Params16 {
   bits: Uint16Array;
@@ -23,18 +23,11 @@ const hooks = addon as unknown as {
   testModelParams16(m: NativeModel): Params16 | null;
 };
 
-const cfg = {
-  vocab_size: 24, d_model: 32, n_heads: 4, d_ff: 64, encoder_layers: 2, decoder_layers: 2,
-  max_len: 32, dropout: 0.1, label_smoothing: 0.1,
-};
-const data = pack(synthetic(300, 24, 3, 9, 11));
-const valid = pack(synthetic(40, 24, 3, 9, 12));
-const opts = {
-  seed: 5, maxTokens: 600, maxSentences: 64, maxSteps: 25, maxEpochs: 0, lr: 1e-3, warmupSteps: 10,
-  schedule: 'inverse_sqrt' as const, minLr: 0, beta1: 0.9, beta2: 0.98, adamEps: 1e-9, weightDecay: 0.01,
-  clipNorm: 1, validEvery: 0, patience: 0, progressEvery: 5, checkpointDir: '', checkpointEvery: 0,
-  resume: false, restoreBest: false, stopAfterSteps: 0,
-} as const;
+const cfg = tinyConfig;
+const data = tinyData();
+const valid = tinyValid();
+// No validation or checkpoints unless a test asks for them.
+const opts = { ...tinyTrainOptions, maxSteps: 25, validEvery: 0, checkpointDir: '', checkpointEvery: 0 };
 const decodeOpts = {
   method: 'greedy', beamSize: 1, lengthPenalty: 0, temperature: 1, topK: 0, topP: 1, maxLenA: 1, maxLenB: 5,
   seed: 1, batchSize: 8,

@@ -4,20 +4,12 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { addon, pack, synthetic } from '../helpers/native.js';
+import { addon, pack, synthetic, tinyConfig, tinyData, tinyTrainOptions, tinyValid } from '../helpers/native.js';
 
-const cfg = {
-  vocab_size: 24, d_model: 32, n_heads: 4, d_ff: 64, encoder_layers: 2, decoder_layers: 2,
-  max_len: 32, dropout: 0.1, label_smoothing: 0.1,
-};
-const data = pack(synthetic(300, 24, 3, 9, 11));
-const valid = pack(synthetic(40, 24, 3, 9, 12));
-const opts = {
-  seed: 5, maxTokens: 600, maxSentences: 64, maxSteps: 40, maxEpochs: 0, lr: 1e-3, warmupSteps: 10,
-  schedule: 'inverse_sqrt' as const, minLr: 0, beta1: 0.9, beta2: 0.98, adamEps: 1e-9, weightDecay: 0.01,
-  clipNorm: 1, validEvery: 15, patience: 0, progressEvery: 5, checkpointEvery: 10, resume: false,
-  restoreBest: false, stopAfterSteps: 0,
-};
+const cfg = tinyConfig;
+const data = tinyData();
+const valid = tinyValid();
+const opts = tinyTrainOptions;
 const dirs: string[] = [];
 const tmp = () => {
   const d = mkdtempSync(join(tmpdir(), 'rg-resume-'));

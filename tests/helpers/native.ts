@@ -43,3 +43,21 @@ export function synthetic(
   }
   return out;
 }
+
+/**
+ * A small model, corpus and training setup the engine tests share (resume, bf16 copies):
+ * 2+2 layers of width 32 over 24 ids, 300 training and 40 validation pairs, and AdamW
+ * options a test adjusts (steps, validation, checkpoints) by spreading them.
+ */
+export const tinyConfig = {
+  vocab_size: 24, d_model: 32, n_heads: 4, d_ff: 64, encoder_layers: 2, decoder_layers: 2,
+  max_len: 32, dropout: 0.1, label_smoothing: 0.1,
+};
+export const tinyData = (): NativePairs => pack(synthetic(300, 24, 3, 9, 11));
+export const tinyValid = (): NativePairs => pack(synthetic(40, 24, 3, 9, 12));
+export const tinyTrainOptions = {
+  seed: 5, maxTokens: 600, maxSentences: 64, maxSteps: 40, maxEpochs: 0, lr: 1e-3, warmupSteps: 10,
+  schedule: 'inverse_sqrt' as const, minLr: 0, beta1: 0.9, beta2: 0.98, adamEps: 1e-9, weightDecay: 0.01,
+  clipNorm: 1, validEvery: 15, patience: 0, progressEvery: 5, checkpointEvery: 10, resume: false,
+  restoreBest: false, stopAfterSteps: 0,
+};
