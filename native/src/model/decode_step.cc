@@ -3,6 +3,7 @@
 // read as a per-row top-k (greedy, beam), as one sampled token per row (sampling), or in
 // full. Cache writes and beam reorders are one backend call per layer and cache, not one
 // per row.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <utility>
@@ -51,6 +52,7 @@ void Transformer::decode_begin(const int* src, const int* src_len, int B, int S,
   s.qkv = take((size_t)R * 3 * d); s.att = take((size_t)R * d); s.tmp = take((size_t)R * d);
   s.q = take((size_t)R * d); s.f1 = take((size_t)R * f); s.logits = take((size_t)R * V);
   s.ints = DeviceBuffer(be_.get(), (size_t)4 * R * sizeof(int) + 64);
+  // tokens and self_len adjacent: decode_step uploads both at once.
   s.tokens = s.ints.i(); s.self_len = s.tokens + R; s.src_len = s.self_len + R; s.from = s.src_len + R;
   s.top = DeviceBuffer(be_.get(), (size_t)R * (2 * Backend::kTopkMax + 1) * sizeof(float));
   s.src_len_host.resize(R);
@@ -90,9 +92,10 @@ void Transformer::decode_step(const int* tokens, int pos) {
   auto linear = [&](float* out, const float* in, LinearOff w, int o, int i) {
     be.linear_fwd(out, in, nullptr, P + w.w, w16(w.w), P + w.b, R, o, i);
   };
-  be.upload(s.tokens, tokens, (size_t)R * sizeof(int));
-  std::vector<int> len(R, pos + 1);
-  be.upload(s.self_len, len.data(), (size_t)R * sizeof(int));
+  // The tokens and the self-attention lengths (pos + 1) sit side by side: one upload.
+  std::vector<int> up(2 * (size_t)R, pos + 1);
+  std::copy(tokens, tokens + R, up.begin());
+  be.upload(s.tokens, up.data(), up.size() * sizeof(int));
   const long T = s.max_steps;
   const NormOff first = c.decoder_layers > 0 ? layout_.dec[0].ln1 : layout_.dec_norm;
 
