@@ -4,6 +4,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { mulberry32 } from '../ts/src/data/split.js';
 import { tryNative } from '../ts/src/native/load.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -33,17 +34,8 @@ export const HAS_MODEL = typeof loaded.addon?.Model === 'function';
 /** This build has the GEMM entry points. */
 export const HAS_GEMM = typeof loaded.addon?.benchGemm === 'function' && typeof loaded.addon?.gemm === 'function';
 
-/** A seeded PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (mulberry32, the package's own). */
+export const rng = mulberry32;
 
 /** Random pairs of 1..maxLen ids in [3, V) (0-2: pad, bos, eos), target = the reversed source. */
 export function reversalPairs(n: number, seed: number, maxLen: number, V: number): { src: Int32Array; tgt: Int32Array }[] {

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NativeAddon, NativeModel, NativeModelConfig, NativePairs } from '../ts/src/native/types.js';
+import { rng } from './helpers.js';
 import { readSafetensors, type SafeTensorArray } from './helpers/safetensors.js';
 
 const PYTHON = process.env.REGURGITATE_TORCH_PYTHON ?? '/usr/bin/python3';
@@ -61,17 +62,6 @@ function tinyConfig(activation: 'relu' | 'gelu'): NativeModelConfig {
   };
 }
 
-/** mulberry32: a small deterministic PRNG for test data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Batch {
   src: number[][];

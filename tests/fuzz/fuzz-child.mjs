@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const api = await import(pathToFileURL(join(ROOT, 'dist', 'index.js')).href);
-const { RegurgitateError } = api;
+const { RegurgitateError, mulberry32 } = api;
 
 const argv = process.argv.slice(2);
 const arg = (name, dflt) => {
@@ -22,16 +22,6 @@ const arg = (name, dflt) => {
 const SEED = arg('seed', 20240717);
 const COUNT = arg('count', 1200);
 
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rnd = mulberry32(SEED);
 const int = (lo, hi) => lo + Math.floor(rnd() * (hi - lo)); // [lo, hi)
 const pick = (a) => a[int(0, a.length)];
