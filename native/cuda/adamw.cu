@@ -38,7 +38,8 @@ __global__ void adamw_kernel(float* __restrict__ p, const float* __restrict__ g,
     adamw_elem(p + i, m + i, v + i, g[i], s, s.decay);
 }
 
-// Many tensors in one launch (clip_adamw): block b updates chunk b. The clipping factor is
+// Many tensors in one launch (clip_adamw): block b updates chunk b (a gap chunk: only
+// clips G). The clipping factor is
 // computed on the device from the gradient's sum of squares, in double exactly as
 // Backend::clip_adamw does on the host, so no value has to come back to the host mid-step.
 // P16: the bf16 copy the bf16 GEMMs read, rewritten from the new values on the way.
@@ -54,6 +55,11 @@ __global__ void clip_adamw_kernel(float* __restrict__ P, uint16_t* __restrict__ 
     const double k = clip_norm / (sqrt(*sumsq) + 1e-6);
     scale = k < 1.0;
     coef = (float)k;
+  }
+  if (!c.update) {  // a gap between tensors: G is clipped there too (scale_inplace's whole G)
+    if (scale)
+      for (size_t j = threadIdx.x; j < c.size; j += blockDim.x) G[c.offset + j] = __fmul_rn(G[c.offset + j], coef);
+    return;
   }
   const float decay = c.decay ? s.decay : 1.0f;
   for (size_t j = threadIdx.x; j < c.size; j += blockDim.x) {

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <new>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backend.h"
@@ -229,7 +230,7 @@ class CudaBackend final : public Backend {
   void clip_adamw(float* P, void* P16, float* G, float* M, float* V, size_t total,
                   const ParamSpan* spans, int n_spans, const AdamWHyper& h, float wd,
                   double clip_norm) override {
-    const int nc = chunks_for(spans, n_spans);
+    const int nc = chunks_for(spans, n_spans, total);
     const double* sumsq = nullptr;
     if (clip_norm > 0) {
       void* s = scratch(cuda::sum_squares_scratch_bytes(total));
@@ -311,24 +312,40 @@ class CudaBackend final : public Backend {
   }
 
   // The device table of clip_adamw's chunks (at most kAdamChunk elements each), rebuilt
-  // only when the spans change (once per model in practice).
+  // only when the spans change (once per model in practice). The gaps of [0, total) between
+  // the spans get chunks too (update 0): clipping scales all of G, as scale_inplace does in
+  // the reference, while AdamW runs on the spans only.
   static constexpr size_t kAdamChunk = 32768;
-  int chunks_for(const ParamSpan* spans, int n) {
-    const bool same = chunks_dev_ && (size_t)n == spans_.size() &&
+  int chunks_for(const ParamSpan* spans, int n, size_t total) {
+    const bool same = chunks_dev_ && total == chunks_total_ && (size_t)n == spans_.size() &&
                       std::equal(spans, spans + n, spans_.begin(), [](const ParamSpan& a, const ParamSpan& b) {
                         return a.offset == b.offset && a.size == b.size && a.decay == b.decay;
                       });
     if (same) return (int)chunks_host_.size();
     std::vector<cuda::AdamChunk> c;
+    auto add = [&](size_t off, size_t size, int decay, int update) {
+      for (size_t o = 0; o < size; o += kAdamChunk)
+        c.push_back(cuda::AdamChunk{off + o, std::min(kAdamChunk, size - o), decay, update});
+    };
+    for (const ParamSpan* sp = spans; sp != spans + n; ++sp) add(sp->offset, sp->size, sp->decay ? 1 : 0, 1);
+    // The gaps: [0, total) less the union of the spans.
+    std::vector<std::pair<size_t, size_t>> cover;
     for (const ParamSpan* sp = spans; sp != spans + n; ++sp)
-      for (size_t o = 0; o < sp->size; o += kAdamChunk)
-        c.push_back(cuda::AdamChunk{sp->offset + o, std::min(kAdamChunk, sp->size - o), sp->decay ? 1 : 0});
+      if (sp->size) cover.emplace_back(sp->offset, sp->offset + sp->size);
+    std::sort(cover.begin(), cover.end());
+    size_t at = 0;
+    for (const auto& [b, e] : cover) {
+      if (b > at) add(at, std::min(b, total) - std::min(at, total), 0, 0);
+      at = std::max(at, e);
+    }
+    if (at < total) add(at, total - at, 0, 0);
     if (c.size() > 0x7fffffffu) fail("EINVAL", "clip_adamw: too many parameter chunks");
     if (chunks_dev_) release(chunks_dev_);
     chunks_dev_ = static_cast<cuda::AdamChunk*>(alloc(std::max<size_t>(1, c.size()) * sizeof(cuda::AdamChunk)));
     chunks_host_ = c;
     upload(chunks_dev_, chunks_host_.data(), c.size() * sizeof(cuda::AdamChunk));
     spans_.assign(spans, spans + n);
+    chunks_total_ = total;
     return (int)c.size();
   }
 
@@ -345,6 +362,7 @@ class CudaBackend final : public Backend {
   std::vector<ParamSpan> spans_;
   std::vector<cuda::AdamChunk> chunks_host_;
   cuda::AdamChunk* chunks_dev_ = nullptr;
+  size_t chunks_total_ = 0;
 };
 
 // REGURGITATE_CUDA_GRAPHS: how many training-step shapes a model keeps as CUDA graphs

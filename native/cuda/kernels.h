@@ -144,10 +144,12 @@ int adamw_update(float* p, const float* g, float* m, float* v, size_t n,
 // A piece of a parameter buffer for clip_adamw: one block's work (size <= a few 10^4).
 struct AdamChunk {
   size_t offset, size;
-  int decay;  // weight decay applies
+  int decay;   // weight decay applies
+  int update;  // 1: AdamW runs here; 0: a gap between tensors, where only G is clipped
 };
-// Backend::clip_adamw on the device: AdamW over every chunk (the same arithmetic as
-// adamw_update), after scaling G by clip_norm / (sqrt(*sumsq) + 1e-6) where that is < 1
+// Backend::clip_adamw on the device: AdamW over every chunk with update set (the same
+// arithmetic as adamw_update), after scaling G (in every chunk, update or not) by
+// clip_norm / (sqrt(*sumsq) + 1e-6) where that is < 1
 // (sumsq: a device double, sum_squares of G; nullptr or clip_norm <= 0: no clipping).
 // chunks is a device array. P16 (nullable): P's bf16 copy, each updated element's written
 // in the same pass (round to nearest even).

@@ -86,12 +86,13 @@ function lnBwdArgs(rows: number, cols: number, p: number, alias: string, seed: n
 }
 
 function adamArgs(n: number, clip: number, seed: number) {
-  // Three spans with a gap between the first two (must stay untouched) and a span longer
-  // than one CUDA chunk (32,768 elements).
+  // Three spans with a gap between the first two and 8 elements after the last (P, M, V
+  // there must stay untouched; clipping scales G there too), and a span longer than one
+  // CUDA chunk (32,768 elements).
   const spans = [
     { offset: 0, size: 1000, decay: true },
     { offset: 1016, size: 40000, decay: false },
-    { offset: 41016, size: n - 41016, decay: true },
+    { offset: 41016, size: n - 41016 - 8, decay: true },
   ];
   return {
     P: values(n, seed, -1, 1), G: values(n, seed + 1, -0.2, 0.2), M: values(n, seed + 2, -0.01, 0.01),
@@ -201,8 +202,9 @@ describe('fused training ops: CPU defaults (the unfused compositions)', () => {
     for (const g of a.G) ss += g * g;
     const coef = 0.5 / (Math.sqrt(ss) + 1e-6);
     expect(coef).toBeLessThan(1);
-    for (const i of [0, 999, 1016, 30000, 41015, 49999]) expect(r.G[i]).toBeCloseTo(a.G[i] * coef, 6);
-    for (let i = 1000; i < 1016; ++i) {
+    // Every element of G is clipped, the gaps' included (1005, 49995 and 49999 lie in gaps).
+    for (const i of [0, 999, 1005, 1016, 30000, 41015, 49995, 49999]) expect(r.G[i]).toBeCloseTo(a.G[i] * coef, 6);
+    for (const i of [...Array.from({ length: 16 }, (_, k) => 1000 + k), 49992, 49999]) {
       expect(r.P[i]).toBe(a.P[i]);
       expect(r.M[i]).toBe(a.M[i]);
     }
@@ -331,6 +333,21 @@ describe('fused training ops: CUDA against the CPU', () => {
     }
   });
 
+  it.skipIf(!HAS_DEVICE)(gpuTitle("linearBwd's db: bf16's sums formed while rounding dout equal bias_grad's (cuda:fp32) bit for bit"), () => {
+    // Rows not a multiple of the 64-row chunk, out not a multiple of 8 (padded bf16 rows) or
+    // of 4 (scalar loads), out above one 256-column block.
+    const shapes: [number, number, number][] = [[300, 200, 96], [130, 37, 16], [65, 12, 8], [4096, 64, 48], [70, 300, 8]];
+    for (const [rows, out, inn] of shapes) {
+      const a = {
+        rows, out, in: inn, noDin: true, dout: values(rows * out, rows + 1, -1, 1), x: values(rows * inn, 2, -1, 1),
+        W: values(out * inn, 3, -1, 1), dW: values(out * inn, 4, -1, 1), db: values(out, 5, -1, 1), din: values(rows * inn, 6, -1, 1),
+      };
+      const bf = run('cuda', 'linearBwd', a), exact = run('cuda:fp32', 'linearBwd', a);
+      expect(nanCount(bf.db), `${rows}x${out}x${inn}: unwritten`).toBe(0);
+      expect(sameArray(bf.db, exact.db), `db ${rows}x${out}x${inn}`).toBe(true);
+    }
+  });
+
   it.skipIf(!HAS_DEVICE)(gpuTitle('dropoutAddLayernorm: residual, mask, statistics and output (float4 and scalar rows)'), () => {
     for (const [rows, cols] of [[70, 512], [9, 37], [1, 4]]) {
       for (const p of [0, 0.1, 0.5]) {
@@ -377,8 +394,13 @@ describe('fused training ops: CUDA against the CPU', () => {
     for (const clip of [0.5, 1e9, 0]) {
       const a = adamArgs(90000, clip, 5);
       const [g, c] = both('cuda:fp32', 'clipAdamw', a);
+      // G everywhere: clipping scales the gaps' G too (the reference's scale_inplace).
       for (const k of ['P', 'G', 'M', 'V']) expectClose(g[k], c[k], `clip ${clip} ${k}`);
-      for (let i = 1000; i < 1016; ++i) expect(g.P[i]).toBe(a.P[i]);
+      for (const i of [...Array.from({ length: 16 }, (_, k) => 1000 + k), 89992, 89999]) {
+        expect(g.P[i]).toBe(a.P[i]);
+        expect(g.M[i]).toBe(a.M[i]);
+        expect(g.V[i]).toBe(a.V[i]);
+      }
     }
   });
 
