@@ -39,9 +39,9 @@ __global__ void adamw_kernel(float* __restrict__ p, const float* __restrict__ g,
 }
 
 // Many tensors in one launch (clip_adamw): block b updates chunk b (a gap chunk: only
-// clips G). The clipping factor is
-// computed on the device from the gradient's sum of squares, in double exactly as
-// Backend::clip_adamw does on the host, so no value has to come back to the host mid-step.
+// clips G). The clipping factor is computed on the device from the gradient's sum of
+// squares, in double exactly as Backend::clip_adamw does on the host, so no value has to
+// come back to the host mid-step.
 // P16: the bf16 copy the bf16 GEMMs read, rewritten from the new values on the way.
 __global__ void clip_adamw_kernel(float* __restrict__ P, uint16_t* __restrict__ P16,
                                   float* __restrict__ G,
