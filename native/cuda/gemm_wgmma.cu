@@ -366,9 +366,13 @@ PFN_cuTensorMapEncodeTiled_v12000 encode_fn() {
   std::call_once(once, [] {
     void* f = nullptr;
     cudaDriverEntryPointQueryResult q = cudaDriverEntryPointSymbolNotFound;
-    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &f, 12000, cudaEnableDefault, &q) ==
-            cudaSuccess &&
-        q == cudaDriverEntryPointSuccess && f)
+#if CUDART_VERSION >= 12050
+    const cudaError_t e = cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &f, 12000,
+                                                           cudaEnableDefault, &q);
+#else  // ByVersion is new in CUDA 12.5; CMakeLists.txt builds this file from nvcc 12.0 on
+    const cudaError_t e = cudaGetDriverEntryPoint("cuTensorMapEncodeTiled", &f, cudaEnableDefault, &q);
+#endif
+    if (e == cudaSuccess && q == cudaDriverEntryPointSuccess && f)
       fn = reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(f);
     else
       (void)cudaGetLastError();
