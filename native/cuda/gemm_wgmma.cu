@@ -87,6 +87,8 @@ namespace rg::cuda::gemm_detail {
 namespace {
 
 constexpr int WG_BM = 128, WG_BN = 256, WG_BK = 64, WG_STAGES = 4, WG_THREADS = 384;
+// setmaxnreg targets: the producer warpgroup gives registers back, the consumers take them.
+constexpr int WG_PRODUCER_REGS = 40, WG_CONSUMER_REGS = 232;
 constexpr uint32_t WG_A_BYTES = WG_BM * WG_BK * 2;               // 16 KB
 constexpr uint32_t WG_B_BYTES = WG_BN * WG_BK * 2;               // 32 KB
 constexpr uint32_t WG_STAGE_BYTES = WG_A_BYTES + WG_B_BYTES;     // 48 KB
@@ -261,7 +263,7 @@ __global__ void __launch_bounds__(WG_THREADS, 1)
   __syncthreads();
 
   if (wg == 0) {  // producer
-    setmaxnreg_dec<40>();
+    setmaxnreg_dec<WG_PRODUCER_REGS>();
     if (threadIdx.x == 0) {
       for (int kt = 0; kt < KT; ++kt) {
         const int s = kt % WG_STAGES;
@@ -290,7 +292,7 @@ __global__ void __launch_bounds__(WG_THREADS, 1)
   }
 
   // Consumers: warpgroup c = wg - 1 owns rows 64c .. 64c + 63 of the tile.
-  setmaxnreg_inc<232>();
+  setmaxnreg_inc<WG_CONSUMER_REGS>();
   const int c = wg - 1;
   float acc[128];
 #pragma unroll
@@ -639,6 +641,37 @@ std::string run_selfcheck() {
 }
 #undef RG_CK
 
+// setmaxnreg.inc waits until the block's register pool has room, so it never returns if
+// ptxas gave the kernel fewer registers than the split needs (the consumers' extra must
+// come from what the producer gives back), and no barrier timeout catches that hang.
+// Checked before the first launch; "" when every variant fits.
+template <bool TA, bool TB, Out OUT>
+std::string register_budget_of(const char* name) {
+  cudaFuncAttributes fa;
+  const cudaError_t e = cudaFuncGetAttributes(&fa, wgmma_gemm_kernel<TA, TB, OUT>);
+  if (e != cudaSuccess) {
+    (void)cudaGetLastError();
+    return std::string(name) + ": " + cudaGetErrorString(e);
+  }
+  const int producers = 128, consumers = WG_THREADS - producers;
+  if (producers * (fa.numRegs - WG_PRODUCER_REGS) < consumers * (WG_CONSUMER_REGS - fa.numRegs))
+    return std::string(name) + " has " + std::to_string(fa.numRegs) +
+           " registers a thread, too few for the setmaxnreg split " + std::to_string(WG_PRODUCER_REGS) + "/" +
+           std::to_string(WG_CONSUMER_REGS);
+  return "";
+}
+
+std::string register_budget_problem() {
+  std::string r;
+  for (const std::string& w :
+       {register_budget_of<false, false, Out::F32>("NN f32"), register_budget_of<false, true, Out::F32>("NT f32"),
+        register_budget_of<true, false, Out::F32>("TN f32"), register_budget_of<true, true, Out::F32>("TT f32"),
+        register_budget_of<false, false, Out::BF16>("NN bf16"), register_budget_of<false, true, Out::BF16>("NT bf16"),
+        register_budget_of<true, false, Out::BF16>("TN bf16"), register_budget_of<true, true, Out::BF16>("TT bf16")})
+    if (r.empty()) r = w;
+  return r;
+}
+
 // True when device `dev`'s self-check has passed; runs it first if it has not run (not
 // while `stream` is being captured into a graph: then false, and it runs on a later call).
 bool selfcheck_passed(int dev, cudaStream_t stream) {
@@ -660,7 +693,8 @@ bool selfcheck_passed(int dev, cudaStream_t stream) {
     (void)cudaGetLastError();
     why = std::string("no sm_90a kernel image: ") + cudaGetErrorString(fe);
   } else {
-    why = run_selfcheck();
+    why = register_budget_problem();
+    if (why.empty()) why = run_selfcheck();
   }
   if (why.empty()) {
     g_check_reason[dev].clear();
