@@ -66,6 +66,26 @@ __device__ __forceinline__ void split2(float a, float b, uint32_t& hi, uint32_t&
   lo = bf2_bits(__floats2bfloat162_rn(a - hf.x, b - hf.y));
 }
 
+// The A fragment (16 x 16) of a product whose left operand is a C result of two n8
+// tiles c0, c1 (P or dS): its bf16 hi parts, and lo parts of the remainders.
+__device__ __forceinline__ void split_a(const float c0[4], const float c1[4], uint32_t hi[4], uint32_t lo[4]) {
+  split2(c0[0], c0[1], hi[0], lo[0]);
+  split2(c0[2], c0[3], hi[1], lo[1]);
+  split2(c1[0], c1[1], hi[2], lo[2]);
+  split2(c1[2], c1[3], hi[3], lo[3]);
+}
+
+// acc0, acc1 (two n8 tiles) += A B for the B fragments b of ldmatrix.x4 (b0, b1 per
+// tile), A = hi (+ lo when SPLIT).
+template <bool SPLIT>
+__device__ __forceinline__ void mma_split(float acc0[4], float acc1[4], const uint32_t hi[4], const uint32_t lo[4],
+                                          const uint32_t b[4]) {
+  mma_bf16(acc0, hi, b[0], b[1]);
+  mma_bf16(acc1, hi, b[2], b[3]);
+  if constexpr (SPLIT) mma_bf16(acc0, lo, b[0], b[1]);
+  if constexpr (SPLIT) mma_bf16(acc1, lo, b[2], b[3]);
+}
+
 // Row-major tile address for ldmatrix.x4 giving an A fragment (16 rows from row0, 16
 // columns from col0): lanes 0-15 rows 0-15 at col0, lanes 16-31 the same rows at col0 + 8.
 __device__ __forceinline__ const bf16* a_addr(const bf16* s, int SP, int row0, int col0, int lane) {
@@ -269,18 +289,12 @@ __global__ void __launch_bounds__(128, 3) attn_fwd_bf16(Params p, int vec) {
 #pragma unroll
     for (int kc = 0; kc < BN / 16; ++kc) {
       uint32_t ph[4], pl[4];
-      split2(s[2 * kc][0], s[2 * kc][1], ph[0], pl[0]);
-      split2(s[2 * kc][2], s[2 * kc][3], ph[1], pl[1]);
-      split2(s[2 * kc + 1][0], s[2 * kc + 1][1], ph[2], pl[2]);
-      split2(s[2 * kc + 1][2], s[2 * kc + 1][3], ph[3], pl[3]);
+      split_a(s[2 * kc], s[2 * kc + 1], ph, pl);
 #pragma unroll
       for (int dp = 0; dp < D / 16; ++dp) {
         uint32_t vb[4];
         ldsm_x4_t(vb, bt_addr(Vs, SP, kc * 16, dp * 16, lane));
-        mma_bf16(o[2 * dp], ph, vb[0], vb[1]);
-        mma_bf16(o[2 * dp + 1], ph, vb[2], vb[3]);
-        if constexpr (SPLIT) mma_bf16(o[2 * dp], pl, vb[0], vb[1]);
-        if constexpr (SPLIT) mma_bf16(o[2 * dp + 1], pl, vb[2], vb[3]);
+        mma_split<SPLIT>(o[2 * dp], o[2 * dp + 1], ph, pl, vb);
       }
     }
   }
@@ -437,27 +451,15 @@ __global__ void __launch_bounds__(128, 2) attn_bwd_dkv_bf16(Params p, int vec) {
 #pragma unroll
     for (int kc = 0; kc < BM / 16; ++kc) {
       uint32_t ph[4], pl[4], sh[4], sl[4];
-      split2(st[2 * kc][0], st[2 * kc][1], ph[0], pl[0]);
-      split2(st[2 * kc][2], st[2 * kc][3], ph[1], pl[1]);
-      split2(st[2 * kc + 1][0], st[2 * kc + 1][1], ph[2], pl[2]);
-      split2(st[2 * kc + 1][2], st[2 * kc + 1][3], ph[3], pl[3]);
-      split2(dpt[2 * kc][0], dpt[2 * kc][1], sh[0], sl[0]);
-      split2(dpt[2 * kc][2], dpt[2 * kc][3], sh[1], sl[1]);
-      split2(dpt[2 * kc + 1][0], dpt[2 * kc + 1][1], sh[2], sl[2]);
-      split2(dpt[2 * kc + 1][2], dpt[2 * kc + 1][3], sh[3], sl[3]);
+      split_a(st[2 * kc], st[2 * kc + 1], ph, pl);
+      split_a(dpt[2 * kc], dpt[2 * kc + 1], sh, sl);
 #pragma unroll
       for (int dp = 0; dp < D / 16; ++dp) {
         uint32_t ob[4], qb[4];
         ldsm_x4_t(ob, bt_addr(dOs, SP, kc * 16, dp * 16, lane));
         ldsm_x4_t(qb, bt_addr(Qs, SP, kc * 16, dp * 16, lane));
-        mma_bf16(dv[2 * dp], ph, ob[0], ob[1]);
-        mma_bf16(dv[2 * dp + 1], ph, ob[2], ob[3]);
-        if constexpr (SPLIT) mma_bf16(dv[2 * dp], pl, ob[0], ob[1]);
-        if constexpr (SPLIT) mma_bf16(dv[2 * dp + 1], pl, ob[2], ob[3]);
-        mma_bf16(dk[2 * dp], sh, qb[0], qb[1]);
-        mma_bf16(dk[2 * dp + 1], sh, qb[2], qb[3]);
-        if constexpr (SPLIT) mma_bf16(dk[2 * dp], sl, qb[0], qb[1]);
-        if constexpr (SPLIT) mma_bf16(dk[2 * dp + 1], sl, qb[2], qb[3]);
+        mma_split<SPLIT>(dv[2 * dp], dv[2 * dp + 1], ph, pl, ob);
+        mma_split<SPLIT>(dk[2 * dp], dk[2 * dp + 1], sh, sl, qb);
       }
     }
   }
@@ -578,18 +580,12 @@ __global__ void __launch_bounds__(128, 3) attn_bwd_dq_bf16(Params p, int vec) {
 #pragma unroll
     for (int kc = 0; kc < BN / 16; ++kc) {
       uint32_t sh[4], sl[4];
-      split2(s[2 * kc][0], s[2 * kc][1], sh[0], sl[0]);
-      split2(s[2 * kc][2], s[2 * kc][3], sh[1], sl[1]);
-      split2(s[2 * kc + 1][0], s[2 * kc + 1][1], sh[2], sl[2]);
-      split2(s[2 * kc + 1][2], s[2 * kc + 1][3], sh[3], sl[3]);
+      split_a(s[2 * kc], s[2 * kc + 1], sh, sl);
 #pragma unroll
       for (int dd = 0; dd < D / 16; ++dd) {
         uint32_t kb[4];
         ldsm_x4_t(kb, bt_addr(Ks, SP, kc * 16, dd * 16, lane));
-        mma_bf16(dq[2 * dd], sh, kb[0], kb[1]);
-        mma_bf16(dq[2 * dd + 1], sh, kb[2], kb[3]);
-        if constexpr (SPLIT) mma_bf16(dq[2 * dd], sl, kb[0], kb[1]);
-        if constexpr (SPLIT) mma_bf16(dq[2 * dd + 1], sl, kb[2], kb[3]);
+        mma_split<SPLIT>(dq[2 * dd], dq[2 * dd + 1], sh, sl, kb);
       }
     }
   }
