@@ -739,9 +739,8 @@ void gemm_scratch_release(Stream stream) {
     int cur = -1;
     cudaGetDevice(&cur);
     if (cur != it->first.first) cudaSetDevice(it->first.first);
-    cudaFree(it->second.ptr);
+    cudaFree(it->second.ptr);  // no epoch bump: only this stream's recordings used it
     if (cur >= 0 && cur != it->first.first) cudaSetDevice(cur);
-    ++g_scratch_epoch;
     it = g_scratch.erase(it);
   }
 }
