@@ -76,7 +76,10 @@ __global__ void fill_uniform(float* p, size_t n, uint32_t seed, float lo, float 
   }
 }
 
-bool g_bf16 = false;  // attention_set_precision
+// attention_set_precision. Per thread: every caller sets it just before its calls, and two
+// backends of different precisions may run at once on two threads (one would otherwise
+// switch the other's kernels, even inside a CUDA graph it is recording).
+thread_local bool g_bf16 = false;
 bool env_split() {
   const char* e = std::getenv("REGURGITATE_ATTN_SPLIT");
   return !(e && std::strcmp(e, "0") == 0);

@@ -44,6 +44,7 @@ class CudaBackend final : public Backend {
   ~CudaBackend() override {
     cudaSetDevice(device_);
     if (stream_) cudaStreamSynchronize(stream_);
+    if (stream_) cuda::gemm_scratch_release(stream_);  // the GEMMs' scratch for this stream
     if (scratch_) cudaFree(scratch_);
     if (chunks_dev_) cudaFree(chunks_dev_);
     if (result_) cudaFree(result_);

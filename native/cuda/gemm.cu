@@ -32,16 +32,20 @@
 // has one (linear_fwd / linear_bwd: x16, the activation's, and W16, the weights', which the
 // optimizer writes), skipping that operand's conversion pass; the fused route ignores them.
 //
-// Scratch: the convert route and split-K use one internal, grow-only device buffer. It is
-// NOT thread-safe, and calls on different streams must not overlap (they would share it);
-// growing it calls cudaFree / cudaMalloc, which synchronise the device (so growth is not
-// allowed inside CUDA graph capture). It is never shrunk.
+// Scratch: the convert route and split-K use an internal, grow-only device buffer, one per
+// stream (so backends on different streams and threads never share one; calls on the same
+// stream from two threads at once are not supported). Growing it calls cudaFree /
+// cudaMalloc, which synchronise the device (so growth is not allowed inside CUDA graph
+// capture). It is never shrunk; gemm_scratch_release frees a stream's buffer.
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <map>
+#include <mutex>
+#include <utility>
 
 #include "gemm_internal.h"
 #include "kernels.h"
@@ -309,46 +313,47 @@ int sm_count() {
   return cache[dev];
 }
 
-// The grow-only scratch buffer (see the header comment). One per process: a multi-GPU
-// caller would need one per device; growth on another device frees this one first.
+// The grow-only scratch buffers (see the header comment): one per (device, stream), so
+// backends on different streams (two models running at once, each on its own thread and
+// stream) never share one: a shared buffer would be overwritten by the other stream's
+// GEMMs mid-use, and its growth would free memory the other stream's kernels or CUDA
+// graphs still use.
 struct Scratch {
   void* ptr = nullptr;
   size_t bytes = 0;
-  int device = -1;
 };
-Scratch g_scratch;
+std::mutex g_scratch_mu;
+std::map<std::pair<int, cudaStream_t>, Scratch> g_scratch;
 // Bumped on every reallocation, so CUDA graphs that baked in the old address are dropped
-// (graph.h); growth is refused while this thread records a graph (it would free memory the
-// recording already refers to, and cudaFree may not run during capture).
+// (graph_recorder.h); growth is refused while this thread records a graph (it would free
+// memory the recording already refers to, and cudaFree may not run during capture).
 std::atomic<uint64_t> g_scratch_epoch{0};
 thread_local bool g_scratch_frozen = false;
 
-cudaError_t scratch(size_t bytes, void** out) {
+cudaError_t scratch(size_t bytes, void** out, cudaStream_t stream) {
   int dev = 0;
   cudaError_t err = cudaGetDevice(&dev);
   if (err != cudaSuccess) return err;
-  if (g_scratch.ptr && g_scratch.device == dev && g_scratch.bytes >= bytes) {
-    *out = g_scratch.ptr;
+  std::lock_guard<std::mutex> lock(g_scratch_mu);
+  Scratch& sc = g_scratch[{dev, stream}];
+  if (sc.ptr && sc.bytes >= bytes) {
+    *out = sc.ptr;
     return cudaSuccess;
   }
   if (g_scratch_frozen) return cudaErrorStreamCaptureUnsupported;
   ++g_scratch_epoch;
-  if (g_scratch.ptr) {
-    int cur = dev;
-    if (g_scratch.device != dev) cudaSetDevice(g_scratch.device);
-    cudaFree(g_scratch.ptr);  // synchronises: in-flight users of the old buffer finish first
-    if (g_scratch.device != dev) cudaSetDevice(cur);
-    g_scratch = Scratch{};
+  if (sc.ptr) {
+    cudaFree(sc.ptr);  // synchronises: in-flight users of the old buffer finish first
+    sc = Scratch{};
   }
   const size_t want = std::max(bytes, (size_t)1 << 20);
-  err = cudaMalloc(&g_scratch.ptr, want);
+  err = cudaMalloc(&sc.ptr, want);
   if (err != cudaSuccess) {
-    g_scratch = Scratch{};
+    sc = Scratch{};
     return err;
   }
-  g_scratch.bytes = want;
-  g_scratch.device = dev;
-  *out = g_scratch.ptr;
+  sc.bytes = want;
+  *out = sc.ptr;
   return cudaSuccess;
 }
 
@@ -492,7 +497,7 @@ int gemm_impl(bool transA, bool transB, int M, int N, int K, float alpha, const 
   char* work = nullptr;
   if (abytes + bbytes + pbytes > 0) {
     void* w = nullptr;
-    cudaError_t err = scratch(abytes + bbytes + pbytes, &w);
+    cudaError_t err = scratch(abytes + bbytes + pbytes, &w, s);
     if (err != cudaSuccess) return (int)err;
     work = static_cast<char*>(w);
   }
@@ -545,7 +550,7 @@ int linear_bwd(float* dW, float* db, float* din, bool accumulate, const float* d
   if (prec != GemmPrecision::BF16 || rows == 0 || out == 0 || in == 0) {
     if (db && rows > 0 && out > 0) {
       void* w = nullptr;
-      cudaError_t err = scratch((size_t)chunks * out * sizeof(float), &w);
+      cudaError_t err = scratch((size_t)chunks * out * sizeof(float), &w, s);
       if (err != cudaSuccess) return (int)err;
       int e = bias_grad(db, dout, rows, out, w, s);
       if (e != 0) return e;
@@ -587,7 +592,7 @@ int linear_bwd(float* dW, float* db, float* din, bool accumulate, const float* d
                                  din && px.splits > 1 ? (size_t)px.splits * rows * in * sizeof(float) : 0);
   const size_t bbytes = db ? align256((size_t)chunks * out * sizeof(float)) : 0;
   void* w = nullptr;
-  cudaError_t err = scratch(dbytes + xbytes + wbytes + bbytes + pbytes, &w);
+  cudaError_t err = scratch(dbytes + xbytes + wbytes + bbytes + pbytes, &w, s);
   if (err != cudaSuccess) return (int)err;
   char* work = static_cast<char*>(w);
   uint16_t* d2 = reinterpret_cast<uint16_t*>(work);
@@ -659,7 +664,7 @@ int gemm_bf16(bool transA, bool transB, int M, int N, int K, const bf16_t* A, in
     return (int)gemm_detail::launch_tc(In::BF16, Out::BF16, p, aligned, s);
   }
   void* w = nullptr;
-  cudaError_t err = scratch((size_t)p.splits * M * N * sizeof(float), &w);
+  cudaError_t err = scratch((size_t)p.splits * M * N * sizeof(float), &w, s);
   if (err != cudaSuccess) return (int)err;
   Problem q = p;
   q.C = w;
@@ -724,5 +729,20 @@ WgmmaStatus wgmma_status(bool) {
 }  // namespace gemm_detail
 uint64_t gemm_scratch_epoch() { return g_scratch_epoch.load(); }
 void gemm_scratch_freeze(bool frozen) { g_scratch_frozen = frozen; }
+void gemm_scratch_release(Stream stream) {
+  std::lock_guard<std::mutex> lock(g_scratch_mu);
+  for (auto it = g_scratch.begin(); it != g_scratch.end();) {
+    if (it->first.second != (cudaStream_t)stream) {
+      ++it;
+      continue;
+    }
+    int cur = -1;
+    cudaGetDevice(&cur);
+    if (cur != it->first.first) cudaSetDevice(it->first.first);
+    cudaFree(it->second.ptr);  // no epoch bump: only this stream's recordings used it
+    if (cur >= 0 && cur != it->first.first) cudaSetDevice(cur);
+    it = g_scratch.erase(it);
+  }
+}
 
 }  // namespace rg::cuda

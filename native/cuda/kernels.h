@@ -46,10 +46,13 @@ int linear_bwd(float* dW, float* db, float* din, bool accumulate, const float* d
                int out, int in, GemmPrecision prec, Stream stream = nullptr);
 int gemm_bf16(bool transA, bool transB, int M, int N, int K, const bf16_t* A, int lda,
               const bf16_t* B, int ldb, bf16_t* C, int ldc, Stream stream = nullptr);
-// The GEMMs' internal scratch buffer: its epoch changes whenever it is reallocated; while
-// frozen (this thread records a CUDA graph) growth fails with cudaErrorStreamCaptureUnsupported.
+// The GEMMs' internal scratch buffers (one per device and stream): the epoch changes
+// whenever one is reallocated; while frozen (this thread records a CUDA graph)
+// growth fails with cudaErrorStreamCaptureUnsupported. gemm_scratch_release frees the
+// stream's buffers (before the stream is destroyed; its work must have finished).
 uint64_t gemm_scratch_epoch();
 void gemm_scratch_freeze(bool frozen);
+void gemm_scratch_release(Stream stream);
 
 // ---- attention.cu ----------------------------------------------------------------------
 // Flash-style attention (no [Tq, Tk] matrix in memory), the masks of cpu/attention.h.

@@ -83,6 +83,22 @@ describe('the CUDA training and decoding steps as CUDA graphs', () => {
     });
   }
 
+  // Two models training at once (each on its own thread and stream, graphs on), one bf16 and
+  // one fp32: each must end with the same bits as when trained alone. Catches state the
+  // backends share across streams or threads (the GEMMs' scratch, the attention precision).
+  it.skipIf(!HAS_DEVICE)(gpuTitle('two models of different precisions training at once equal each trained alone, bit for bit'), async () => {
+    const data = pairs(160, 3, 14);
+    const fit = async (m: Transformer) => {
+      await new Trainer(m, { seed: 8, maxSteps: 30, maxTokens: 500, lr: 2e-3, warmupSteps: 10, progressEvery: 10, validEvery: 0 }).fit(data, null);
+      return Array.from(new Uint32Array(m.parameters().slice().buffer));
+    };
+    const aloneBf16 = await fit(create('cuda', '64'));
+    const aloneFp32 = await fit(create('cuda:fp32', '64'));
+    const [bf16, fp32] = await Promise.all([fit(create('cuda', '64')), fit(create('cuda:fp32', '64'))]);
+    expect(bf16).toEqual(aloneBf16);
+    expect(fp32).toEqual(aloneFp32);
+  });
+
   it.skipIf(!HAS_DEVICE)(gpuTitle('REGURGITATE_CUDA_GRAPHS that is not a count is an EINVAL naming the variable'), () => {
     expect(() => create('cuda', 'many')).toThrow(/REGURGITATE_CUDA_GRAPHS must be a count/);
   });

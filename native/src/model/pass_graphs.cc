@@ -76,7 +76,10 @@ bool PassGraphs::run(int B, int S, int T, uint64_t seed, const Step& at,
   try {
     record(&meaning);
   } catch (const std::exception&) {
-    be_.graph_end(nullptr);  // nothing ran; the caller issues the ops again, directly
+    // Nothing ran; the caller issues the ops again, directly. graph_end may still hand back
+    // a recording of the ops issued before the throw (CUDA instantiates whatever was
+    // captured): it must not be kept, and must be released, or it leaks.
+    if (void* partial = be_.graph_end(nullptr)) be_.graph_release(partial);
     ++e.failures;
     ++stats_.failed;
     ++stats_.direct;
