@@ -276,7 +276,10 @@ class CudaBackend final : public Backend {
     if (!row || rows <= 0) return;
     const bool in_place = d == s;
     if (in_place && dp != sp) fail("EINVAL", "gather_rows: in place needs equal pitches");
-    void* sc = in_place ? scratch(cuda::gather_rows_scratch_bytes(row, rows, true)) : nullptr;
+    // Sized by the pitch, not the row: a beam search reorders its KV cache in place with a
+    // row that grows every step, and a scratch that grew with it would move (and drop the
+    // step's CUDA graph) again and again.
+    void* sc = in_place ? scratch(cuda::gather_rows_scratch_bytes(dp, rows, true)) : nullptr;
     ck("gather_rows", cuda::gather_rows(d, dp, s, sp, row, idx, rows, sc, stream_));
   }
   void topk_rows(const float* x, int R, int V, int k, float* vals, int* idx) override {
