@@ -210,8 +210,12 @@ class Backend {
 
 std::unique_ptr<Backend> make_cpu_backend();
 // Tests only: the CPU backend, but asking the model for bf16 copies (wants_bf16_copies),
-// so the copies' bookkeeping is exercised without a GPU (the CPU ignores them).
+// so the copies' bookkeeping is exercised without a GPU. It computes in fp32 as always,
+// but first checks that every copy a linear op is handed equals bf16 of its source
+// (EINTERNAL otherwise); cpu_bf16_copy_checks counts the copies checked so far in this
+// process: [0] activations (x16), [1] weights (W16). REGURGITATE_TEST_GRAPHS applies.
 std::unique_ptr<Backend> make_cpu_backend_with_bf16_copies();
+void cpu_bf16_copy_checks(uint64_t counts[2]);
 // The backend for a device string: "cpu", or in the CUDA module also "cuda" (GEMMs in
 // bf16 on tensor cores), "cuda:tf32", "cuda:fp32" (napi/device_cpu.cc, cuda/device.cc).
 std::unique_ptr<Backend> make_backend(const std::string& device);

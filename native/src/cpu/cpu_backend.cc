@@ -1,11 +1,14 @@
 // The CPU backend: host memory, kernels from cpu/.
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <string>
 #include <vector>
 
 #include "backend.h"
 #include "common/bf16.h"
+#include "common/error.h"
 #include "cpu/adamw.h"
 #include "cpu/attention.h"
 #include "cpu/decode_ops.h"
@@ -17,6 +20,22 @@
 
 namespace rg {
 namespace {
+
+// Tests only: how many bf16 copies (x16, W16) the checking CPU backend has verified.
+std::atomic<uint64_t> g_copy_checks[2];
+
+// A copy handed to a linear op must be bf16 of its fp32 source at that moment: the GPU
+// reads the copy instead of the source, so a stale or foreign copy changes its results
+// while the fp32 CPU would never notice.
+void check_copy(const char* op, const char* what, const void* copy, const float* src, size_t n, int kind) {
+  if (!copy) return;
+  const uint16_t* c = static_cast<const uint16_t*>(copy);
+  for (size_t i = 0; i < n; ++i)
+    if (c[i] != bf16_bits(src[i]))
+      fail("EINTERNAL", std::string(op) + ": " + what + " is not the bf16 of its source at element " +
+                            std::to_string(i) + " of " + std::to_string(n) + " (a stale or foreign copy)");
+  ++g_copy_checks[kind];
+}
 
 class CpuBackend final : public Backend {
  public:
@@ -94,8 +113,25 @@ class CpuBackend final : public Backend {
   double sum_squares(const float* x, size_t n) override { return cpu::sum_squares(x, n); }
   void scale_inplace(float* x, size_t n, float s) override { cpu::scale_inplace(x, n, s); }
   // The CPU computes in fp32 and asks for bf16 copies only when a test wants the model's
-  // bookkeeping of them exercised (make_cpu_backend_with_bf16_copies); it never reads them.
+  // bookkeeping of them exercised (make_cpu_backend_with_bf16_copies): it then checks
+  // every copy a linear op is handed against its source, and otherwise ignores them.
   bool wants_bf16_copies() const override { return bf16_copies_; }
+  void linear_fwd(float* y, const float* x, const void* x16, const float* W, const void* W16, const float* b,
+                  int rows, int out, int in) override {
+    if (bf16_copies_) {
+      check_copy("linear_fwd", "x16", x16, x, (size_t)rows * in, 0);
+      check_copy("linear_fwd", "W16", W16, W, (size_t)out * in, 1);
+    }
+    Backend::linear_fwd(y, x, x16, W, W16, b, rows, out, in);
+  }
+  void linear_bwd(float* dW, float* db, float* din, bool acc, const float* dout, const float* x, const void* x16,
+                  const float* W, const void* W16, int rows, int out, int in) override {
+    if (bf16_copies_) {
+      check_copy("linear_bwd", "x16", x16, x, (size_t)rows * in, 0);
+      check_copy("linear_bwd", "W16", W16, W, (size_t)out * in, 1);
+    }
+    Backend::linear_bwd(dW, db, din, acc, dout, x, x16, W, W16, rows, out, in);
+  }
   void to_bf16(void* dst, const float* src, size_t n) override {
     uint16_t* d = static_cast<uint16_t*>(dst);
     for (size_t i = 0; i < n; ++i) d[i] = bf16_bits(src[i]);
@@ -130,7 +166,11 @@ std::unique_ptr<Backend> make_cpu_backend() {
   return maybe_profile(maybe_record_for_test(std::make_unique<CpuBackend>()));
 }
 std::unique_ptr<Backend> make_cpu_backend_with_bf16_copies() {
-  return std::make_unique<CpuBackend>(true);
+  return maybe_record_for_test(std::make_unique<CpuBackend>(true));
+}
+void cpu_bf16_copy_checks(uint64_t counts[2]) {
+  counts[0] = g_copy_checks[0].load();
+  counts[1] = g_copy_checks[1].load();
 }
 
 }  // namespace rg

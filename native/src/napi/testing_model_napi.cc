@@ -5,6 +5,8 @@
 //   testModelParams16(model) -> { bits: Uint16Array, stale: boolean } | null: the copy as it
 //       is (not refreshed), and whether a write to the parameters made it stale; null when
 //       the model keeps none
+//   testBf16CopyChecks() -> { x16, w16 }: how many copies handed to linear ops that backend
+//       has checked against their sources in this process (a wrong one throws EINTERNAL)
 #include <cmath>
 #include <memory>
 
@@ -54,11 +56,21 @@ Napi::Value ModelParams16(const Napi::CallbackInfo& info) {
   return o;
 }
 
+Napi::Value Bf16CopyChecks(const Napi::CallbackInfo& info) {
+  uint64_t n[2];
+  cpu_bf16_copy_checks(n);
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("x16", Napi::Number::New(info.Env(), (double)n[0]));
+  o.Set("w16", Napi::Number::New(info.Env(), (double)n[1]));
+  return o;
+}
+
 }  // namespace
 
 void RegisterModelTesting(Napi::Env env, Napi::Object exports) {
   exports.Set("testModelWithBf16Copies", Napi::Function::New(env, ModelWithBf16Copies, "testModelWithBf16Copies"));
   exports.Set("testModelParams16", Napi::Function::New(env, ModelParams16, "testModelParams16"));
+  exports.Set("testBf16CopyChecks", Napi::Function::New(env, Bf16CopyChecks, "testBf16CopyChecks"));
 }
 
 }  // namespace rg::napi
