@@ -279,7 +279,7 @@ class CudaBackend final : public Backend {
     // Sized by the pitch, not the row: a beam search reorders its KV cache in place with a
     // row that grows every step, and a scratch that grew with it would move (and drop the
     // step's CUDA graph) again and again.
-    void* sc = in_place ? scratch(cuda::gather_rows_scratch_bytes(dp, rows, true)) : nullptr;
+    void* sc = in_place ? scratch(cuda::gather_rows_scratch_bytes(std::max(dp, row), rows, true)) : nullptr;
     ck("gather_rows", cuda::gather_rows(d, dp, s, sp, row, idx, rows, sc, stream_));
   }
   void topk_rows(const float* x, int R, int V, int k, float* vals, int* idx) override {
