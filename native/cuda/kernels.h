@@ -68,7 +68,8 @@ int attention_bwd(const cpu::AttnShape& s, const float* q, const float* k, const
                   float* dq, float* dk, float* dv, void* scratch, Stream stream = nullptr);
 size_t attention_bwd_scratch_bytes(const cpu::AttnShape& s);
 // Whether attention uses bf16 tensor cores for QK^T and PV (fp32 softmax and accumulators)
-// or fp32 throughout (the default). Per thread: the backend sets it on each call, on the calling thread.
+// or fp32 throughout (the default). Per thread: the backend sets it on each call, on the
+// calling thread.
 void attention_set_precision(bool bf16);
 // bf16 only: the probabilities P and dS enter their products as bf16 hi + lo parts (true,
 // the default: ~16 significant bits, more MMAs) or rounded to bf16 as FlashAttention does
