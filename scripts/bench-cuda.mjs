@@ -11,7 +11,8 @@
 //   node scripts/bench-cuda.mjs all
 // Options: --iters N (default 20), --rows N (tokens at the model's GEMM shapes, 24576),
 //          --gemm-path both|auto|mma|wgmma (kernels: which GEMM path to time for bf16;
-//          default both: the mma.sync kernel and, forced, the Hopper wgmma kernel, each
+//          default both (mma under REGURGITATE_GEMM=mma, and no wgmma self-check):
+//          the mma.sync kernel and, forced, the Hopper wgmma kernel, each
 //          line with `path` = the kernel that ran: a product wgmma refuses, e.g. split-K or
 //          a non-sm_90 GPU, reports mma once),
 //          --batch N, --src-len N, --tgt-len N (training batch: 96 x (128 + 128)), --steps N,
@@ -33,9 +34,13 @@ const flag = (name, dflt) => {
   return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : dflt;
 };
 const iters = flag('iters', 20);
+// REGURGITATE_GEMM=mma (device-run.sh sets it when its wgmma probe failed): by default
+// neither the wgmma self-check nor a forced wgmma run, either of which could fault and leave
+// this process's CUDA context unusable for every benchmark after it.
+const wgmmaOff = process.env.REGURGITATE_GEMM === 'mma';
 const gemmPathArg = (() => {
   const i = args.indexOf('--gemm-path');
-  const v = i >= 0 ? args[i + 1] : 'both';
+  const v = i >= 0 ? args[i + 1] : wgmmaOff ? 'mma' : 'both';
   if (!['both', 'auto', 'mma', 'wgmma'].includes(v)) {
     process.stderr.write(`bench-cuda: --gemm-path must be both, auto, mma or wgmma, got ${v}\n`);
     process.exit(2);
@@ -92,7 +97,7 @@ function safe(label, fn) {
 function benchKernels() {
   if (typeof cuda.gemmWgmmaStatus === 'function') {
     // The Hopper path's state (its self-check runs here on a compute capability 9.0 GPU).
-    const st = safe('gemm wgmma status', () => cuda.gemmWgmmaStatus(true));
+    const st = safe('gemm wgmma status', () => cuda.gemmWgmmaStatus(!(wgmmaOff && gemmPathArg === 'mma')));
     if (st) emit({ bench: 'gemm-path', ...st });
   }
   if (typeof cuda.gemmBench === 'function') {

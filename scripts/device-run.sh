@@ -31,16 +31,24 @@
 #   bench-torch.jsonl  the PyTorch peers (scripts/bench_torch_cuda.py), same GPU, same run
 #   train-profile.txt  REGURGITATE_PROFILE's per-op table of a few Transformer-base steps
 #   device-run.log     everything this script printed
-# Exit status: non-zero when a build fails or a CUDA test fails.
+# Exit status: non-zero when a build fails, a CUDA test fails or the wgmma probe fails.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$PWD"
 OUT="${OUT:-$ROOT/device-out}"
 mkdir -p "$OUT"
 exec > >(tee -a "$OUT/device-run.log") 2>&1
+TEE_PID=$!
 
 say() { printf 'device-run: %s\n' "$*"; }
-die() { say "error: $*"; write_system; exit 1; }
+# Exits once tee has written everything: left running, it could be killed (and the log's
+# and the tool's last lines lost) when the call returns.
+finish() {
+  exec >&- 2>&-
+  wait "$TEE_PID" 2>/dev/null
+  exit "$1"
+}
+die() { say "error: $*"; write_system; finish 1; }
 
 declare -A STEP_RC=()
 BUILD_CPU_S=null
@@ -150,9 +158,12 @@ if want tests || want bench || want train || want decode; then
 fi
 
 # 5. The CUDA tests (they compare the GPU kernels with the CPU addon's).
+# RG_EXPECT_GPU=1: a test fails when no device is seen, instead of every GPU test skipping
+# and the run passing (a module that does not load, a driver too old for its runtime).
 STEP_RC[cuda_tests]=0
 if want tests; then
-  step cuda_tests "${RG_DEVICE_TEST_TIMEOUT:-300}" node node_modules/vitest/vitest.mjs run ${RG_DEVICE_TESTS:-tests/cuda} \
+  RG_EXPECT_GPU="${RG_EXPECT_GPU:-1}" step cuda_tests "${RG_DEVICE_TEST_TIMEOUT:-300}" \
+    node node_modules/vitest/vitest.mjs run ${RG_DEVICE_TESTS:-tests/cuda} \
     --reporter=json --outputFile="$OUT/cuda-tests.json" --reporter=verbose
 fi
 
@@ -193,4 +204,12 @@ fi
 
 write_system
 say "done: $(ls "$OUT" | tr '\n' ' ')"
-exit "${STEP_RC[cuda_tests]}"
+RC="${STEP_RC[cuda_tests]}"
+# A failed wgmma probe turns the Hopper GEMM tests into skips (tests/cuda/gemm.test.ts under
+# REGURGITATE_GEMM=mma): it must still fail the call.
+PROBE_RC="${STEP_RC[wgmma_probe]:-0}"
+if ((RC == 0 && PROBE_RC != 0 && PROBE_RC != 125)); then
+  say "error: the wgmma probe failed (rc $PROBE_RC; see wgmma-probe.json)"
+  RC=3
+fi
+finish "$RC"

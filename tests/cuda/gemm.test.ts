@@ -333,12 +333,18 @@ describe('GEMM on the GPU vs cpu.gemm', () => {
 });
 
 // ---- the Hopper wgmma path (gemm_wgmma.cu) -------------------------------------------------------
-// Its self-check runs here at collection (gemmWgmmaStatus(true)) on a cc 9.0 device.
-const wg = HAS_DEVICE && mod && typeof mod.gemmWgmmaStatus === 'function' ? mod.gemmWgmmaStatus(true) : null;
-const HOPPER = wg !== null && wg.built && wg.cc90;
+// Its self-check runs here at collection (gemmWgmmaStatus(true)) on a cc 9.0 device, unless
+// REGURGITATE_GEMM=mma: scripts/device-run.sh sets that when its wgmma probe failed (a
+// kernel fault there would leave this process's CUDA context unusable, failing every GEMM
+// test below with it), so then the self-check does not run and the wgmma tests skip.
+const WGMMA_OFF = process.env.REGURGITATE_GEMM === 'mma';
+const wg = HAS_DEVICE && mod && typeof mod.gemmWgmmaStatus === 'function' ? mod.gemmWgmmaStatus(!WGMMA_OFF) : null;
+const CC90 = HAS_DEVICE && devices[0]?.computeCapability === '9.0';
+const HOPPER = wg !== null && wg.built && wg.cc90 && !WGMMA_OFF;
 const hopperTitle = (t: string): string => {
   if (HOPPER) return t;
   if (!HAS_DEVICE) return `${t} (skipped: no CUDA device: ${deviceReason})`;
+  if (WGMMA_OFF) return `${t} (skipped: REGURGITATE_GEMM=mma; device-run.sh sets it when the wgmma probe fails: see wgmma-probe.json)`;
   if (!wg) return `${t} (skipped: the CUDA module has no gemmWgmmaStatus)`;
   if (!wg.built) return `${t} (skipped: module built without sm_90a: ${wg.reason})`;
   return `${t} (skipped: not a compute capability 9.0 device: ${devices[0]?.name} ${devices[0]?.computeCapability})`;
@@ -368,6 +374,14 @@ const WG_SIZES: [number, number, number][] = [
 ];
 
 describe('GEMM on the GPU: the Hopper wgmma path', () => {
+  // Without this the wgmma tests below would skip quietly on an H100 if the module were
+  // built without sm_90a.
+  const cc90Title = 'on a compute capability 9.0 device the module has the wgmma kernel (sm_90a)';
+  it.skipIf(!CC90 || !wg)(CC90 && wg ? cc90Title : `${cc90Title} (skipped: ${HAS_DEVICE ? `not a cc 9.0 device: ${devices[0]?.name} ${devices[0]?.computeCapability}` : `no CUDA device: ${deviceReason}`})`, () => {
+    expect(wg!.built, wg!.reason).toBe(true);
+    expect(wg!.cc90).toBe(true);
+  });
+
   it.skipIf(!HOPPER)(hopperTitle('the wgmma self-check passed on this compute capability 9.0 device'), () => {
     expect(wg!.selfcheck, wg!.selfcheck).toBe('passed');
     expect(mod!.gemmWgmmaStatus().available).toBe(true);
