@@ -6,6 +6,20 @@
 # failure its own way.
 
 DEVICE_ERR=""
+DEVICE_TEE_PID=""
+
+# Everything the script prints from here on goes to the terminal and to FILE too.
+device_log_to() {
+  exec > >(tee -a "$1") 2>&1
+  DEVICE_TEE_PID=$!
+}
+# Exits with status $1 once tee has written everything: left running, it could be killed
+# (and the log's and the tool's last lines lost) when the call returns.
+device_exit() {
+  exec >&- 2>&-
+  [[ -n "$DEVICE_TEE_PID" ]] && wait "$DEVICE_TEE_PID" 2>/dev/null
+  exit "$1"
+}
 
 # Node on PATH (from .device/node.xz when missing), Node's headers for node-gyp and
 # cmake-js (npm_config_nodedir, so nothing is downloaded), node_modules and dist/ (from

@@ -38,12 +38,13 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$PWD"
 OUT="${OUT:-$ROOT/device-out}"
 mkdir -p "$OUT"
-exec > >(tee -a "$OUT/device-paper.log") 2>&1
+source scripts/device-lib.sh
+device_log_to "$OUT/device-paper.log"
 T0=$(date +%s)
 
 say() { printf 'device-paper: %s\n' "$*"; }
-die() { say "error: $*"; exit 1; }
-usage() { say "error: $*"; sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2; }
+die() { say "error: $*"; device_exit 1; }
+usage() { say "error: $*"; sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; device_exit 2; }
 
 DEVICE="${RG_PAPER_DEVICE:-cuda}"
 DEADLINE="${RG_PAPER_DEADLINE:-480}"
@@ -63,7 +64,7 @@ while (($#)); do
       esac
       shift 2
       ;;
-    -h | --help) sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; device_exit 0 ;;
     *) usage "unknown option '$1'" ;;
   esac
 done
@@ -81,7 +82,6 @@ BUILD_CPU_S=null
 BUILD_CUDA_S=null
 
 # 1. Node (device-lib.sh), the compiled CLI.
-source scripts/device-lib.sh
 device_setup_node || die "$DEVICE_ERR"
 [[ -f dist/cli/main.js ]] || die "dist/cli/main.js is missing: run scripts/device-paper-pack.sh on the development machine (it packs dist/)"
 STEP_S[setup]=$(($(date +%s) - T0))
@@ -169,5 +169,5 @@ DEVICE="$DEVICE" DEADLINE="$DEADLINE" TOTAL="$TOTAL" SETUP="${STEP_S[setup]}" EN
     require("fs").writeFileSync(process.argv[1], JSON.stringify(r, null, 2) + "\n");
   ' "$OUT/paper-summary.json" || say "warning: paper-summary.json not written"
 say "done in ${TOTAL} s: $(ls "$OUT" | tr '\n' ' ')"
-((OK)) || exit 1
-exit 0
+((OK)) || device_exit 1
+device_exit 0

@@ -37,18 +37,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$PWD"
 OUT="${OUT:-$ROOT/device-out}"
 mkdir -p "$OUT"
-exec > >(tee -a "$OUT/device-run.log") 2>&1
-TEE_PID=$!
+source scripts/device-lib.sh
+device_log_to "$OUT/device-run.log"
 
 say() { printf 'device-run: %s\n' "$*"; }
-# Exits once tee has written everything: left running, it could be killed (and the log's
-# and the tool's last lines lost) when the call returns.
-finish() {
-  exec >&- 2>&-
-  wait "$TEE_PID" 2>/dev/null
-  exit "$1"
-}
-die() { say "error: $*"; write_system; finish 1; }
+die() { say "error: $*"; write_system; device_exit 1; }
 
 declare -A STEP_RC=()
 BUILD_CPU_S=null
@@ -122,7 +115,6 @@ step() {
 }
 
 # 1-3. Node, its headers, node_modules and dist/ (device-lib.sh).
-source scripts/device-lib.sh
 device_setup_node || die "$DEVICE_ERR"
 
 # 4. The CPU addon (the reference the CUDA kernels are tested against), then the CUDA module.
@@ -212,4 +204,4 @@ if ((RC == 0 && PROBE_RC != 0 && PROBE_RC != 125)); then
   say "error: the wgmma probe failed (rc $PROBE_RC; see wgmma-probe.json)"
   RC=3
 fi
-finish "$RC"
+device_exit "$RC"
