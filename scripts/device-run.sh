@@ -31,7 +31,8 @@
 #   bench-torch.jsonl  the PyTorch peers (scripts/bench_torch_cuda.py), same GPU, same run
 #   train-profile.txt  REGURGITATE_PROFILE's per-op table of a few Transformer-base steps
 #   device-run.log     everything this script printed
-# Exit status: non-zero when a build fails, a CUDA test fails or the wgmma probe fails.
+# Exit status: non-zero when a build fails, a CUDA test fails, the GPU tests skip for want of
+# a device (4), or the wgmma probe fails (3).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$PWD"
@@ -150,13 +151,23 @@ if want tests || want bench || want train || want decode; then
 fi
 
 # 5. The CUDA tests (they compare the GPU kernels with the CPU addon's).
-# RG_EXPECT_GPU=1: a test fails when no device is seen, instead of every GPU test skipping
-# and the run passing (a module that does not load, a driver too old for its runtime).
 STEP_RC[cuda_tests]=0
 if want tests; then
-  RG_EXPECT_GPU="${RG_EXPECT_GPU:-1}" step cuda_tests "${RG_DEVICE_TEST_TIMEOUT:-300}" \
-    node node_modules/vitest/vitest.mjs run ${RG_DEVICE_TESTS:-tests/cuda} \
+  step cuda_tests "${RG_DEVICE_TEST_TIMEOUT:-300}" node node_modules/vitest/vitest.mjs run ${RG_DEVICE_TESTS:-tests/cuda} \
     --reporter=json --outputFile="$OUT/cuda-tests.json" --reporter=verbose
+  # Without a device every GPU test skips and vitest passes (a module that does not load, a
+  # driver too old for its runtime): on the GPU machine that is a failure.
+  if ((STEP_RC[cuda_tests] == 0)) && [[ -f "$OUT/cuda-tests.json" ]]; then
+    nodev="$(node -e '
+      const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+      const t = r.testResults.flatMap((f) => f.assertionResults).filter((a) => a.title.includes("(skipped: no CUDA device"));
+      if (t.length) console.log(`${t.length} GPU tests skipped: ${t[0].title.slice(t[0].title.indexOf("(skipped: ") + 10, -1)}`);
+    ' "$OUT/cuda-tests.json")"
+    if [[ -n "$nodev" ]]; then
+      say "error: $nodev"
+      STEP_RC[cuda_tests]=4
+    fi
+  fi
 fi
 
 # 6. Benchmarks, ours then the PyTorch peers, on the same GPU: JSON lines.
