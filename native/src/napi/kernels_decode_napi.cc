@@ -118,6 +118,15 @@ Napi::Value GatherRows(const Napi::CallbackInfo& info) {
   });
 }
 
+// Poisons an op's two result arrays (n floats, n ids) before it runs: NaN and -1, so an
+// element the op leaves unwritten shows in the result.
+void poison(Backend& be, void* floats, void* ids, size_t n) {
+  const std::vector<float> nan(n, std::numeric_limits<float>::quiet_NaN());
+  const std::vector<int> neg(n, -1);
+  be.upload(floats, nan.data(), n * sizeof(float));
+  be.upload(ids, neg.data(), n * sizeof(int));
+}
+
 Napi::Value TopkRows(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const Fn& fn = *static_cast<Fn*>(info.Data());
@@ -130,10 +139,7 @@ Napi::Value TopkRows(const Napi::CallbackInfo& info) {
     const size_t n = (size_t)R * k;
     Buf dx(*be, x.ElementLength() * sizeof(float)), dv(*be, n * sizeof(float)), di(*be, n * sizeof(int));
     be->upload(dx.p, x.Data(), x.ElementLength() * sizeof(float));
-    std::vector<float> nan(n, std::numeric_limits<float>::quiet_NaN());
-    std::vector<int> neg(n, -1);
-    be->upload(dv.p, nan.data(), n * sizeof(float));
-    be->upload(di.p, neg.data(), n * sizeof(int));
+    poison(*be, dv.p, di.p, n);
     be->topk_rows(static_cast<const float*>(dx.p), R, V, k, static_cast<float*>(dv.p), static_cast<int*>(di.p));
     Napi::Float32Array vals = Napi::Float32Array::New(env, n);
     Napi::Int32Array ids = Napi::Int32Array::New(env, n);
@@ -195,10 +201,7 @@ Napi::Value SampleRows(const Napi::CallbackInfo& info) {
         dl(*be, n * sizeof(float));
     be->upload(dx.p, lp.Data(), lp.ElementLength() * sizeof(float));
     be->upload(du.p, u.Data(), n * sizeof(float));
-    std::vector<float> nan(n, std::numeric_limits<float>::quiet_NaN());
-    std::vector<int> neg(n, -1);
-    be->upload(dl.p, nan.data(), n * sizeof(float));
-    be->upload(dt.p, neg.data(), n * sizeof(int));
+    poison(*be, dl.p, dt.p, n);
     be->sample_rows(static_cast<const float*>(dx.p), R, V, sp, static_cast<const float*>(du.p),
                     static_cast<int*>(dt.p), static_cast<float*>(dl.p));
     Napi::Int32Array tokens = Napi::Int32Array::New(env, n);
