@@ -21,19 +21,21 @@
 namespace rg {
 namespace {
 
-// Tests only: how many bf16 copies (x16, W16) the checking CPU backend has verified.
+// Tests only: how many bf16 copies the checking CPU backend has verified, by kind.
+enum CopyKind { kX16 = 0, kW16 = 1 };
 std::atomic<uint64_t> g_copy_checks[2];
 
 // A copy handed to a linear op must be bf16 of its fp32 source at that moment: the GPU
 // reads the copy instead of the source, so a stale or foreign copy changes its results
 // while the fp32 CPU would never notice.
-void check_copy(const char* op, const char* what, const void* copy, const float* src, size_t n, int kind) {
+void check_copy(const char* op, CopyKind kind, const void* copy, const float* src, size_t n) {
   if (!copy) return;
   const uint16_t* c = static_cast<const uint16_t*>(copy);
   for (size_t i = 0; i < n; ++i)
     if (c[i] != bf16_bits(src[i]))
-      fail("EINTERNAL", std::string(op) + ": " + what + " is not the bf16 of its source at element " +
-                            std::to_string(i) + " of " + std::to_string(n) + " (a stale or foreign copy)");
+      fail("EINTERNAL", std::string(op) + ": " + (kind == kX16 ? "x16" : "W16") +
+                            " is not the bf16 of its source at element " + std::to_string(i) + " of " +
+                            std::to_string(n) + " (a stale or foreign copy)");
   ++g_copy_checks[kind];
 }
 
@@ -119,16 +121,16 @@ class CpuBackend final : public Backend {
   void linear_fwd(float* y, const float* x, const void* x16, const float* W, const void* W16, const float* b,
                   int rows, int out, int in) override {
     if (bf16_copies_) {
-      check_copy("linear_fwd", "x16", x16, x, (size_t)rows * in, 0);
-      check_copy("linear_fwd", "W16", W16, W, (size_t)out * in, 1);
+      check_copy("linear_fwd", kX16, x16, x, (size_t)rows * in);
+      check_copy("linear_fwd", kW16, W16, W, (size_t)out * in);
     }
     Backend::linear_fwd(y, x, x16, W, W16, b, rows, out, in);
   }
   void linear_bwd(float* dW, float* db, float* din, bool acc, const float* dout, const float* x, const void* x16,
                   const float* W, const void* W16, int rows, int out, int in) override {
     if (bf16_copies_) {
-      check_copy("linear_bwd", "x16", x16, x, (size_t)rows * in, 0);
-      check_copy("linear_bwd", "W16", W16, W, (size_t)out * in, 1);
+      check_copy("linear_bwd", kX16, x16, x, (size_t)rows * in);
+      check_copy("linear_bwd", kW16, W16, W, (size_t)out * in);
     }
     Backend::linear_bwd(dW, db, din, acc, dout, x, x16, W, W16, rows, out, in);
   }
@@ -169,8 +171,8 @@ std::unique_ptr<Backend> make_cpu_backend_with_bf16_copies() {
   return maybe_record_for_test(std::make_unique<CpuBackend>(true));
 }
 void cpu_bf16_copy_checks(uint64_t counts[2]) {
-  counts[0] = g_copy_checks[0].load();
-  counts[1] = g_copy_checks[1].load();
+  counts[0] = g_copy_checks[kX16].load();
+  counts[1] = g_copy_checks[kW16].load();
 }
 
 }  // namespace rg
