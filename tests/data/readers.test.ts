@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { readCorpus, readJsonl, readMoses, readTsv, type SentencePair } from '../../ts/src/data/corpus.js';
-import { CorpusError } from '../../ts/src/data/errors.js';
-import { findInvalidUtf8, readLineBatches } from '../../ts/src/data/text.js';
+import { CorpusError } from '../../ts/src/common/file_errors.js';
+import { findInvalidUtf8, readLineBatches } from '../../ts/src/common/text.js';
 import { decodeEntities, langMatches, readTmx, type TmxStats } from '../../ts/src/data/tmx.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rg-readers-'));

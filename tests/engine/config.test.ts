@@ -10,7 +10,7 @@ import {
   validateModelConfig,
   validateTrainOptions,
 } from '../../ts/src/engine/config.js';
-import { RegurgitateError } from '../../ts/src/engine/errors.js';
+import { RegurgitateError } from '../../ts/src/common/errors.js';
 
 function fails(fn: () => unknown, message: string | RegExp): void {
   let caught: unknown;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { RegurgitateError, RegurgitateNativeError, describe as describeValue, toRegurgitateError, wrapNative } from '../../ts/src/engine/errors.js';
+import { RegurgitateError, RegurgitateNativeError, describe as describeValue, toRegurgitateError, wrapNative } from '../../ts/src/common/errors.js';
 
 function nativeError(code: string, msg: string): Error {
   return Object.assign(new Error(msg), { code, native: true });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { validateModelConfig } from '../../ts/src/engine/config.js';
-import { RegurgitateError } from '../../ts/src/engine/errors.js';
+import { RegurgitateError } from '../../ts/src/common/errors.js';
 import { packPairs, packSources, toNativePairs, validatePackedPairs } from '../../ts/src/engine/pairs.js';
 
 const V = validateModelConfig({ vocabSize: 8000, maxLen: 8 }); // pad 0, bos 1, eos 2

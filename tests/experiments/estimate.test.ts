@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
-import { estimateRemaining, formatEstimate, formatHours } from '../../ts/src/experiments/estimate.js';
-import { expandGrid } from '../../ts/src/experiments/grid.js';
-import { presetSpec } from '../../ts/src/experiments/presets.js';
-import type { RunRow, StoreStatus } from '../../ts/src/experiments/store.js';
+import { estimateRemaining, formatEstimate, formatHours } from '../../ts/src/experiments/run/estimate.js';
+import { expandGrid } from '../../ts/src/experiments/grid/grid.js';
+import { presetSpec } from '../../ts/src/experiments/spec/presets.js';
+import type { RunRow, StoreStatus } from '../../ts/src/experiments/store/store.js';
 
 const cells = expandGrid(presetSpec('paper'));
 const T0 = Date.parse('2024-07-01T10:00:00.000Z');

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
-import { canonicalJson, hashSettings } from '../../ts/src/experiments/canonical.js';
-import { cellTrainingSet, expandGrid, specHash } from '../../ts/src/experiments/grid.js';
-import { presetSpec } from '../../ts/src/experiments/presets.js';
-import { generatedCount, generatedMask, poolASample, sampleIndices, shufflePrefix, Xoshiro128 } from '../../ts/src/experiments/sampling.js';
-import { parseSpec } from '../../ts/src/experiments/spec.js';
+import { canonicalJson, hashSettings } from '../../ts/src/common/canonical.js';
+import { cellTrainingSet, expandGrid, specHash } from '../../ts/src/experiments/grid/grid.js';
+import { presetSpec } from '../../ts/src/experiments/spec/presets.js';
+import { generatedCount, generatedMask, poolASample, sampleIndices, shufflePrefix, Xoshiro128 } from '../../ts/src/experiments/grid/sampling.js';
+import { parseSpec } from '../../ts/src/experiments/spec/spec.js';
 
 const spec = (yaml: string) => parseSpec(yaml, 'g.yaml');
 

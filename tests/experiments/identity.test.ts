@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { expandGrid, specHash } from '../../ts/src/experiments/grid.js';
-import { fileDigest, identitySpec } from '../../ts/src/experiments/identity.js';
-import { presetSpec } from '../../ts/src/experiments/presets.js';
-import { parseSpec, resolveSpecPaths } from '../../ts/src/experiments/spec.js';
-import { openStore } from '../../ts/src/experiments/store.js';
+import { expandGrid, specHash } from '../../ts/src/experiments/grid/grid.js';
+import { fileDigest, identitySpec } from '../../ts/src/experiments/grid/identity.js';
+import { presetSpec } from '../../ts/src/experiments/spec/presets.js';
+import { parseSpec, resolveSpecPaths } from '../../ts/src/experiments/spec/spec.js';
+import { openStore } from '../../ts/src/experiments/store/store.js';
 import { ROOT } from '../helpers.js';
 
 const FIX = join(ROOT, 'tests', 'fixtures');

@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { parseSpec } from '../../ts/src/experiments/spec.js';
-import { runExperiment, type RunEvent } from '../../ts/src/experiments/runner.js';
+import { parseSpec } from '../../ts/src/experiments/spec/spec.js';
+import { runExperiment, type RunEvent } from '../../ts/src/experiments/run/runner.js';
 import { buildReport } from '../../ts/src/experiments/report.js';
-import { openStore } from '../../ts/src/experiments/store.js';
-import type { ExperimentSpec } from '../../ts/src/experiments/spec_types.js';
+import { openStore } from '../../ts/src/experiments/store/store.js';
+import type { ExperimentSpec } from '../../ts/src/experiments/spec/types.js';
 import { corpusBleu } from '../../ts/src/metrics/index.js';
 import { CLI, ensureBuilt, ROOT } from '../helpers.js';
 import { cudaStatus } from '../../ts/src/native/device.js';

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { RegurgitateError } from '../../ts/src/engine/errors.js';
-import { presetSpec } from '../../ts/src/experiments/presets.js';
-import { loadSpec, parseSpec, resolveSpecPaths, SpecError, type ExperimentSpec } from '../../ts/src/experiments/spec.js';
-import { jsonSyntaxError } from '../../ts/src/experiments/json_check.js';
-import { specToYaml } from '../../ts/src/experiments/spec_yaml.js';
+import { RegurgitateError } from '../../ts/src/common/errors.js';
+import { presetSpec } from '../../ts/src/experiments/spec/presets.js';
+import { loadSpec, parseSpec, resolveSpecPaths, SpecError, type ExperimentSpec } from '../../ts/src/experiments/spec/spec.js';
+import { jsonSyntaxError } from '../../ts/src/experiments/spec/json_check.js';
+import { specToYaml } from '../../ts/src/experiments/spec/yaml.js';
 import { ROOT } from '../helpers.js';
 
 /** The error parseSpec throws for `text` (fails the test when it does not throw). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { formatStatus, statusJson } from '../../ts/src/experiments/status.js';
-import type { RunRow, StoreStatus } from '../../ts/src/experiments/store.js';
+import { formatStatus, statusJson } from '../../ts/src/experiments/run/status.js';
+import type { RunRow, StoreStatus } from '../../ts/src/experiments/store/store.js';
 
 function run(id: string, status: RunRow['status'], over: Partial<RunRow> = {}): RunRow {
   const m = /^(.*)__n(\d+)__seed(\d+)$/.exec(id);

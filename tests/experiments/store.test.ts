@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
-import { RegurgitateError } from '../../ts/src/engine/errors.js';
-import { expandGrid, specHash, type Cell } from '../../ts/src/experiments/grid.js';
-import { presetSpec } from '../../ts/src/experiments/presets.js';
-import { parseSpec } from '../../ts/src/experiments/spec.js';
-import { formatStatus } from '../../ts/src/experiments/status.js';
-import { openStore, type ResultsStore } from '../../ts/src/experiments/store.js';
-import { SpecChangedError } from '../../ts/src/experiments/store_changes.js';
+import { RegurgitateError } from '../../ts/src/common/errors.js';
+import { expandGrid, specHash, type Cell } from '../../ts/src/experiments/grid/grid.js';
+import { presetSpec } from '../../ts/src/experiments/spec/presets.js';
+import { parseSpec } from '../../ts/src/experiments/spec/spec.js';
+import { formatStatus } from '../../ts/src/experiments/run/status.js';
+import { openStore, type ResultsStore } from '../../ts/src/experiments/store/store.js';
+import { SpecChangedError } from '../../ts/src/experiments/store/changes.js';
 import { ROOT } from '../helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'rg-store-'));

@@ -2,7 +2,7 @@
 // records a partial metric, then either dies without cleaning up (crash) or keeps
 // running until killed (hold).
 //   vite-node tests/experiments/store_child.ts DIR RUN_ID crash|hold
-import { openStore } from '../../ts/src/experiments/store.js';
+import { openStore } from '../../ts/src/experiments/store/store.js';
 
 const [dir, id, mode] = process.argv.slice(2);
 const store = openStore(dir);

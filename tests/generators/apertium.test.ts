@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { ApertiumGenerator, apertiumPackage } from '../../ts/src/generators/apertium.js';
-import { cacheKey, canonicalJson, generateCached } from '../../ts/src/generators/cache.js';
+import { cacheKey, generateCached } from '../../ts/src/generators/cache.js';
+import { canonicalJson } from '../../ts/src/common/canonical.js';
 import type { Generated, Generator } from '../../ts/src/generators/types.js';
 
 const probe = spawnSync('apertium', ['-l'], { encoding: 'utf8' });

@@ -3,7 +3,7 @@
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { RegurgitateError } from '../../ts/src/engine/errors.js';
+import { RegurgitateError } from '../../ts/src/common/errors.js';
 import { DEFAULT_PROMPT, OpenAIGenerator, type OpenAIGeneratorOptions } from '../../ts/src/generators/openai.js';
 import { completion, reply, sourceOf, stub, type Handle, type Stub } from './stub-server.js';
 

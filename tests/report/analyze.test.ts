@@ -1,7 +1,7 @@
 // analyze() on synthetic experiments whose hypotheses are real text scored with the
 // project's metrics, so the paired bootstrap runs for real.
 import { describe, expect, it } from 'vitest';
-import { RegurgitateError } from '../../ts/src/engine/errors.js';
+import { RegurgitateError } from '../../ts/src/common/errors.js';
 import { pairedBootstrap } from '../../ts/src/metrics/bootstrap.js';
 import { analyze } from '../../ts/src/report/analyze.js';
 import { corrupt, experiment, generatorQuality, grid, makeRefs, type RunSpec } from './fixture.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { inverseLerp, lerp, mean, normalCdf, normalQuantile, sampleStd, summarize, tCdf, tQuantile } from '../../ts/src/report/stats.js';
-import { RegurgitateError } from '../../ts/src/engine/errors.js';
+import { RegurgitateError } from '../../ts/src/common/errors.js';
 
 // Two-sided 95% critical values t(0.975, df) from standard tables (R: qt(0.975, df)).
 const T975: [number, number][] = [

@@ -4,9 +4,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RegurgitateError } from '../../ts/src/engine/errors.js';
+import { RegurgitateError } from '../../ts/src/common/errors.js';
 import { analyze } from '../../ts/src/report/analyze.js';
-import { writeFileAtomic } from '../../ts/src/report/atomic.js';
 import { findChromium } from '../../ts/src/report/chromium.js';
 import { figures } from '../../ts/src/report/figures.js';
 import { renderHtml } from '../../ts/src/report/html.js';
@@ -108,58 +107,5 @@ describe('writeReport', () => {
     const file = join(tmp, 'a-file');
     writeFileSync(file, 'x');
     await expect(writeReport(file, { analysis, runs: ex.runs, chromium: false })).rejects.toMatchObject({ code: 'EIO', message: expect.stringContaining('cannot create the report folder') });
-  });
-});
-
-describe('writeFileAtomic', () => {
-  it('never leaves a partly written file: concurrent writers give one complete version', async () => {
-    const path = join(tmp, 'atomic.txt');
-    const a = 'a'.repeat(3 << 20);
-    const b = 'b'.repeat(2 << 20);
-    await Promise.all([writeFileAtomic(path, a), writeFileAtomic(path, b), writeFileAtomic(path, a)]);
-    const got = readFileSync(path, 'utf8');
-    expect(got === a || got === b).toBe(true);
-    expect(readdirSync(tmp).filter((n) => n.startsWith('.atomic.txt'))).toEqual([]);
-  });
-
-  it('on failure removes its temporary file, leaves the target alone and says which file', async () => {
-    const target = join(tmp, 'is-a-dir');
-    mkdirSync(join(target, 'inside'), { recursive: true });
-    const err = await writeFileAtomic(target, 'data').catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(RegurgitateError);
-    expect(err).toMatchObject({ code: 'EIO', message: expect.stringContaining(`cannot write ${target}`) });
-    expect(readdirSync(target)).toEqual(['inside']);
-    expect(readdirSync(tmp).filter((n) => n.startsWith('.is-a-dir'))).toEqual([]);
-  });
-});
-
-describe('findChromium', () => {
-  const bin = (dir: string, name: string, mode = 0o755) => {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, name), '#!/bin/sh\n');
-    chmodSync(join(dir, name), mode);
-    return join(dir, name);
-  };
-
-  it('looks for chromium, chromium-browser, google-chrome on PATH, in that order', () => {
-    const d1 = join(tmp, 'p1');
-    const d2 = join(tmp, 'p2');
-    const chrome = bin(d1, 'google-chrome');
-    expect(findChromium({ PATH: `${d1}:${d2}` })).toBe(chrome);
-    const browser = bin(d2, 'chromium-browser');
-    expect(findChromium({ PATH: `${d1}:${d2}` })).toBe(browser);
-    bin(d1, 'chromium', 0o644); // not executable: ignored
-    expect(findChromium({ PATH: `${d1}:${d2}` })).toBe(browser);
-    expect(findChromium({ PATH: join(tmp, 'nowhere') })).toBeNull();
-  });
-
-  it('REGURGITATE_CHROMIUM wins: a path, or a name on PATH; a missing one finds nothing', () => {
-    const d = join(tmp, 'p3');
-    const mine = bin(d, 'my-chrome');
-    bin(d, 'chromium');
-    expect(findChromium({ PATH: d, REGURGITATE_CHROMIUM: mine })).toBe(mine);
-    expect(findChromium({ PATH: d, REGURGITATE_CHROMIUM: 'my-chrome' })).toBe(mine);
-    expect(findChromium({ PATH: d, REGURGITATE_CHROMIUM: join(d, 'missing') })).toBeNull();
-    expect(existsSync(join(d, 'chromium'))).toBe(true);
   });
 });

@@ -23,12 +23,12 @@ export {
   type Schedule,
 } from './engine/config.js';
 export { packPairs, packSources, validatePackedPairs, toNativePairs, isPacked, type Pair, type Ids, type Vocab } from './engine/pairs.js';
-export { RegurgitateError, RegurgitateNativeError, wrapNative, type ErrorCode } from './engine/errors.js';
+export { RegurgitateError, RegurgitateNativeError, wrapNative, type ErrorCode } from './common/errors.js';
 export { native, tryNative, packageRoot, packageVersion } from './native/load.js';
 export type * from './native/types.js';
 export * from './data/index.js';
 export * from './experiments/index.js';
-export { runExperiment, type RunOptions, type RunSummary, type RunEvent } from './experiments/runner.js';
+export { runExperiment, type RunOptions, type RunSummary, type RunEvent } from './experiments/run/runner.js';
 export { buildReport, type BuiltReport } from './experiments/report.js';
 export type { Generator, Generated, GenerateOptions } from './generators/types.js';
 export { ModelGenerator, type ModelGeneratorOptions } from './generators/model.js';
@@ -36,11 +36,11 @@ export { ApertiumGenerator, apertiumModes, apertiumPackage, type ApertiumOptions
 export { OpenAIGenerator, createOpenAIGenerator } from './generators/openai.js';
 export type { OpenAIGeneratorOptions } from './generators/openai-options.js';
 export { generateCached, cacheKey, type CachedResult } from './generators/cache.js';
-export { openCorpus, readPart, type PreparedCorpus, type Sides } from './runs/corpus.js';
-export { ensureTokenizer, encodeText, encodePairs, type TokenizerSettings } from './runs/tokenize.js';
-export { trainRun, runFinished, type TrainRunOptions, type TrainRunResult, type RunProgress } from './runs/train.js';
-export { openRun, translateTexts, type OpenRun } from './runs/open.js';
-export { scoreCorpus, type Scores } from './runs/score.js';
+export { openCorpus, readPart, type PreparedCorpus, type Sides } from './rundir/corpus.js';
+export { ensureTokenizer, encodeText, encodePairs, type TokenizerSettings } from './rundir/tokenize.js';
+export { trainRun, runFinished, type TrainRunOptions, type TrainRunResult, type RunProgress } from './rundir/train.js';
+export { openRun, translateTexts, type OpenRun } from './rundir/open.js';
+export { scoreCorpus, type Scores } from './rundir/score.js';
 export { startServer } from './serve/server.js';
 export type { Translator, TranslatedText } from './serve/types.js';
 /** Metrics (sacreBLEU-exact BLEU, chrF, TER; diversity; paired bootstrap): `metrics.corpusBleu(...)`. */
@@ -49,8 +49,8 @@ export * as metrics from './metrics/index.js';
 export * as report from './report/index.js';
 
 import { native } from './native/load.js';
-import { checkInt } from './engine/validate.js';
-import { wrapNative } from './engine/errors.js';
+import { checkInt } from './common/validate.js';
+import { wrapNative } from './common/errors.js';
 
 /** Sets the number of native worker threads (0 = one per hardware thread); returns the count in effect. */
 export function setThreads(n: number): number {

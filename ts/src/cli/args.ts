@@ -1,6 +1,6 @@
 // A small argument parser: `--flag value`, `--flag=value`, boolean `--flag`, `-h`,
 // `--` ends flags. Unknown flags, missing or malformed values are UsageErrors (exit 2).
-import { RegurgitateError } from '../engine/errors.js';
+import { RegurgitateError } from '../common/errors.js';
 
 export type FlagType = 'boolean' | 'string' | 'int' | 'number' | 'intlist';
 

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { native, nativeExport, packageRoot } from '../native/load.js';
-import { wrapNative } from '../engine/errors.js';
+import { wrapNative } from '../common/errors.js';
 import { Transformer } from '../engine/transformer.js';
 import { Trainer } from '../engine/trainer.js';
 import type { Pair } from '../engine/pairs.js';

@@ -3,7 +3,7 @@
 // with DIR/report.html and DIR/results.json. `--synthetic` runs the engine check instead.
 import { resolve } from 'node:path';
 
-import { presetSpec } from '../experiments/presets.js';
+import { presetSpec } from '../experiments/spec/presets.js';
 import { native } from '../native/load.js';
 import { helpText, parseArgs, type CommandSpec } from './args.js';
 import { parseSpecDevice } from './device.js';

@@ -10,7 +10,8 @@ import type { Pair } from '../engine/pairs.js';
 import type { TrainOptions } from '../engine/config.js';
 import { helpText, parseArgs, type CommandSpec } from './args.js';
 import { ProgressBar } from './progress.js';
-import { err, mulberry32, out, randInt, writeFileAtomic } from './util.js';
+import { err, mulberry32, out, randInt } from './util.js';
+import { writeFileAtomic } from '../common/atomic.js';
 
 export const spec: CommandSpec = {
   name: 'demo --synthetic',

@@ -5,13 +5,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { ApertiumGenerator } from '../generators/apertium.js';
-import { openCorpus, readPart } from '../runs/corpus.js';
-import { openRun } from '../runs/open.js';
-import { scoreCorpus } from '../runs/score.js';
+import { openCorpus, readPart } from '../rundir/corpus.js';
+import { openRun } from '../rundir/open.js';
+import { scoreCorpus } from '../rundir/score.js';
 import { helpText, parseArgs, UsageError, type CommandSpec } from './args.js';
 import { ProgressBar } from './progress.js';
 import { decodeFlags, decodeOptions } from './translate.js';
-import { out, writeFileAtomic } from './util.js';
+import { out } from './util.js';
+import { writeFileAtomic } from '../common/atomic.js';
 import { parseDevice } from './device.js';
 
 export const spec: CommandSpec = {

@@ -4,21 +4,22 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 import { native } from '../native/load.js';
-import { loadSpec, parseSpec, resolveSpecPaths } from '../experiments/spec.js';
-import { presetSpec, SPEC_PRESET_NAMES, type SpecPresetName } from '../experiments/presets.js';
-import { specToYaml } from '../experiments/spec_yaml.js';
-import { openStore } from '../experiments/store.js';
-import { formatStatus, statusJson } from '../experiments/status.js';
-import { estimateRemaining, formatEstimate, type StudyEstimate } from '../experiments/estimate.js';
-import type { ResultsStore } from '../experiments/store.js';
-import { runExperiment, type RunEvent, type RunOptions } from '../experiments/runner.js';
-import { expandGrid } from '../experiments/grid.js';
-import { FILTER_KEYS, parseCellFilter, selectCells } from '../experiments/slice.js';
-import type { ExperimentSpec } from '../experiments/spec_types.js';
+import { loadSpec, parseSpec, resolveSpecPaths } from '../experiments/spec/spec.js';
+import { presetSpec, SPEC_PRESET_NAMES, type SpecPresetName } from '../experiments/spec/presets.js';
+import { specToYaml } from '../experiments/spec/yaml.js';
+import { openStore } from '../experiments/store/store.js';
+import { formatStatus, statusJson } from '../experiments/run/status.js';
+import { estimateRemaining, formatEstimate, type StudyEstimate } from '../experiments/run/estimate.js';
+import type { ResultsStore } from '../experiments/store/store.js';
+import { runExperiment, type RunEvent, type RunOptions } from '../experiments/run/runner.js';
+import { expandGrid } from '../experiments/grid/grid.js';
+import { FILTER_KEYS, parseCellFilter, selectCells } from '../experiments/grid/slice.js';
+import type { ExperimentSpec } from '../experiments/spec/types.js';
 import { buildReport } from '../experiments/report.js';
 import { helpText, parseArgs, UsageError, type CommandSpec } from './args.js';
 import { formatDuration, ProgressBar } from './progress.js';
-import { err, out, writeFileAtomic } from './util.js';
+import { err, out } from './util.js';
+import { writeFileAtomic } from '../common/atomic.js';
 import { parseSpecDevice } from './device.js';
 
 export const spec: CommandSpec = {

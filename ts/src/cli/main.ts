@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The regurgitate command line: `regurgitate <command> [flags]`. One file per command.
-import { RegurgitateError } from '../engine/errors.js';
+import { RegurgitateError } from '../common/errors.js';
 import { UsageError, usageMessage } from './args.js';
 import * as bench from './bench.js';
 import * as data from './data.js';

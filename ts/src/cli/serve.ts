@@ -2,7 +2,7 @@
 // (ts/src/serve), until Ctrl-C, which closes gracefully.
 import { basename } from 'node:path';
 
-import { openRun } from '../runs/open.js';
+import { openRun } from '../rundir/open.js';
 import { startServer } from '../serve/server.js';
 import type { TranslatedText, Translator } from '../serve/types.js';
 import { helpText, parseArgs, UsageError, type CommandSpec } from './args.js';

@@ -5,7 +5,8 @@ import { resolve } from 'node:path';
 
 import { Tokenizer } from '../data/tokenizer/index.js';
 import { helpText, parseArgs, UsageError, type CommandSpec } from './args.js';
-import { err, out, writeFileAtomic } from './util.js';
+import { err, out } from './util.js';
+import { writeFileAtomic } from '../common/atomic.js';
 
 export const spec: CommandSpec = {
   name: 'tokenizer',

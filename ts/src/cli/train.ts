@@ -5,10 +5,10 @@ import { resolve } from 'node:path';
 
 import { PRESET_NAMES, validateModelConfig, type PresetName, type TrainOptions } from '../engine/config.js';
 import { native } from '../native/load.js';
-import { openCorpus, readPart } from '../runs/corpus.js';
-import { encodePairs, ensureTokenizer } from '../runs/tokenize.js';
-import { trainRun } from '../runs/train.js';
-import { TRAIN_PRESETS } from '../runs/presets.js';
+import { openCorpus, readPart } from '../rundir/corpus.js';
+import { encodePairs, ensureTokenizer } from '../rundir/tokenize.js';
+import { trainRun } from '../rundir/train.js';
+import { TRAIN_PRESETS } from '../rundir/presets.js';
 import { helpText, parseArgs, UsageError, type CommandSpec } from './args.js';
 import { ProgressBar } from './progress.js';
 import { err, out } from './util.js';

@@ -5,10 +5,10 @@ import { resolve } from 'node:path';
 
 import type { DecodeOptions } from '../engine/config.js';
 import { native } from '../native/load.js';
-import { openRun } from '../runs/open.js';
+import { openRun } from '../rundir/open.js';
 import { helpText, parseArgs, UsageError, type CommandSpec, type Parsed } from './args.js';
 import { ProgressBar } from './progress.js';
-import { writeFileAtomic } from './util.js';
+import { writeFileAtomic } from '../common/atomic.js';
 import { deviceFlag, parseDevice } from './device.js';
 
 export const decodeFlags: CommandSpec['flags'] = [

@@ -16,7 +16,8 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-import { invalid, RegurgitateError } from '../engine/errors.js';
+import { invalid, RegurgitateError } from '../common/errors.js';
+import { findOnPath } from '../common/which.js';
 import type { SentencePair } from './corpus.js';
 
 export interface BibleModule {
@@ -66,20 +67,6 @@ export function findSwordModule(module: string): string | undefined {
     }
     const hit = names.find((n) => n.toLowerCase() === want);
     if (hit) return join(mods, hit);
-  }
-  return undefined;
-}
-
-/** The full path of an executable on PATH, or undefined. */
-export function findOnPath(command: string): string | undefined {
-  for (const d of (process.env.PATH ?? '').split(delimiter)) {
-    if (!d) continue;
-    const p = join(d, command);
-    try {
-      if (statSync(p).isFile()) return p;
-    } catch {
-      // not here
-    }
   }
   return undefined;
 }

@@ -14,7 +14,7 @@
 // (Unicode code points), as `lengthUnit` says.
 import * as crypto from 'node:crypto';
 
-import { describe, invalid } from '../engine/errors.js';
+import { describe, invalid } from '../common/errors.js';
 
 export interface CleanOptions {
   /** Shortest side kept (default 1). */

@@ -5,9 +5,9 @@
 // CorpusError naming the file and line.
 import { basename } from 'node:path';
 
-import { RegurgitateError } from '../engine/errors.js';
-import { CorpusError } from './errors.js';
-import { LineReader, nfc, readLineBatches } from './text.js';
+import { RegurgitateError } from '../common/errors.js';
+import { CorpusError } from '../common/file_errors.js';
+import { LineReader, nfc, readLineBatches } from '../common/text.js';
 import { readTmx } from './tmx.js';
 
 export interface SentencePair {

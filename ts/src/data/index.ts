@@ -1,8 +1,8 @@
 // Corpora, cleaning, splits and the tokenizer (docs/data.md).
 export { readCorpus, readMoses, readTsv, readJsonl, describeSource, type CorpusSource, type SentencePair } from './corpus.js';
 export { readTmx, langMatches, type TmxStats } from './tmx.js';
-export { CorpusError } from './errors.js';
-export { LineReader, readLineBatches, readUtf8, findInvalidUtf8 } from './text.js';
+export { CorpusError } from '../common/file_errors.js';
+export { LineReader, readLineBatches, readUtf8, findInvalidUtf8 } from '../common/text.js';
 export { Cleaner, DEFAULT_CLEAN_OPTIONS, resolveCleanOptions, tidy, type CleanOptions, type CleanReport, type ResolvedCleanOptions } from './clean.js';
 export {
   writeSplits,

@@ -4,11 +4,11 @@ import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 
-import { invalid } from '../engine/errors.js';
+import { invalid } from '../common/errors.js';
 import { packageVersion } from '../native/load.js';
 import type { CleanOptions } from './clean.js';
 import { describeSource, readCorpus, type CorpusSource, type SentencePair } from './corpus.js';
-import { openError } from './errors.js';
+import { openError } from '../common/file_errors.js';
 import { parseBiblePair, readBible } from './bible.js';
 import { writeSplits, type CorpusMeta, type PartSize, type PartSpec } from './split.js';
 import { readTmx, type TmxStats } from './tmx.js';

@@ -17,7 +17,8 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { describe, invalid, RegurgitateError } from '../engine/errors.js';
+import { describe, invalid, RegurgitateError } from '../common/errors.js';
+import { writeFileAtomic } from '../common/atomic.js';
 import { Cleaner, type CleanOptions, type CleanReport } from './clean.js';
 
 export type PartSize = number | 'rest';
@@ -385,16 +386,7 @@ export async function writeSplits(pairs: AsyncIterable<{ src: string; tgt: strin
       meta.parts[p.name] = { count: p.count, requested: p.requested, files };
     }
     for (const [from, to] of renames) await rename(from, to);
-    const metaTmp = join(o.out, `.meta.json.tmp-${tag}`);
-    temps.push(metaTmp);
-    const mh = await open(metaTmp, 'w');
-    try {
-      await mh.writeFile(JSON.stringify(meta, null, 2) + '\n');
-      await mh.sync();
-    } finally {
-      await mh.close();
-    }
-    await rename(metaTmp, join(o.out, 'meta.json'));
+    writeFileAtomic(join(o.out, 'meta.json'), JSON.stringify(meta, null, 2) + '\n');
     return meta;
   } finally {
     for (const fh of fhs) await fh.close().catch(() => undefined);

@@ -9,9 +9,9 @@
 // one of the two languages is skipped (and counted: see TmxStats).
 import { open } from 'node:fs/promises';
 
-import { CorpusError, openError } from './errors.js';
+import { CorpusError, openError } from '../common/file_errors.js';
 import type { SentencePair } from './corpus.js';
-import { nfc, readUtf8 } from './text.js';
+import { nfc, readUtf8 } from '../common/text.js';
 
 const SKIP_IN_SEG = new Set(['bpt', 'ept', 'ph', 'it', 'ut', 'sub']);
 

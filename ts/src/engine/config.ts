@@ -1,7 +1,7 @@
 // Options of the engine, camelCase, with defaults and validation that names the field:
 // ModelConfig (docs/model.md), TrainOptions and DecodeOptions. Native code receives the
 // snake_case config.json form (toNative) and the camelCase option objects as they are.
-import { describe, invalid } from './errors.js';
+import { describe, invalid } from '../common/errors.js';
 import type { NativeDecodeOptions, NativeModelConfig, NativeTrainOptions } from '../native/types.js';
 import {
   checkBool,
@@ -13,7 +13,7 @@ import {
   checkString,
   isPlainObject,
   requireObject,
-} from './validate.js';
+} from '../common/validate.js';
 
 // ---------------------------------------------------------------------------------------
 // Model

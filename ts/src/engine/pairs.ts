@@ -6,7 +6,7 @@
 // already ends with one); the target must not contain EOS: the model adds BOS to its
 // input and EOS to its labels (docs/model.md, "Data and loss").
 import type { NativePairs } from '../native/types.js';
-import { describe, invalid } from './errors.js';
+import { describe, invalid } from '../common/errors.js';
 import type { ModelConfig } from './config.js';
 
 export type Ids = ArrayLike<number>;

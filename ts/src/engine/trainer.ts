@@ -3,10 +3,10 @@
 // resolves with `cancelled: true`.
 import type { NativePairs, NativeTrainProgress, NativeTrainResult } from '../native/types.js';
 import { validateTrainOptions, type TrainOptions } from './config.js';
-import { describe, invalid, wrapNative } from './errors.js';
+import { describe, invalid, wrapNative } from '../common/errors.js';
 import { pairCount, toNativePairs, type Pair } from './pairs.js';
 import { Transformer } from './transformer.js';
-import { isPlainObject } from './validate.js';
+import { isPlainObject } from '../common/validate.js';
 
 export type TrainProgress = NativeTrainProgress;
 export type TrainResult = NativeTrainResult;

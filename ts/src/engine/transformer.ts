@@ -15,10 +15,10 @@ import {
   type ModelConfigInput,
   type PresetName,
 } from './config.js';
-import { describe, invalid, RegurgitateError, wrapNative } from './errors.js';
+import { describe, invalid, RegurgitateError, wrapNative } from '../common/errors.js';
 import { packSources, toNativePairs, pairCount, type Ids, type Pair } from './pairs.js';
 import type { NativePairs } from '../native/types.js';
-import { checkSeed, isPlainObject } from './validate.js';
+import { checkSeed, isPlainObject } from '../common/validate.js';
 
 export interface CreateOptions {
   /** Seed of the initial weights (integer >= 0). Default 1. */

@@ -1,13 +1,13 @@
 // Experiments: the spec, its grid of runs, and the results store.
 export * from './types.js';
-export * from './spec.js';
-export { presetSpec, SPEC_PRESET_NAMES, type SpecPresetName } from './presets.js';
-export { specToYaml, specInput } from './spec_yaml.js';
-export { BUILTIN_GENERATORS, DEFAULT_PROMPT, apertiumMode, resolveGenerator, generatorIdentity } from './spec_generators.js';
-export { parseCondition, formatCondition, conditionSlug, generatedFraction, type ParsedCondition } from './condition.js';
-export { expandGrid, specHash, cellTrainingSet, SAMPLING_VERSION, type Cell, type CellKind } from './grid.js';
-export { Xoshiro128, shufflePrefix, sampleIndices, poolASample, generatedCount, generatedMask } from './sampling.js';
-export { canonicalJson, hashSettings } from './canonical.js';
+export * from './spec/spec.js';
+export { presetSpec, SPEC_PRESET_NAMES, type SpecPresetName } from './spec/presets.js';
+export { specToYaml, specInput } from './spec/yaml.js';
+export { BUILTIN_GENERATORS, DEFAULT_PROMPT, apertiumMode, resolveGenerator, generatorIdentity } from './spec/generators.js';
+export { parseCondition, formatCondition, conditionSlug, generatedFraction, type ParsedCondition } from './spec/condition.js';
+export { expandGrid, specHash, cellTrainingSet, SAMPLING_VERSION, type Cell, type CellKind } from './grid/grid.js';
+export { Xoshiro128, shufflePrefix, sampleIndices, poolASample, generatedCount, generatedMask } from './grid/sampling.js';
+export { canonicalJson, hashSettings } from '../common/canonical.js';
 export {
   openStore,
   ResultsStore,
@@ -19,8 +19,8 @@ export {
   type ExperimentInfo,
   type UpsertReport,
   type OpenStoreOptions,
-} from './store.js';
-export { SpecChangedError, diffSettings, type RunChange, type FieldChange } from './store_changes.js';
-export { DB_FILE, SCHEMA_VERSION } from './store_schema.js';
-export { formatStatus, statusJson } from './status.js';
-export { currentVersions, type Versions } from './versions.js';
+} from './store/store.js';
+export { SpecChangedError, diffSettings, type RunChange, type FieldChange } from './store/changes.js';
+export { DB_FILE, SCHEMA_VERSION } from './store/schema.js';
+export { formatStatus, statusJson } from './run/status.js';
+export { currentVersions, type Versions } from './store/versions.js';

@@ -1,16 +1,16 @@
 // The report of an experiment folder: results from the store, test references and
 // hypotheses from disk, analysed and written by ts/src/report (report.html with SVG
 // figures, report.md, results.json, analysis.json, figures/*.png when Chromium exists).
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { readLinesSync } from '../common/text.js';
 import { packageVersion } from '../native/load.js';
 import { SACREBLEU_VERSION } from '../metrics/index.js';
 import { analyze, selectExamples, writeReport } from '../report/index.js';
-import { openCorpus } from '../runs/corpus.js';
+import { openCorpus } from '../rundir/corpus.js';
 import type { StudentResult } from './types.js';
-import { openStore } from './store.js';
-import type { ExperimentSpec } from './spec_types.js';
+import { openStore } from './store/store.js';
+import type { ExperimentSpec } from './spec/types.js';
 
 export interface BuiltReport {
   html: string;
@@ -20,10 +20,7 @@ export interface BuiltReport {
   warnings: string[];
 }
 
-function lines(file: string): string[] {
-  const t = readFileSync(file, 'utf8');
-  return t === '' ? [] : t.replace(/\n$/, '').split('\n');
-}
+const lines = readLinesSync;
 
 export async function buildReport(dir: string, spec: ExperimentSpec): Promise<BuiltReport> {
   const store = openStore(dir);

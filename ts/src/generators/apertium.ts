@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { RegurgitateError } from '../engine/errors.js';
+import { RegurgitateError } from '../common/errors.js';
 import type { Generated, GenerateOptions, Generator } from './types.js';
 
 export interface ApertiumOptions {

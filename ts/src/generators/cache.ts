@@ -7,21 +7,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { RegurgitateError } from '../engine/errors.js';
-import { writeFileAtomic } from '../cli/util.js';
+import { RegurgitateError } from '../common/errors.js';
+import { canonicalJson } from '../common/canonical.js';
+import { writeFileAtomic } from '../common/atomic.js';
 import type { Generated, GenerateOptions, Generator } from './types.js';
-
-/** Canonical JSON: object keys sorted, so equal identities hash equally. */
-export function canonicalJson(x: unknown): string {
-  if (Array.isArray(x)) return `[${x.map(canonicalJson).join(',')}]`;
-  if (x !== null && typeof x === 'object')
-    return `{${Object.keys(x as object)
-      .sort()
-      .filter((k) => (x as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((x as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(x);
-}
 
 export function cacheKey(identity: Record<string, unknown>, sources: readonly string[]): string {
   const h = createHash('sha256');

@@ -3,7 +3,7 @@
 // it). An experiment folder prepared elsewhere holds Apertium's output in DIR/cache; this
 // stand-in serves exactly that output and fails, with the reason it could not open, for
 // sources it does not hold.
-import { RegurgitateError } from '../engine/errors.js';
+import { RegurgitateError } from '../common/errors.js';
 import { findCached, type CachedResult } from './cache.js';
 import type { Generated, Generator } from './types.js';
 

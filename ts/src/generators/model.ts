@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { decodeInput, validateDecodeOptions, type DecodeOptions } from '../engine/config.js';
-import { openRun, type OpenRun } from '../runs/open.js';
+import { openRun, type OpenRun } from '../rundir/open.js';
 import type { Generated, GenerateOptions, Generator } from './types.js';
 import type { Device } from '../native/device.js';
 

@@ -1,8 +1,8 @@
 // Options of the openai generator: defaults, and validation with messages that name the
 // field. The API key is read here from the environment variable named by apiKeyEnv and
 // never appears in a message.
-import { describe, invalid } from '../engine/errors.js';
-import { checkBool, checkInt, checkKeys, checkNumber, checkSeed, checkString, isPlainObject } from '../engine/validate.js';
+import { describe, invalid } from '../common/errors.js';
+import { checkBool, checkInt, checkKeys, checkNumber, checkSeed, checkString, isPlainObject } from '../common/validate.js';
 import { checkPrompt, DEFAULT_PROMPT } from './prompt.js';
 
 export interface OpenAIGeneratorOptions {

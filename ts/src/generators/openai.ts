@@ -3,7 +3,7 @@
 // sentence, at most `concurrency` in flight, with retries, a timeout per attempt and an
 // optional rate limit. The API key is held in a private field and redacted from every
 // message: it never reaches identity(), errors or logs.
-import { describe, invalid, RegurgitateError } from '../engine/errors.js';
+import { describe, invalid, RegurgitateError } from '../common/errors.js';
 import { fillPrompt, oneLine } from './prompt.js';
 import { RateLimiter } from './rate-limit.js';
 import { backoffMs, cancelled, isRetryableStatus, jitter, retryAfterMs, sleep } from './retry.js';

@@ -5,7 +5,7 @@
 // `regurgitate serve` (ts/src/serve/extract.ts) can recover the source sentence from it:
 // the source is what follows the last line that ends with ':'.
 
-import { invalid } from '../engine/errors.js';
+import { invalid } from '../common/errors.js';
 
 export const DEFAULT_PROMPT =
   'Translate the following text from {src_lang} into {tgt_lang}. ' +

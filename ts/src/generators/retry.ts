@@ -1,7 +1,7 @@
 // Retry policy of the HTTP generators: which failures are worth another attempt, how long
 // to wait (the server's Retry-After, else exponential backoff with jitter) and an
 // abortable sleep.
-import { RegurgitateError } from '../engine/errors.js';
+import { RegurgitateError } from '../common/errors.js';
 
 /** 408, 409, 429 and 5xx are transient; other 4xx mean the request itself is wrong. */
 export function isRetryableStatus(status: number): boolean {

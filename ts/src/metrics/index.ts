@@ -56,4 +56,5 @@ export {
   type DiversityOptions,
   type DiversityResult,
 } from './diversity.js';
-export { readTextLines, splitLines, decodeUtf8Lines, InputFileError } from './textfile.js';
+export { readTextLines, decodeUtf8Lines, InputFileError } from './textfile.js';
+export { splitLines } from '../common/text.js';

@@ -2,6 +2,7 @@
 // lines split on '\n' only, each line right-stripped of (Python) whitespace. Errors name
 // the file and, where it applies, the line.
 import { readFile } from 'node:fs/promises';
+import { splitLines } from '../common/text.js';
 import { pyRstrip } from './helpers.js';
 
 /** A problem with an input file; `message` names the file (and line). */
@@ -16,14 +17,6 @@ export class InputFileError extends Error {
   override get name(): string {
     return 'InputFileError';
   }
-}
-
-/** Splits decoded text into lines on '\n'; a final '\n' does not start another line. */
-export function splitLines(text: string): string[] {
-  if (text.length === 0) return [];
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  return lines;
 }
 
 /** Decodes UTF-8 strictly; on failure, finds the first line with invalid bytes. */

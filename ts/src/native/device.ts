@@ -4,7 +4,7 @@
 // usable GPU), so a missing driver or toolkit never affects CPU use.
 import { createRequire } from 'node:module';
 
-import { RegurgitateError } from '../engine/errors.js';
+import { RegurgitateError } from '../common/errors.js';
 import { probeCuda, type CudaStatus } from './cuda.js';
 import { nativeExport } from './load.js';
 import type { NativeAddon, NativeModelCtor } from './types.js';

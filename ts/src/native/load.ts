@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { RegurgitateError } from '../engine/errors.js';
+import { RegurgitateError } from '../common/errors.js';
 import type { NativeAddon } from './types.js';
 
 const require = createRequire(import.meta.url);

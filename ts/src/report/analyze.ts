@@ -1,7 +1,7 @@
 // analyze(): from the finished student runs of an experiment to the Analysis the report
 // renders. Checks the records first, so a bad results.json fails with the run's id
 // instead of a NaN in a table.
-import { RegurgitateError, describe } from '../engine/errors.js';
+import { RegurgitateError, describe } from '../common/errors.js';
 import type { GeneratorQuality, StudentResult } from '../experiments/types.js';
 import type { BleuOptions } from '../metrics/bleu.js';
 import type { ChrfOptions } from '../metrics/chrf.js';

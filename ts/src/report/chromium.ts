@@ -1,29 +1,14 @@
 // Headless Chromium, found on the machine, renders the figures to PNG. It is optional:
 // without it the report simply has no PNGs (Debian package: chromium).
 import { execFile } from 'node:child_process';
-import { accessSync, constants, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+import { findOnPath, isExecutable } from '../common/which.js';
+
 export const CHROMIUM_NAMES = ['chromium', 'chromium-browser', 'google-chrome'] as const;
-
-function executable(p: string): boolean {
-  try {
-    accessSync(p, constants.X_OK);
-    return statSync(p).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function onPath(name: string, env: NodeJS.ProcessEnv): string | null {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (dir && executable(join(dir, name))) return join(dir, name);
-  }
-  return null;
-}
 
 /**
  * The Chromium binary: $REGURGITATE_CHROMIUM when set (a path, or a name looked up on
@@ -31,9 +16,9 @@ function onPath(name: string, env: NodeJS.ProcessEnv): string | null {
  */
 export function findChromium(env: NodeJS.ProcessEnv = process.env): string | null {
   const forced = env.REGURGITATE_CHROMIUM;
-  if (forced) return forced.includes('/') ? (executable(forced) ? forced : null) : onPath(forced, env);
+  if (forced) return forced.includes('/') ? (isExecutable(forced) ? forced : null) : findOnPath(forced, env);
   for (const name of CHROMIUM_NAMES) {
-    const p = onPath(name, env);
+    const p = findOnPath(name, env);
     if (p) return p;
   }
   return null;

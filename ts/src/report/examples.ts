@@ -1,7 +1,7 @@
 // Picks a few test sentences with each condition's translation, for the report's examples:
 // per condition the run of the largest size (lowest seed), and sentences evenly spaced
 // through the test set, so the choice is deterministic and not cherry-picked.
-import { RegurgitateError } from '../engine/errors.js';
+import { RegurgitateError } from '../common/errors.js';
 import type { StudentResult } from '../experiments/types.js';
 import { sortConditions } from './conditions.js';
 import type { ExampleTranslation } from './meta.js';

@@ -26,4 +26,4 @@ export { selectExamples, type SelectExamplesInput } from './examples.js';
 export type { ReportMeta, ExampleTranslation } from './meta.js';
 export { writeReport, type WriteReportInput, type WriteReportResult } from './write.js';
 export { findChromium, runChromium, CHROMIUM_NAMES } from './chromium.js';
-export { writeFileAtomic } from './atomic.js';
+export { writeFileAtomic } from '../common/atomic.js';

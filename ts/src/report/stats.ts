@@ -2,7 +2,7 @@
 // 95% confidence interval of the mean, plus the linear interpolation the report uses.
 // Student's t quantiles are computed by inverting the t CDF (regularized incomplete beta)
 // to full double precision, so they are exact for every df, not only a table's 1..30.
-import { RegurgitateError } from '../engine/errors.js';
+import { RegurgitateError } from '../common/errors.js';
 
 function checkValues(xs: readonly number[], what: string): void {
   if (xs.length === 0) throw new RegurgitateError('EINVAL', `${what}: no values`);

@@ -5,9 +5,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { RegurgitateError } from '../engine/errors.js';
+import { RegurgitateError } from '../common/errors.js';
 import type { StudentResult } from '../experiments/types.js';
-import { tempPathFor, writeFileAtomic } from './atomic.js';
+import { tempPathFor, writeFileAtomic } from '../common/atomic.js';
 import { findChromium, screenshot } from './chromium.js';
 import { escapeHtml } from './escape.js';
 import { figures, type Figure } from './figures.js';
@@ -75,7 +75,7 @@ export async function writeReport(dir: string, input: WriteReportInput): Promise
   const files: string[] = [];
   const warnings: string[] = [];
   const put = async (path: string, data: string) => {
-    await writeFileAtomic(path, data);
+    writeFileAtomic(path, data);
     files.push(path);
   };
 

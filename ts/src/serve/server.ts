@@ -8,8 +8,8 @@
 // close() stops accepting connections and lets in-flight requests finish.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
-import { invalid, RegurgitateError } from '../engine/errors.js';
-import { checkInt, checkNumber, checkString } from '../engine/validate.js';
+import { invalid, RegurgitateError } from '../common/errors.js';
+import { checkInt, checkNumber, checkString } from '../common/validate.js';
 import { Batcher } from './batcher.js';
 import { chatCompletion, parseChatRequest } from './chat.js';
 import { ApiError, MAX_BODY_BYTES, readBody, sendError, sendJson } from './http.js';

@@ -12,8 +12,8 @@
 // applying the lowest-ranked merge present and, among equal ranks, the leftmost.
 import { readFileSync } from 'node:fs';
 
-import { describe, invalid, RegurgitateError } from '../../engine/errors.js';
-import { readLineBatches } from '../text.js';
+import { describe, invalid, RegurgitateError } from '../../common/errors.js';
+import { readLineBatches } from '../../common/text.js';
 import { BYTE_LEVEL_PATTERN, BYTE_TO_CHAR, bytesToTokenString, splitSpecials, tokenStringToBytes, utf8Into } from './bytelevel.js';
 import { MAX_VOCAB, trainBpe } from './train.js';
 

@@ -10,7 +10,7 @@
 // Pair counts are kept incrementally: a merge updates only the words that contain the
 // pair (found through a pair -> words index), and a max-heap with lazy deletion finds
 // the best pair. The loop yields to the event loop every ~50 ms.
-import { invalid } from '../../engine/errors.js';
+import { invalid } from '../../common/errors.js';
 
 /** Ids are below 2^20, so a pair (a, b) packs into one number a * 2^20 + b. */
 export const MAX_VOCAB = 1 << 20;
