@@ -31,7 +31,7 @@
 # seconds per step, each slice's exit status and seconds), status.txt and status.json
 # (the grid and the estimate), report/ (report.md, report.html, results.json,
 # analysis.json, figures), paper/ (results.sqlite, spec.yaml, log.jsonl, and per run its
-# run.json, result.json, train.jsonl, cell.json, test.hyp; no weights).
+# run.json, result.json, progress.jsonl, train.jsonl (a student's training set), cell.json, test.hyp; no weights).
 # Exit status: 0 when every slice ended done or stopped by the budget; 1 otherwise.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -152,7 +152,7 @@ for d in "$DIR"/runs/* "$DIR"/generators/*; do
   [[ -d "$d" ]] || continue
   dest="$OUT/paper/${d#"$DIR"/}"
   mkdir -p "$dest"
-  for f in run.json result.json train.jsonl cell.json test.hyp; do [[ -f "$d/$f" ]] && cp "$d/$f" "$dest/"; done
+  for f in run.json result.json progress.jsonl train.jsonl cell.json test.hyp; do [[ -f "$d/$f" ]] && cp "$d/$f" "$dest/"; done
 done
 STEP_S[end]=$(($(date +%s) - t0))
 

@@ -15,7 +15,7 @@ function status(done: Record<string, [number, string]>): StoreStatus {
   const runs = cells.map((c): RunRow => {
     const d = done[c.id];
     const row: RunRow = {
-      id: c.id, kind: c.kind, condition: c.condition, generator: c.generator, generatedFraction: c.generatedFraction, size: c.size, seed: c.seed,
+      id: c.id, kind: c.kind, condition: c.condition, generator: c.generators[0] ?? null, generatedFraction: typeof c.factors.fraction === 'number' ? c.factors.fraction : null, generators: c.generators, factors: c.factors, size: c.size, seed: c.seed,
       settingsHash: c.settingsHash, status: d ? 'done' : 'pending', pid: null, host: d ? d[1] : null, attempts: d ? 1 : 0,
       started: d ? iso(at) : null, finished: d ? iso(at + d[0]) : null, error: null, inGrid: true, bleu: null,
     };

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
 import { canonicalJson, hashSettings } from '../../ts/src/common/canonical.js';
-import { cellTrainingSet, expandGrid, specHash } from '../../ts/src/experiments/grid/grid.js';
+import { expandGrid, specHash, type StudentCell } from '../../ts/src/experiments/grid/grid.js';
+import { trainingSet } from '../../ts/src/experiments/run/student.js';
 import { presetSpec } from '../../ts/src/experiments/spec/presets.js';
 import { generatedCount, generatedMask, poolASample, sampleIndices, shufflePrefix, Xoshiro128 } from '../../ts/src/experiments/grid/sampling.js';
 import { parseSpec } from '../../ts/src/experiments/spec/spec.js';
@@ -157,17 +158,29 @@ describe('sampling', () => {
     expect(generatedMask(100, 0).every((x) => x === 0)).toBe(true);
   });
 
-  it('cellTrainingSet combines sample and mask, and refuses what does not fit', () => {
+  it('a training set is the seed\'s sample with real or generated targets per the mask, and refuses what does not fit', () => {
     const cells = expandGrid(presetSpec('demo'));
-    const mix = cells.find((c) => c.id === 'mix-apertium-0.5__n4000__seed1')!;
-    const real = cells.find((c) => c.id === 'real__n4000__seed1')!;
-    const t = cellTrainingSet(mix, 20000);
-    expect(t.indices.length).toBe(4000);
-    expect(t.generated.reduce((a, b) => a + b, 0)).toBe(2000);
-    // same seed, same sources, whatever the condition
-    expect(Array.from(cellTrainingSet(real, 20000).indices)).toEqual(Array.from(t.indices));
-    expect(cellTrainingSet(real, 20000).generated.every((x) => x === 0)).toBe(true);
-    expect(() => cellTrainingSet(mix, 3500)).toThrow(/needs 4000 pairs but pool B has 3500/);
-    expect(() => cellTrainingSet(cells[0], 20000)).toThrow(/not a student run/);
+    const student = (id: string) => cells.find((c) => c.id === id) as StudentCell;
+    const n = 20000;
+    const poolB = { src: Array.from({ length: n }, (_, i) => `s${i}`), tgt: Array.from({ length: n }, (_, i) => `t${i}`) };
+    const gen = new Map(Array.from({ length: n }, (_, i) => [i, { text: `g${i}`, scores: { logprob: -i } }]));
+    const outputs = (id: string) => (id === 'generator-apertium' ? gen : undefined);
+    const mix = trainingSet(student('mix-apertium-0.5__n4000__seed1'), { poolB }, outputs);
+    const real = trainingSet(student('real__n4000__seed1'), { poolB }, outputs);
+    expect(mix.length).toBe(4000);
+    // same seed, same sources in the same order, whatever the condition
+    expect(mix.map((r) => r.index)).toEqual(Array.from(sampleIndices(n, 4000, 1)));
+    expect(real.map((r) => r.index)).toEqual(mix.map((r) => r.index));
+    expect(real.every((r) => r.from === 'real' && r.target === `t${r.index}` && r.source === `s${r.index}` && r.scores === undefined)).toBe(true);
+    // the generated positions are generatedMask's, with the generator's text and scores
+    const mask = generatedMask(4000, 0.5);
+    mix.forEach((r, j) => {
+      if (mask[j]) expect(r).toEqual({ index: r.index, source: `s${r.index}`, target: `g${r.index}`, from: 'generator-apertium', scores: { logprob: -r.index } });
+      else expect(r).toEqual({ index: r.index, source: `s${r.index}`, target: `t${r.index}`, from: 'real' });
+    });
+    expect(mix.filter((r) => r.from !== 'real').length).toBe(2000);
+    const small = { src: poolB.src.slice(0, 3500), tgt: poolB.tgt.slice(0, 3500) };
+    expect(() => trainingSet(student('mix-apertium-0.5__n4000__seed1'), { poolB: small }, outputs)).toThrow(/needs 4000 pairs but pool B has 3500/);
+    expect(() => trainingSet(student('mix-apertium-0.5__n4000__seed1'), { poolB }, () => undefined)).toThrow(/outputs of generator-apertium are not available/);
   });
 });

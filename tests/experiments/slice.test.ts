@@ -15,7 +15,7 @@ import { runExperiment } from '../../ts/src/experiments/run/runner.js';
 import { parseCellFilter, selectCells } from '../../ts/src/experiments/grid/slice.js';
 import { parseSpec } from '../../ts/src/experiments/spec/spec.js';
 import { openStore } from '../../ts/src/experiments/store/store.js';
-import { neededIndices } from '../../ts/src/experiments/run/student.js';
+import { requestedIndices } from '../../ts/src/experiments/kinds/index.js';
 import { cacheKey } from '../../ts/src/generators/cache.js';
 import { corpusBleu } from '../../ts/src/metrics/index.js';
 import { CLI, ensureBuilt, ROOT } from '../helpers.js';
@@ -130,7 +130,7 @@ describe('a folder prepared elsewhere', () => {
     // The cache as a machine with Apertium would have left it (any identity of kind apertium, mode spa-eng).
     const src = readFileSync(join(d, 'data', 'poolB.es'), 'utf8').replace(/\n$/, '').split('\n');
     const ref = readFileSync(join(d, 'data', 'poolB.en'), 'utf8').replace(/\n$/, '').split('\n');
-    const idx = neededIndices(expandGrid(identitySpec(sp)), src.length, 'apertium');
+    const idx = requestedIndices(expandGrid(identitySpec(sp)), src.length).get('generator-apertium')!;
     const sources = idx.map((i) => src[i]);
     const texts = idx.map((i) => `cached ${ref[i].split(' ').slice(0, 3).join(' ')}`);
     const identity = { kind: 'apertium', mode: 'spa-eng', apertium: '3.8.3-test', data: 'apertium-eng-spa test' };

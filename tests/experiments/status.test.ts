@@ -11,6 +11,8 @@ function run(id: string, status: RunRow['status'], over: Partial<RunRow> = {}): 
     condition: m ? m[1].replace(/^generated-/, 'generated:').replace(/^mix-(.*)-([\d.]+)$/, 'mix:$1:$2') : null,
     generator: null,
     generatedFraction: null,
+    generators: [],
+    factors: {},
     size: m ? Number(m[2]) : null,
     seed: m ? Number(m[3]) : null,
     settingsHash: '0'.repeat(64),

@@ -84,6 +84,8 @@ export function experiment(specs: RunSpec[], refs = makeRefs(60)): Experiment {
       condition: s.condition,
       generator,
       generatedFraction: fraction,
+      generators: generator === null ? [] : [generator],
+      factors: { family: s.condition.split(':')[0], fraction },
       size: s.size,
       seed: s.seed,
       bleu: s.bleu ?? b.score,

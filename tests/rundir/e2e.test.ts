@@ -42,7 +42,7 @@ describe('train, translate, eval', () => {
     const res = JSON.parse(r.stdout.trim());
     expect(res.steps).toBe(60);
     expect(res.bestValidLoss).toBeGreaterThan(0);
-    for (const f of ['run.json', 'tokenizer.json', 'train.jsonl', 'result.json', 'model/model.safetensors', 'checkpoints/best/model.safetensors', 'checkpoints/latest.json'])
+    for (const f of ['run.json', 'tokenizer.json', 'progress.jsonl', 'result.json', 'model/model.safetensors', 'checkpoints/best/model.safetensors', 'checkpoints/latest.json'])
       expect(existsSync(join(run(), f)), f).toBe(true);
     const meta = JSON.parse(readFileSync(join(run(), 'run.json'), 'utf8'));
     expect(meta.model.vocabSize).toBe(1000);

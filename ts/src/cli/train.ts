@@ -38,7 +38,7 @@ export const spec: CommandSpec = {
     { name: 'json', type: 'boolean', description: 'print the result as one JSON line on stdout' },
   ],
   details: [
-    'Files: RUN/run.json (settings), RUN/tokenizer.json, RUN/checkpoints/, RUN/train.jsonl (progress),',
+    'Files: RUN/run.json (settings), RUN/tokenizer.json, RUN/checkpoints/, RUN/progress.jsonl (progress),',
     'RUN/model/ (final weights), RUN/result.json (written last). A finished run is not trained again.',
     '',
     'Example: regurgitate data prepare bible --pair es-en --out data/bible && regurgitate train --data data/bible --out runs/tiny',

@@ -4,8 +4,11 @@ export * from './spec/spec.js';
 export { presetSpec, SPEC_PRESET_NAMES, type SpecPresetName } from './spec/presets.js';
 export { specToYaml, specInput } from './spec/yaml.js';
 export { BUILTIN_GENERATORS, DEFAULT_PROMPT, apertiumMode, resolveGenerator, generatorIdentity } from './spec/generators.js';
-export { parseCondition, formatCondition, conditionSlug, generatedFraction, type ParsedCondition } from './spec/condition.js';
-export { expandGrid, specHash, cellTrainingSet, SAMPLING_VERSION, type Cell, type CellKind } from './grid/grid.js';
+export { parseCondition, formatCondition, conditionSlug, generatedFraction, recipeGenerators, RECIPES, type ParsedCondition, type Recipe, type RecipeKind, type RecipePair } from './recipes/index.js';
+export { expandGrid, specHash, SAMPLING_VERSION, type Cell, type CellKind, type Factors, type GeneratorCell, type BaseCell, type StudentCell } from './grid/grid.js';
+export { HANDLERS, handlerFor, requestedIndices } from './kinds/index.js';
+export type { CellHandler, CellContext, CellOutput, CellRun, PlanInput } from './kinds/types.js';
+export { trainingSet, type TrainingRow } from './run/student.js';
 export { Xoshiro128, shufflePrefix, sampleIndices, poolASample, generatedCount, generatedMask } from './grid/sampling.js';
 export { canonicalJson, hashSettings } from '../common/canonical.js';
 export {

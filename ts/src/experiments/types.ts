@@ -1,5 +1,7 @@
 // Records exchanged between the runner, the results store and the report.
 
+import type { Factors } from './grid/cells.js';
+
 /** A student run's condition: 'real', 'generated:NAME' or 'mix:NAME:P' (P = generated fraction). */
 export type Condition = string;
 
@@ -8,10 +10,14 @@ export interface StudentResult {
   /** Stable id of the grid cell, e.g. 'real__n1000__seed1' (grid.ts). */
   id: string;
   condition: Condition;
-  /** The generator of the generated part, null for 'real'. */
+  /** The generator of the generated part, null for 'real' (and for several generators: see `generators`). */
   generator: string | null;
-  /** Fraction of generated training pairs: 0 for real, 1 for generated:G, P for mix:G:P. */
+  /** Fraction of generated training pairs: 0 for real, 1 for generated:G, P for mix:G:P (the factor 'fraction'). */
   generatedFraction: number;
+  /** Every generator whose targets the student trained on. */
+  generators: string[];
+  /** Named factors the analysis groups by: 'family' (the recipe: real, generated, mix, ...), 'fraction', ... */
+  factors: Factors;
   /** Number of training pairs. */
   size: number;
   seed: number;
@@ -23,6 +29,8 @@ export interface StudentResult {
   signatures: { bleu: string; chrf: string; ter: string };
   /** Student translations of the test split, one per line (path relative to the experiment folder). */
   hypotheses: string;
+  /** The training set, one JSON line per pair (path relative to the experiment folder; absent for runs made before 0.2.0). */
+  trainingSet?: string;
   /** Lexical diversity of the student's training targets (mtld, distinct_2). */
   trainDiversity?: { mtld: number; distinct_2: number };
   steps: number;

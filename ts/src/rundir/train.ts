@@ -2,10 +2,11 @@
 //   RUN/run.json        what was trained on what, with which settings (written first)
 //   RUN/tokenizer.json  the tokenizer the model's ids belong to
 //   RUN/checkpoints/    the trainer's resumable checkpoints (latest, best)
-//   RUN/train.jsonl     progress, one JSON object per report
+//   RUN/progress.jsonl  progress, one JSON object per report (train.jsonl before 0.2.0;
+//                       a study's student run keeps its training set in train.jsonl)
 //   RUN/model/          the final weights: the best by dev loss when dev data is given
 //   RUN/result.json     the training result (written last: its presence means done)
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { validateModelConfig, type ModelConfigInput, type PresetName, type TrainOptions } from '../engine/config.js';
@@ -58,6 +59,25 @@ export interface TrainRunResult {
 
 export function runFinished(dir: string): boolean {
   return existsSync(join(dir, 'result.json')) && existsSync(join(dir, 'model', 'model.safetensors'));
+}
+
+/**
+ * RUN/progress.jsonl, the training log. Run folders of 0.1.0 kept it as train.jsonl,
+ * which now holds a student's training set: an old log is moved to the new name first.
+ */
+export function progressLog(dir: string): string {
+  const log = join(dir, 'progress.jsonl');
+  const old = join(dir, 'train.jsonl');
+  if (!existsSync(log) && existsSync(old)) {
+    let first: unknown = null;
+    try {
+      first = JSON.parse(readFileSync(old, 'utf8').split('\n', 1)[0]);
+    } catch {
+      first = null;
+    }
+    if (first !== null && typeof first === 'object' && 'step' in first && !('index' in first)) renameSync(old, log);
+  }
+  return log;
 }
 
 export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
@@ -121,7 +141,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
       2,
     ) + '\n',
   );
-  const log = join(dir, 'train.jsonl');
+  const log = progressLog(dir);
   const result = await trainer.fit(native, o.dev && o.dev.length ? o.dev : null, {
     signal: o.signal,
     onProgress: (p) => {

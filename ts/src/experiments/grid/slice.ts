@@ -6,7 +6,7 @@
 // condition, size and seed are students' (a generator job's size is its pool-A sample);
 // generator picks a generator job and the students trained on its output.
 import { invalid } from '../../common/errors.js';
-import { formatCondition, parseCondition } from '../spec/condition.js';
+import { formatCondition, parseCondition } from '../recipes/index.js';
 import type { Cell } from './grid.js';
 
 export const FILTER_KEYS = ['id', 'kind', 'condition', 'generator', 'size', 'seed'] as const;
@@ -47,19 +47,19 @@ export function parseCellFilter(text: string, what = '--only'): CellFilter {
   return f;
 }
 
-function valueOf(cell: Cell, key: FilterKey): string | null {
+/** The cell's values for a key: a run may have used several generators. */
+function valuesOf(cell: Cell, key: FilterKey): string[] {
   // A job's size and seed are its pool-A sample's: `size=1000` means students of 1000 pairs.
-  if ((key === 'size' || key === 'seed') && cell.kind !== 'student') return null;
+  if ((key === 'size' || key === 'seed') && cell.kind !== 'student') return [];
+  if (key === 'generator') return cell.generators;
   const v = key === 'id' ? cell.id : cell[key];
-  return v === null || v === undefined ? null : String(v);
+  return v === null || v === undefined ? [] : [String(v)];
 }
 
 export function matchesFilter(cell: Cell, f: CellFilter): boolean {
   return FILTER_KEYS.every((k) => {
     const want = f[k];
-    if (!want) return true;
-    const v = valueOf(cell, k);
-    return v !== null && want.includes(v);
+    return !want || valuesOf(cell, k).some((v) => want.includes(v));
   });
 }
 

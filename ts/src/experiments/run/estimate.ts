@@ -14,7 +14,7 @@
 import { canonicalJson } from '../../common/canonical.js';
 import type { Cell } from '../grid/grid.js';
 import type { RunRow, StoreStatus } from '../store/store.js';
-import { neededIndices } from './student.js';
+import { requestedIndices } from '../kinds/index.js';
 
 export interface EstimateInput {
   status: StoreStatus;
@@ -118,7 +118,7 @@ function jobEstimate(r: RunRow, cell: Cell | undefined, student: { model?: unkno
   let how = `as a student of ${pairs} pairs`;
   if (cell.kind === 'generator') {
     const dec = (d: unknown) => canonicalJson({ ...(d as object), seed: undefined });
-    const n = input.cells && input.poolBSize ? neededIndices(input.cells, input.poolBSize, cell.generator!).length : null;
+    const n = input.cells && input.poolBSize ? (requestedIndices(input.cells, input.poolBSize).get(cell.id)?.length ?? 0) : null;
     if (n === null || b.secondsPerTestSentence === null) how += ', translating pool B not estimated (sizes unknown)';
     else if (dec(s.generator?.decode) !== dec(student.decode)) how += ', translating pool B not estimated (it decodes unlike the students)';
     else {

@@ -16,23 +16,14 @@ import { scoreCorpus } from '../../rundir/score.js';
 import { encodePairs } from '../../rundir/tokenize.js';
 import { trainRun, type RunProgress } from '../../rundir/train.js';
 import type { Sides } from '../../rundir/corpus.js';
-import { resolveGenerator } from '../spec/generators.js';
 import { poolASample } from '../grid/sampling.js';
-import type { ExperimentSpec, GeneratorSpec } from '../spec/types.js';
+import type { GeneratorCell } from '../grid/cells.js';
+import type { CellContext } from '../kinds/types.js';
+import type { GeneratedTarget } from '../recipes/types.js';
 import type { GeneratorQuality } from '../types.js';
-import type { Workspace } from './workspace.js';
-import type { Device } from '../../native/device.js';
 
-export interface JobContext {
-  spec: ExperimentSpec;
-  ws: Workspace;
-  signal?: AbortSignal;
-  onTrain?: (p: RunProgress) => void;
-  onGenerate?: (done: number, total: number) => void;
-  log: (s: string) => void;
-  /** Where models train and decode ('auto' resolved by the runner). */
-  device?: Device;
-}
+/** What training and generating need from the cell context. */
+export type JobContext = Pick<CellContext, 'ws' | 'signal' | 'log' | 'device' | 'onTrain' | 'onGenerate'>;
 
 export function sample(s: Sides, idx: ArrayLike<number>): Sides {
   const src: string[] = [];
@@ -85,9 +76,9 @@ export function languageName(code: string): string {
   }
 }
 
-/** Opens (training first, for model generators) the generator `name`. */
-export async function buildGenerator(ctx: JobContext, name: string, g: GeneratorSpec): Promise<Generator> {
-  const r = resolveGenerator(g, ctx.spec.student);
+/** Opens (training first, for model generators) the generator of a generator cell. */
+export async function buildGenerator(ctx: JobContext, cell: GeneratorCell): Promise<Generator> {
+  const { name, generator: r } = cell;
   switch (r.kind) {
     case 'model': {
       const dir = join(ctx.ws.dir, 'generators', name);
@@ -112,8 +103,8 @@ export async function buildGenerator(ctx: JobContext, name: string, g: Generator
         model: r.model,
         apiKeyEnv: r.apiKeyEnv ?? undefined,
         prompt: r.prompt,
-        srcLang: languageName(ctx.spec.direction.src),
-        tgtLang: languageName(ctx.spec.direction.tgt),
+        srcLang: languageName(cell.direction.src),
+        tgtLang: languageName(cell.direction.tgt),
         temperature: r.temperature,
         maxTokens: r.maxTokens,
         concurrency: r.concurrency,
@@ -127,8 +118,8 @@ export async function buildGenerator(ctx: JobContext, name: string, g: Generator
 }
 
 export interface GeneratedPool {
-  /** Pool-B index -> generated target. */
-  texts: Map<number, string>;
+  /** Pool-B index -> generated target and its scores (logprob where the generator has one). */
+  targets: Map<number, GeneratedTarget>;
   quality: Pick<GeneratorQuality, 'sentences' | 'bleu' | 'chrf' | 'ter' | 'signatures' | 'diversity'> & { realDiversity: GeneratorQuality['diversity'] };
   seconds: number;
   cacheHit: boolean;
@@ -147,7 +138,10 @@ export async function generatePool(ctx: JobContext, gen: Generator, indices: rea
   const cache = join(ws.dir, 'cache');
   const r = gen instanceof CachedOnlyGenerator ? gen.fromCache(cache, sources) : await generateCached(gen, sources, cache, { onProgress: ctx.onGenerate, signal: ctx.signal });
   const hyps = r.outputs.map((o) => o.text);
-  const texts = new Map<number, string>();
-  indices.forEach((i, k) => texts.set(i, hyps[k]));
-  return { texts, quality: { sentences: hyps.length, ...scoreCorpus(hyps, refs), diversity: div(hyps), realDiversity: div(refs) }, seconds: r.seconds, cacheHit: r.hit };
+  const targets = new Map<number, GeneratedTarget>();
+  indices.forEach((i, k) => {
+    const lp = r.outputs[k].logprob;
+    targets.set(i, { text: hyps[k], scores: typeof lp === 'number' && Number.isFinite(lp) ? { logprob: lp } : {} });
+  });
+  return { targets, quality: { sentences: hyps.length, ...scoreCorpus(hyps, refs), diversity: div(hyps), realDiversity: div(refs) }, seconds: r.seconds, cacheHit: r.hit };
 }

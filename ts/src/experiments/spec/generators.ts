@@ -2,7 +2,7 @@
 // own architecture ('self'), Apertium, or an OpenAI-compatible endpoint. Entries named
 // like a built-in (low, high, self, apertium) start from the built-in definition.
 import { isPlainObject } from '../../common/validate.js';
-import { GENERATOR_NAME } from './condition.js';
+import { GENERATOR_NAME } from '../recipes/names.js';
 import { readDecode, readModel, readTrain } from './options.js';
 import type { SpecPath, SpecSource } from './source.js';
 import type {

@@ -9,7 +9,7 @@ import { langsFromFiles } from '../../data/prepare.js';
 import { BYTE_OFFSET, MAX_VOCAB } from '../../data/tokenizer/index.js';
 import { RegurgitateError } from '../../common/errors.js';
 import { isPlainObject } from '../../common/validate.js';
-import { formatCondition, parseCondition } from './condition.js';
+import { formatCondition, parseCondition } from '../recipes/index.js';
 import { readGenerators } from './generators.js';
 import { readDecode, readModel, readTrain } from './options.js';
 import { kindOf, SpecSource, type SpecPath } from './source.js';

@@ -1,7 +1,8 @@
-// The results database (RESULTS_DIR/results.sqlite), schema version 1; docs/experiments.md
-// describes every column. Times are ISO 8601 UTC strings.
+// The results database (RESULTS_DIR/results.sqlite), schema version 2; docs/experiments.md
+// describes every column. Times are ISO 8601 UTC strings. A database of an older
+// schema is migrated when opened (migrations.ts).
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 export const DB_FILE = 'results.sqlite';
 
 export const SCHEMA = `
@@ -23,10 +24,12 @@ CREATE TABLE IF NOT EXISTS experiment (
 );
 CREATE TABLE IF NOT EXISTS runs (
   id                 TEXT PRIMARY KEY,
-  kind               TEXT NOT NULL CHECK (kind IN ('student', 'generator', 'base')),
+  kind               TEXT NOT NULL,
   condition          TEXT,
   generator          TEXT,
   generated_fraction REAL,
+  generators         TEXT NOT NULL DEFAULT '[]',
+  factors            TEXT NOT NULL DEFAULT '{}',
   size               INTEGER,
   seed               INTEGER,
   settings_hash      TEXT NOT NULL,
@@ -78,6 +81,7 @@ export const RESULT_NAMES = Object.freeze({
   trainDistinct2: 'train_distinct_2',
   trainTiming: 'train',
   hypotheses: 'hypotheses',
+  trainingSet: 'train_set',
   // generators: their output on pool B
   sentences: 'sentences',
   mtld: 'mtld',

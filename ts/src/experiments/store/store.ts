@@ -12,9 +12,10 @@ import { isAbsolute, join, normalize, sep } from 'node:path';
 import Database from 'better-sqlite3';
 
 import { invalid, RegurgitateError } from '../../common/errors.js';
-import type { Cell, CellKind } from '../grid/grid.js';
+import type { Cell, CellKind, Factors } from '../grid/grid.js';
 import { specHash } from '../grid/grid.js';
 import { diffSettings, SpecChangedError, type RunChange } from './changes.js';
+import { migrate, schemaVersion } from './migrations.js';
 import { DB_FILE, RESULT_NAMES as N, SCHEMA, SCHEMA_VERSION } from './schema.js';
 import type { ExperimentSpec } from '../spec/types.js';
 import type { GeneratorQuality, StudentResult } from '../types.js';
@@ -29,8 +30,12 @@ export interface RunRow {
   id: string;
   kind: CellKind;
   condition: string | null;
+  /** The one generator of a generator job or a single-generator student; null otherwise. */
   generator: string | null;
   generatedFraction: number | null;
+  /** Every generator the run used. */
+  generators: string[];
+  factors: Factors;
   size: number | null;
   seed: number | null;
   settingsHash: string;
@@ -95,6 +100,8 @@ interface RawRun {
   condition: string | null;
   generator: string | null;
   generated_fraction: number | null;
+  generators: string;
+  factors: string;
   size: number | null;
   seed: number | null;
   settings_hash: string;
@@ -211,24 +218,26 @@ export class ResultsStore {
       const retired = [...existing.values()].filter((r) => r.ord !== null && !seen.has(r.id)).length;
       this.#db.prepare('UPDATE runs SET ord = NULL WHERE ord IS NOT NULL').run();
       const insert = this.#db.prepare(
-        `INSERT INTO runs (id, kind, condition, generator, generated_fraction, size, seed, settings_hash, settings, depends_on, ord)
-         VALUES (@id, @kind, @condition, @generator, @generatedFraction, @size, @seed, @settingsHash, @settings, @dependsOn, @ord)`,
+        `INSERT INTO runs (id, kind, condition, generator, generated_fraction, generators, factors, size, seed, settings_hash, settings, depends_on, ord)
+         VALUES (@id, @kind, @condition, @generator, @generatedFraction, @generators, @factors, @size, @seed, @settingsHash, @settings, @dependsOn, @ord)`,
       );
       const reset = this.#db.prepare(
-        `UPDATE runs SET kind = @kind, condition = @condition, generator = @generator, generated_fraction = @generatedFraction, size = @size,
-           seed = @seed, settings_hash = @settingsHash, settings = @settings, depends_on = @dependsOn, ord = @ord, status = 'pending',
-           pid = NULL, pid_start = NULL, owner = NULL, host = NULL, attempts = 0, started = NULL, finished = NULL, error = NULL, versions = NULL
+        `UPDATE runs SET kind = @kind, condition = @condition, generator = @generator, generated_fraction = @generatedFraction, generators = @generators,
+           factors = @factors, size = @size, seed = @seed, settings_hash = @settingsHash, settings = @settings, depends_on = @dependsOn, ord = @ord,
+           status = 'pending', pid = NULL, pid_start = NULL, owner = NULL, host = NULL, attempts = 0, started = NULL, finished = NULL, error = NULL,
+           versions = NULL
          WHERE id = @id`,
       );
-      const keep = this.#db.prepare('UPDATE runs SET ord = @ord, depends_on = @dependsOn WHERE id = @id');
+      // Labels (condition, generators, factors) are not results: they follow the current grid.
+      const keep = this.#db.prepare(
+        'UPDATE runs SET ord = @ord, depends_on = @dependsOn, condition = @condition, generator = @generator, generated_fraction = @generatedFraction, generators = @generators, factors = @factors WHERE id = @id',
+      );
       const report: UpsertReport = { added: 0, unchanged: 0, restarted: 0, retired };
       cells.forEach((c, ord) => {
         const row = {
           id: c.id,
           kind: c.kind,
-          condition: c.condition,
-          generator: c.generator,
-          generatedFraction: c.generatedFraction,
+          ...labelColumns(c),
           size: c.size,
           seed: c.seed,
           settingsHash: c.settingsHash,
@@ -245,7 +254,7 @@ export class ResultsStore {
           reset.run(row);
           report.restarted++;
         } else {
-          keep.run({ id: c.id, ord, dependsOn: row.dependsOn });
+          keep.run({ id: c.id, ord, dependsOn: row.dependsOn, condition: row.condition, generator: row.generator, generatedFraction: row.generatedFraction, generators: row.generators, factors: row.factors });
           report.unchanged++;
         }
       });
@@ -347,6 +356,8 @@ export class ResultsStore {
         condition: r.condition,
         generator: r.generator,
         generatedFraction: r.generated_fraction,
+        generators: JSON.parse(r.generators) as string[],
+        factors: JSON.parse(r.factors) as Factors,
         size: r.size,
         seed: r.seed,
         settingsHash: r.settings_hash,
@@ -392,6 +403,8 @@ export class ResultsStore {
           condition: r.condition!,
           generator: r.generator,
           generatedFraction: r.generated_fraction!,
+          generators: JSON.parse(r.generators) as string[],
+          factors: JSON.parse(r.factors) as Factors,
           size: r.size!,
           seed: r.seed!,
           bleu: bleu.value,
@@ -399,6 +412,7 @@ export class ResultsStore {
           ter: ter.value,
           signatures: { bleu: bleu.signature ?? '', chrf: chrf.signature ?? '', ter: ter.signature ?? '' },
           hypotheses: artifacts.get(N.hypotheses) ?? '',
+          ...(artifacts.has(N.trainingSet) ? { trainingSet: artifacts.get(N.trainingSet)! } : {}),
           ...(mtld && d2 ? { trainDiversity: { mtld: mtld.value, distinct_2: d2.value } } : {}),
           steps: m.get(N.steps)?.value ?? 0,
           trainSeconds: timings.get(N.trainTiming) ?? 0,
@@ -452,6 +466,22 @@ export class ResultsStore {
   }
 }
 
+/**
+ * The label columns of a cell's row. `generator` and `generated_fraction` are the 0.1.0
+ * columns, kept filled for readers of the old schema: the single generator (null for
+ * none or several) and the 'fraction' factor.
+ */
+function labelColumns(c: Cell): { condition: string | null; generator: string | null; generatedFraction: number | null; generators: string; factors: string } {
+  const f = c.factors.fraction;
+  return {
+    condition: c.condition,
+    generator: c.generators.length === 1 ? c.generators[0] : null,
+    generatedFraction: typeof f === 'number' ? f : null,
+    generators: JSON.stringify(c.generators),
+    factors: JSON.stringify(c.factors),
+  };
+}
+
 function checkName(what: string, name: unknown): void {
   if (typeof name !== 'string' || !/^[A-Za-z][A-Za-z0-9_.-]{0,99}$/.test(name))
     throw invalid(`${what} name must be a letter, then up to 99 letters, digits, '_', '.' or '-' (got ${JSON.stringify(name)})`);
@@ -474,12 +504,15 @@ export function openStore(dir: string, options: OpenStoreOptions = {}): ResultsS
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 10000');
     db.transaction(() => {
-      db.exec(SCHEMA);
-      const v = db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as { value: string } | undefined;
-      if (!v) db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(String(SCHEMA_VERSION));
-      else if (v.value !== String(SCHEMA_VERSION))
-        throw new RegurgitateError('EFORMAT', `${path}: results database schema ${v.value}, this regurgitate reads schema ${SCHEMA_VERSION}`);
-    })();
+      // A new database gets the current schema; an existing one keeps its own until migrated.
+      if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() === undefined) db.exec(SCHEMA);
+      db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?) ON CONFLICT (key) DO NOTHING").run(String(SCHEMA_VERSION));
+    }).immediate();
+    const v = schemaVersion(db, path);
+    if (v > SCHEMA_VERSION)
+      throw new RegurgitateError('EFORMAT', `${path}: results database schema ${v} was written by a newer regurgitate; this one (${currentVersions().regurgitate}) reads schemas up to ${SCHEMA_VERSION}: upgrade regurgitate`);
+    if (v < SCHEMA_VERSION) migrate(db, path, v, SCHEMA_VERSION);
+    db.exec(SCHEMA); // indexes and tables added without a migration (IF NOT EXISTS)
   } catch (e) {
     db.close();
     if (e instanceof RegurgitateError) throw e;

@@ -1,0 +1,44 @@
+// The base cell: with `init: { finetune: { pairs: N } }`, one model trained on N real
+// pool-A pairs (seed 1, the students' model and training) that every student starts from.
+import { join } from 'node:path';
+
+import { dataSettings, withHash } from '../grid/settings.js';
+import type { BaseCell } from '../grid/cells.js';
+import { trainOnPoolA } from '../run/jobs.js';
+import type { CellHandler } from './types.js';
+
+export const baseHandler: CellHandler<BaseCell> = {
+  kind: 'base',
+
+  plan({ spec }) {
+    const init = spec.student.init;
+    if (typeof init !== 'object' || !('pairs' in init.finetune)) return [];
+    const pairs = init.finetune.pairs;
+    const { model, train } = spec.student;
+    return [
+      withHash<BaseCell>({
+        id: `base-finetune-n${pairs}`,
+        kind: 'base',
+        model,
+        train,
+        pairs,
+        condition: null,
+        generators: [],
+        factors: {},
+        size: pairs,
+        seed: 1,
+        settings: { kind: 'base', data: dataSettings(spec), tokenizer: spec.tokenizer, model, train, pairs, seed: 1 },
+        dependsOn: [],
+      }),
+    ];
+  },
+
+  dir: () => 'base',
+
+  async run(cell, ctx) {
+    const runDir = join(ctx.dir, 'base');
+    await trainOnPoolA(ctx, runDir, { ...cell.model }, { ...cell.train }, cell.pairs, cell.seed, 'base');
+    if (ctx.signal?.aborted) return null;
+    return { output: { runDir }, record: (store) => store.recordArtifact(cell.id, 'run', 'base') };
+  },
+};

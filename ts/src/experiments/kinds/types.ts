@@ -1,0 +1,62 @@
+// The handler seam: each cell kind is one handler that says what cells a spec asks for
+// and what they wait for (plan), where their artifacts live (dir), which pool-B
+// positions they need translated by the cells they wait for (needs), how they run and
+// what they record (run). The runner loops over cells and calls their kind's handler;
+// it knows no kind by name.
+import type { Device } from '../../native/device.js';
+import type { RunProgress } from '../../rundir/train.js';
+import type { GeneratedTargets } from '../recipes/types.js';
+import type { Workspace } from '../run/workspace.js';
+import type { ExperimentSpec } from '../spec/types.js';
+import type { ResultsStore } from '../store/store.js';
+import type { Cell } from '../grid/cells.js';
+
+/** What a finished cell hands to the cells that wait for it. */
+export interface CellOutput {
+  /** A generator's outputs, by pool-B position, with their scores. */
+  targets?: GeneratedTargets;
+  /** A trained model's run folder (absolute). */
+  runDir?: string;
+}
+
+export interface PlanInput {
+  /** The spec with file paths replaced by content identities (grid/identity.ts): what is hashed. */
+  spec: ExperimentSpec;
+  /** The spec as written: real paths, for running. */
+  real: ExperimentSpec;
+}
+
+export interface CellContext {
+  /** The study folder. */
+  dir: string;
+  ws: Workspace;
+  device: Device;
+  signal?: AbortSignal;
+  log(line: string): void;
+  onTrain(p: RunProgress): void;
+  onGenerate(done: number, total: number): void;
+  /** Outputs of the cells run (or reopened) so far, by cell id. */
+  outputs: ReadonlyMap<string, CellOutput>;
+  /** The pool-B positions the grid's cells need from cell `id` (sorted). */
+  requested(id: string): number[];
+  /** Something to close when the study run ends (a generator's process or connection). */
+  closeLater(c: { close(): Promise<void> }): void;
+}
+
+/** A cell that ran: what it hands on, and how to record it (skipped for a done cell reopened). */
+export interface CellRun {
+  output?: CellOutput;
+  record(store: ResultsStore): void;
+}
+
+export interface CellHandler<C extends Cell = Cell> {
+  kind: C['kind'];
+  /** The cells of this kind, given the cells of the kinds planned before it. */
+  plan(p: PlanInput, prior: readonly Cell[]): C[];
+  /** Its folder relative to the study, or null when it trains nothing. */
+  dir(cell: C): string | null;
+  /** Cell id -> the pool-B positions this cell needs from it. */
+  needs?(cell: C, poolBSize: number): Map<string, number[]>;
+  /** Runs (or, when done, reopens) the cell; null when stopped by the signal (its checkpoint stays). */
+  run(cell: C, ctx: CellContext): Promise<CellRun | null>;
+}
