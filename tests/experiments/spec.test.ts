@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { RegurgitateError } from '../../ts/src/common/errors.js';
+import { DEFAULT_PROMPT } from '../../ts/src/generators/prompt.js';
 import { presetSpec } from '../../ts/src/experiments/spec/presets.js';
 import { loadSpec, parseSpec, resolveSpecPaths, SpecError, type ExperimentSpec } from '../../ts/src/experiments/spec/spec.js';
 import { jsonSyntaxError } from '../../ts/src/experiments/spec/json_check.js';
@@ -166,7 +167,7 @@ describe('parseSpec: a valid spec', () => {
       baseUrl: 'https://api.openai.com/v1',
       model: 'gpt-4o-mini',
       apiKeyEnv: 'OPENAI_API_KEY',
-      prompt: 'Translate the following {src_lang} text into {tgt_lang}. Reply with the translation only.\n\n{source}',
+      prompt: DEFAULT_PROMPT, // the generator's, with the marker line serve looks for
       concurrency: 4,
       retries: 5,
       timeoutMs: 60000,

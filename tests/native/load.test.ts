@@ -32,7 +32,7 @@ describe('native loader', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rg-load-'));
     try {
       writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'regurgitate', version: '0.0.0', type: 'module' }));
-      for (const f of ['native/load.js', 'engine/errors.js']) {
+      for (const f of ['native/load.js', 'common/errors.js']) {
         mkdirSync(dirname(join(dir, 'dist', f)), { recursive: true });
         copyFileSync(join(ROOT, 'dist', f), join(dir, 'dist', f));
       }

@@ -13,7 +13,7 @@
 // the parts are then gathered from it. Every output file is written under a temporary
 // name in DIR and renamed when complete; meta.json comes last.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -392,19 +392,5 @@ export async function writeSplits(pairs: AsyncIterable<{ src: string; tgt: strin
     for (const fh of fhs) await fh.close().catch(() => undefined);
     for (const t of temps) await rm(t, { force: true }).catch(() => undefined);
   }
-}
-
-/** Leftover temporary files of an interrupted run in `dir` (for a cleanup command or tests). */
-export function leftoverTemps(dir: string): string[] {
-  try {
-    return readdirSync(dir).filter((f) => f.startsWith('.') && (f.includes('.tmp-') || f.startsWith('.clean-')));
-  } catch {
-    return [];
-  }
-}
-
-/** Removes leftover temporary files of interrupted runs in `dir`. */
-export function removeLeftoverTemps(dir: string): void {
-  for (const f of leftoverTemps(dir)) rmSync(join(dir, f), { force: true });
 }
 

@@ -114,7 +114,7 @@ export function probeCuda(): CudaStatus {
     return { built, loadable: false, reason: `${problem ?? 'load failed'}: ${msg}`, path, driver, devices: [] };
   }
   let devices: unknown[] = [];
-  const list = mod.devices ?? mod.deviceInfo ?? mod.listDevices;
+  const list = mod.devices; // native/cuda/module.cc exports devices()
   if (typeof list === 'function') {
     try {
       const r = (list as () => unknown)();

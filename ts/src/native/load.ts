@@ -152,11 +152,6 @@ export function tryNative(): { addon: NativeAddon; path: string; error?: undefin
   }
 }
 
-/** Where the loaded addon came from (undefined before a successful load). */
-export function nativePath(): string | undefined {
-  return cached?.path;
-}
-
 /**
  * A named export of the addon, with an actionable error when this build lacks it (an
  * addon built from older sources than the TypeScript layer).

@@ -2,6 +2,8 @@
 // own architecture ('self'), Apertium, or an OpenAI-compatible endpoint. Entries named
 // like a built-in (low, high, self, apertium) start from the built-in definition.
 import { isPlainObject } from '../../common/validate.js';
+// The generator's own default: its marker line lets `regurgitate serve` find the sentence.
+import { DEFAULT_PROMPT } from '../../generators/prompt.js';
 import { GENERATOR_NAME } from '../recipes/names.js';
 import { readDecode, readModel, readTrain } from './options.js';
 import type { SpecPath, SpecSource } from './source.js';
@@ -28,7 +30,6 @@ export const BUILTIN_GENERATORS: Readonly<Record<string, Readonly<Record<string,
 
 export const GENERATOR_KINDS = ['model', 'self', 'apertium', 'openai'] as const;
 
-export const DEFAULT_PROMPT = 'Translate the following {src_lang} text into {tgt_lang}. Reply with the translation only.\n\n{source}';
 const PROMPT_FIELDS = ['source', 'src_lang', 'tgt_lang'];
 
 /** ISO 639-1 to the ISO 639-3 codes Apertium names its modes with. */
