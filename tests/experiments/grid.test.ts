@@ -14,8 +14,8 @@ describe('expandGrid', () => {
     const cells = expandGrid(presetSpec('demo'));
     expect(cells.length).toBe(2 + 4 * 2 * 2);
     expect(cells.slice(0, 2).map((c) => c.id)).toEqual(['generator-apertium', 'generator-low']);
-    expect(cells[0]).toMatchObject({ kind: 'generator', generator: 'apertium', size: null, seed: null, dependsOn: [] });
-    expect(cells[1]).toMatchObject({ kind: 'generator', generator: 'low', size: 2000, seed: 1 });
+    expect(cells[0]).toMatchObject({ kind: 'generator', name: 'apertium', generator: { kind: 'apertium', mode: 'spa-eng' }, generators: ['apertium'], size: null, seed: null, dependsOn: [] });
+    expect(cells[1]).toMatchObject({ kind: 'generator', name: 'low', generator: { kind: 'model', trainPairs: 2000 }, size: 2000, seed: 1 });
     // all conditions of the smallest size (seed by seed) before any larger size
     expect(cells.slice(2, 10).map((c) => c.id)).toEqual([
       'real__n1000__seed1',
@@ -30,9 +30,9 @@ describe('expandGrid', () => {
     expect(cells[10].id).toBe('real__n4000__seed1');
     expect(cells[cells.length - 1].id).toBe('mix-apertium-0.5__n4000__seed2');
     const mix = cells.find((c) => c.id === 'mix-apertium-0.5__n4000__seed1')!;
-    expect(mix).toMatchObject({ kind: 'student', condition: 'mix:apertium:0.5', generator: 'apertium', generatedFraction: 0.5, size: 4000, seed: 1, dependsOn: ['generator-apertium'] });
-    expect(cells.find((c) => c.id === 'real__n4000__seed1')).toMatchObject({ generator: null, generatedFraction: 0, dependsOn: [] });
-    expect(cells.find((c) => c.id === 'generated-low__n4000__seed2')).toMatchObject({ generatedFraction: 1, dependsOn: ['generator-low'] });
+    expect(mix).toMatchObject({ kind: 'student', condition: 'mix:apertium:0.5', recipe: { kind: 'mix', generator: 'apertium', fraction: 0.5 }, generators: ['apertium'], factors: { family: 'mix', fraction: 0.5 }, sources: { apertium: 'generator-apertium' }, size: 4000, seed: 1, start: { from: 'scratch' }, dependsOn: ['generator-apertium'] });
+    expect(cells.find((c) => c.id === 'real__n4000__seed1')).toMatchObject({ generators: [], factors: { family: 'real', fraction: 0 }, dependsOn: [] });
+    expect(cells.find((c) => c.id === 'generated-low__n4000__seed2')).toMatchObject({ factors: { family: 'generated', fraction: 1 }, dependsOn: ['generator-low'] });
     expect(new Set(cells.map((c) => c.id)).size).toBe(cells.length);
     for (const c of cells) expect(c.settingsHash).toMatch(/^[0-9a-f]{64}$/);
   });

@@ -14,6 +14,9 @@ import { buildReport } from '../../ts/src/experiments/report.js';
 import { openStore } from '../../ts/src/experiments/store/store.js';
 import type { ExperimentSpec } from '../../ts/src/experiments/spec/types.js';
 import { corpusBleu } from '../../ts/src/metrics/index.js';
+import { readLinesSync as lines } from '../../ts/src/common/text.js';
+import { generatedCount, sampleIndices } from '../../ts/src/experiments/grid/sampling.js';
+import type { TrainingRow } from '../../ts/src/experiments/run/student.js';
 import { CLI, ensureBuilt, ROOT } from '../helpers.js';
 import { cudaStatus } from '../../ts/src/native/device.js';
 
@@ -81,6 +84,28 @@ describe('experiment runner', () => {
       // (The 20-step generator writes too little text for MTLD; real targets always have it.)
       if (r.condition === 'real') expect(r.trainDiversity!.mtld).toBeGreaterThan(0);
     }
+    // Every student's training set is in its run folder, pair by pair, as it trained on it.
+    const poolB = { src: lines(join(dir(), 'data', 'poolB.es')), tgt: lines(join(dir(), 'data', 'poolB.en')) };
+    for (const r of results) {
+      expect(r.trainingSet).toBe(`runs/${r.id}/train.jsonl`);
+      const rows = lines(join(dir(), r.trainingSet!)).map((l) => JSON.parse(l) as TrainingRow);
+      expect(rows.map((x) => x.index)).toEqual(Array.from(sampleIndices(poolB.src.length, r.size, r.seed)));
+      const want = r.condition === 'real' ? 0 : r.condition.startsWith('mix:') ? generatedCount(r.size, 0.5) : r.size;
+      expect(rows.filter((x) => x.from !== 'real').length).toBe(want);
+      for (const x of rows) {
+        expect(x.source).toBe(poolB.src[x.index]);
+        if (x.from === 'real') expect(x.target).toBe(poolB.tgt[x.index]);
+        else {
+          expect(x.from).toBe(`generator-${r.generators[0]}`);
+          // our model generator reports a log-probability per pair; Apertium none
+          if (r.generators[0] === 'low') expect(x.scores!.logprob).toBeLessThanOrEqual(0);
+          else expect(x.scores).toBeUndefined();
+        }
+      }
+      expect(r.factors.family).toBe(r.condition.split(':')[0]);
+    }
+    // The training log of a run is progress.jsonl, not train.jsonl.
+    expect(readFileSync(join(dir(), 'runs', results[0].id, 'progress.jsonl'), 'utf8')).toMatch(/"step":/);
     // Generator quality is measured on the pool-B sentences it translated.
     const low = quality.find((q) => q.name === 'low')!;
     expect(low.sentences).toBeGreaterThan(0);

@@ -139,6 +139,8 @@ describe('results store', () => {
         condition: 'real',
         generator: null,
         generatedFraction: 0,
+        generators: [],
+        factors: { family: 'real', fraction: 0 },
         size: 1000,
         seed: 1,
         bleu: 10.5,
@@ -150,7 +152,7 @@ describe('results store', () => {
         steps: 250,
         trainSeconds: 12.5,
       },
-      expect.objectContaining({ id: 'mix-apertium-0.5__n1000__seed1', condition: 'mix:apertium:0.5', generator: 'apertium', generatedFraction: 0.5, bleu: 8.25 }),
+      expect.objectContaining({ id: 'mix-apertium-0.5__n1000__seed1', condition: 'mix:apertium:0.5', generator: 'apertium', generatedFraction: 0.5, generators: ['apertium'], factors: { family: 'mix', fraction: 0.5 }, bleu: 8.25 }),
     ]);
     expect(s.generatorQuality()).toEqual([
       { name: 'apertium', kind: 'apertium', sentences: 7000, bleu: 21.5, chrf: 48, ter: 66, signatures: SIG, diversity: { mtld: 70, distinct_2: 0.5, ttr: 0.1 }, seconds: 9 },

@@ -25,6 +25,7 @@ describe('learning curves', () => {
     }
     expect(a.curves[2].generator).toBe('low');
     expect(a.curves[2].generatedFraction).toBe(0.5);
+    expect(a.curves[2]).toMatchObject({ generators: ['low'], factors: { family: 'mix', fraction: 0.5 } });
   });
 
   it('mean, sample std and the t interval (df 2) agree with the runs', () => {
@@ -210,6 +211,8 @@ describe('input checks and pass-through', () => {
     expectInvalid(() => analyze({ runs: [ex.runs[0], { ...ex.runs[0], id: 'dup' }], generators: [], refs, hyps: ex.hyps }), /two runs of real with size 1000 and seed 1/);
     expectInvalid(() => analyze({ runs: [{ ...ex.runs[0], bleu: NaN }], generators: [], refs, hyps: ex.hyps }), /runs\[0\] \(real-s1000-seed1\): bleu must be a finite number, got NaN/);
     expectInvalid(() => analyze({ runs: [{ ...ex.runs[0], size: 0 }], generators: [], refs, hyps: ex.hyps }), /size must be a positive integer/);
+    expectInvalid(() => analyze({ runs: [{ ...ex.runs[0], generators: 'low' as unknown as string[] }], generators: [], refs, hyps: ex.hyps }), /generators must be an array of names, got/);
+    expectInvalid(() => analyze({ runs: [{ ...ex.runs[0], factors: null as unknown as Record<string, number> }], generators: [], refs, hyps: ex.hyps }), /factors must be an object, got null/);
     expectInvalid(() => analyze({ runs: ex.runs, generators: [], refs, hyps: ex.hyps, bootstrap: { samples: 0 } }), /bootstrap\.samples/);
     expectInvalid(() => analyze({ runs: ex.runs, generators: [{ ...generatorQuality('g', 1, 2), bleu: Infinity }], refs, hyps: ex.hyps }), /generators\[0\] \(g\): bleu/);
   });

@@ -16,6 +16,8 @@ function curve(condition: string, pts: [number, number[]][]): LearningCurve {
     condition,
     generator: null,
     generatedFraction: 0,
+    generators: [],
+    factors: {},
     points: pts.map(([size, xs]) => ({ size, seeds: xs.map((_, i) => i + 1), bleu: summarize(xs), chrf: summarize(xs.map((x) => x + 20)) })),
   };
 }

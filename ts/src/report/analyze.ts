@@ -37,6 +37,8 @@ function checkRun(r: StudentResult, i: number): void {
   for (const k of ['bleu', 'chrf', 'generatedFraction'] as const) {
     if (typeof r[k] !== 'number' || !Number.isFinite(r[k])) throw bad(`${where}: ${k} must be a finite number, got ${describe(r[k])}`);
   }
+  if (!Array.isArray(r.generators) || r.generators.some((g) => typeof g !== 'string')) throw bad(`${where}: generators must be an array of names, got ${describe(r.generators)}`);
+  if (typeof r.factors !== 'object' || r.factors === null || Array.isArray(r.factors)) throw bad(`${where}: factors must be an object, got ${describe(r.factors)}`);
 }
 
 function checkCount(x: unknown, what: string, min: number): number {

@@ -34,6 +34,6 @@ export function learningCurves(runs: readonly StudentResult[]): LearningCurve[] 
           chrf: summarize(rs.map((r) => r.chrf)),
         };
       });
-    return { condition, generator: first.generator, generatedFraction: first.generatedFraction, points };
+    return { condition, generator: first.generator, generatedFraction: first.generatedFraction, generators: first.generators, factors: first.factors, points };
   });
 }

@@ -1,5 +1,6 @@
 // The analysis of one experiment: plain JSON data (no NaN, no undefined), so that
 // analysis.json round-trips and the HTML and markdown renderers need nothing else.
+import type { Factors } from '../experiments/grid/cells.js';
 import type { GeneratorQuality } from '../experiments/types.js';
 import type { Summary } from './stats.js';
 
@@ -19,6 +20,9 @@ export interface LearningCurve {
   /** The generator of the generated part, null for 'real'. */
   generator: string | null;
   generatedFraction: number;
+  /** The generators of the condition's targets, and its factors (family, fraction, ...): for grouping curves. */
+  generators: string[];
+  factors: Factors;
   /** Ascending by size. */
   points: CurvePoint[];
 }

@@ -18,7 +18,7 @@ import { handlerFor, requestedIndices } from '../kinds/index.js';
 import type { CellContext, CellOutput } from '../kinds/types.js';
 import { openStore } from '../store/store.js';
 import type { ExperimentSpec } from '../spec/types.js';
-import { prepareWorkspace } from './workspace.js';
+import { prepareWorkspace, workspaceSettings } from './workspace.js';
 
 export interface RunEvent {
   /** Cells finished (done now or before) out of all (with `only`: of the slice). */
@@ -120,7 +120,7 @@ export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOpt
   const store = openStore(dir, { spec: hashed });
   try {
     store.upsertCells(cells, { onChange: o.restartChanged ? 'restart' : 'error' });
-    const ws = await prepareWorkspace(spec, dir, log, hashed);
+    const ws = await prepareWorkspace(workspaceSettings(spec, hashed), dir, log);
     const statusOf = new Map(store.status().runs.map((r) => [r.id, r.status]));
     const gridDone = cells.filter((c) => statusOf.get(c.id) === 'done').length;
     const todo = cells.filter(inSlice);

@@ -14,7 +14,7 @@ import { openCorpus, readPart, type PreparedCorpus, type Sides } from '../../run
 import { encodePairs, ensureTokenizer } from '../../rundir/tokenize.js';
 import { writeFileAtomic } from '../../common/atomic.js';
 import { canonicalJson } from '../../common/canonical.js';
-import type { ExperimentSpec } from '../spec/types.js';
+import type { CorpusSpec, Direction, ExperimentSpec, SplitsSpec } from '../spec/types.js';
 
 export interface Workspace {
   dir: string;
@@ -28,8 +28,24 @@ export interface Workspace {
   test: Sides;
 }
 
+/** What the workspace is made from: the data sections of the spec, nothing else. */
+export interface WorkspaceSettings {
+  /** The corpus as written (paths to read). */
+  corpus: CorpusSpec;
+  /** The corpus with files as content identities (grid/identity.ts): what stamps the prepared data. */
+  corpusIdentity: CorpusSpec;
+  direction: Direction;
+  splits: SplitsSpec;
+  vocabSize: number;
+}
+
+/** The workspace settings of a spec (`hashed`: its identity spec). */
+export function workspaceSettings(spec: ExperimentSpec, hashed: ExperimentSpec = spec): WorkspaceSettings {
+  return { corpus: spec.corpus, corpusIdentity: hashed.corpus, direction: spec.direction, splits: spec.splits, vocabSize: spec.tokenizer.vocabSize };
+}
+
 /** Test first, so the test set depends only on the split seed and its size. */
-function parts(spec: ExperimentSpec): PartSpec[] {
+function parts(spec: WorkspaceSettings): PartSpec[] {
   const s = spec.splits;
   return [
     { name: 'test', size: s.test },
@@ -39,7 +55,7 @@ function parts(spec: ExperimentSpec): PartSpec[] {
   ];
 }
 
-function source(spec: ExperimentSpec): CorpusSource {
+function source(spec: WorkspaceSettings): CorpusSource {
   const c = spec.corpus;
   switch (c.kind) {
     case 'moses':
@@ -55,18 +71,18 @@ function source(spec: ExperimentSpec): CorpusSource {
 }
 
 /** Reads a part as (source, target) in the experiment's direction. */
-function directed(c: PreparedCorpus, part: string, spec: ExperimentSpec): Sides {
+function directed(c: PreparedCorpus, part: string, spec: WorkspaceSettings): Sides {
   const s = readPart(c, part);
   if (c.src === spec.direction.src && c.tgt === spec.direction.tgt) return s;
   if (c.src === spec.direction.tgt && c.tgt === spec.direction.src) return { src: s.tgt, tgt: s.src };
   throw new RegurgitateError('EINVAL', `direction ${spec.direction.src}-${spec.direction.tgt} does not match the corpus languages ${c.src}, ${c.tgt}`);
 }
 
-/** `hashed` (identity.ts) stamps the prepared data, so a moved corpus file is not prepared again. */
-export async function prepareWorkspace(spec: ExperimentSpec, dir: string, log: (s: string) => void, hashed: ExperimentSpec = spec): Promise<Workspace> {
+/** The corpus identity stamps the prepared data, so a moved corpus file is not prepared again. */
+export async function prepareWorkspace(spec: WorkspaceSettings, dir: string, log: (s: string) => void): Promise<Workspace> {
   const dataDir = join(dir, 'data');
   const stampFile = join(dataDir, 'experiment-data.json');
-  const stamp = canonicalJson({ corpus: hashed.corpus, splits: spec.splits });
+  const stamp = canonicalJson({ corpus: spec.corpusIdentity, splits: spec.splits });
   const fresh = existsSync(join(dataDir, 'meta.json')) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp;
   if (!fresh) {
     log(`preparing the corpus in ${dataDir}`);
@@ -76,7 +92,7 @@ export async function prepareWorkspace(spec: ExperimentSpec, dir: string, log: (
     writeFileAtomic(stampFile, stamp);
   }
   const corpus = openCorpus(dataDir);
-  const { tokenizer } = await ensureTokenizer(corpus, { part: ['poolA', 'poolB'], vocabSize: spec.tokenizer.vocabSize }, log);
+  const { tokenizer } = await ensureTokenizer(corpus, { part: ['poolA', 'poolB'], vocabSize: spec.vocabSize }, log);
   const dev = directed(corpus, 'dev', spec);
   const devByLen = new Map<number, Pair[]>();
   return {

@@ -36,6 +36,7 @@ export const MIGRATIONS: readonly Migration[] = [
     what: 'runs: any cell kind (no CHECK on kind); the generators a run used and its named factors',
     up(db) {
       // SQLite cannot drop a CHECK: the table is rebuilt (foreign keys are off meanwhile).
+      // The DDL is schema 2's, written out: a migration stays what it was when SCHEMA moves on.
       db.exec(`
         CREATE TABLE runs_v2 (
           id                 TEXT PRIMARY KEY,
