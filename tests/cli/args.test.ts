@@ -47,11 +47,68 @@ describe('parseArgs', () => {
     expect(usage(['extra'])).toBe("unexpected argument 'extra'");
   });
 
+  it('takes values that start with a dash only where they cannot be a flag', () => {
+    const dashed: CommandSpec = { name: 'x', summary: 'x', flags: [...spec.flags, { name: 'offset', type: 'number', description: 'o' }] };
+    expect(parseArgs(dashed, ['--offset', '-2.5']).flags.offset).toBe(-2.5);
+    expect(parseArgs(dashed, ['--offset', '-.5']).flags.offset).toBe(-0.5);
+    expect(usage(['--lr', '-1'])).toBe("--lr expects a number >= 0 (got '-1')");
+    expect(usage(['--steps', '-5'])).toBe("--steps expects an integer in [1, 100] (got '-5')");
+    expect(parseArgs(spec, ['--out', '-']).flags.out).toBe('-'); // stdin
+    expect(usage(['--out', '-x'])).toBe('--out needs a value');
+    expect(usage(['--out', '--'])).toBe('--out needs a value');
+    expect(parseArgs(spec, ['--out=-x']).flags.out).toBe('-x');
+  });
+
+  it('`--` ends the flags', () => {
+    const withArgs = { ...spec, positionals: true };
+    const a = parseArgs(withArgs, ['a', '--json', '--', '--steps', '-h']);
+    expect(a.positionals).toEqual(['a', '--steps', '-h']);
+    expect(a.help).toBe(false);
+    expect(a.flags.json).toBe(true);
+    expect(usage(['--', 'x'])).toBe("unexpected argument 'x'");
+  });
+
+  it('repeats only the flags marked multiple', () => {
+    const multi: CommandSpec = { name: 'x', summary: 'x', flags: [{ name: 'ref', type: 'string', multiple: true, description: 'r' }] };
+    expect(parseArgs(multi, []).flags.ref).toEqual([]);
+    expect(parseArgs(multi, ['--ref', 'a', '--ref=b', '--ref', '-']).flags.ref).toEqual(['a', 'b', '-']);
+    expect(usage(['--steps', '1', '--steps=2'])).toBe('--steps given twice');
+    expect(usage(['--json', '--json'])).toBe('--json given twice');
+    expect(parseArgs(spec, ['-h', '--help']).help).toBe(true);
+  });
+
+  it('checks choices and open or one-sided ranges', () => {
+    const s: CommandSpec = {
+      name: 'x',
+      summary: 'x',
+      flags: [
+        { name: 'tok', type: 'string', choices: ['13a', 'char'], description: 't' },
+        { name: 'p', type: 'number', min: 0, max: 1, open: true, description: 'p' },
+        { name: 'k', type: 'int', max: 9, description: 'k' },
+      ],
+    };
+    const parsing = (argv: string[]) => () => parseArgs(s, argv);
+    expect(parseArgs(s, ['--tok', 'char', '--p', '0.5', '--k', '-3']).flags).toEqual({ tok: 'char', p: 0.5, k: -3 });
+    expect(parsing(['--tok', 'zh'])).toThrow("--tok must be one of 13a, char (got 'zh')");
+    for (const v of ['0', '1']) expect(parsing(['--p', v])).toThrow(`--p expects a number in (0, 1) (got '${v}')`);
+    expect(parsing(['--k', '10'])).toThrow("--k expects an integer <= 9 (got '10')");
+  });
+
+  it('names unknown flags with a suggestion when one is close', () => {
+    expect(usage(['--step', '3'])).toBe('unknown flag --step (did you mean --steps?)');
+    expect(usage(['--sizez', '3'])).toBe('unknown flag --sizez (did you mean --sizes?)');
+    expect(usage(['-json'])).toBe('unknown flag -json (flags are spelled --name)');
+    expect(usage(['-hx'])).toBe('unknown flag -hx (flags are spelled --name)');
+    expect(() => parseArgs({ name: 'x', summary: 'x', flags: [] }, ['--json'])).toThrow('unknown flag --json (known: none besides --help)');
+  });
+
   it('renders help with every flag', () => {
     const h = helpText(spec);
     expect(h).toContain('usage: regurgitate bench gemm [flags]');
     for (const f of spec.flags) expect(h).toContain(`--${f.name}`);
     expect(h).toContain('(default 256)');
+    expect(h).toMatch(/--help, -h\s+show this help\n$/);
+    expect(helpText({ ...spec, footer: 'exit status: 2 for bad flags.' })).toMatch(/show this help\n\nexit status: 2 for bad flags\.\n$/);
   });
 });
 

@@ -109,11 +109,16 @@ describe('regurgitate score', () => {
     [['--ref', 'r', '--hyp', 'h', '--smooth', 'add-n'], "--smooth must be one of exp, floor, add-k, none (got 'add-n')"],
     [['--ref', 'r', '--hyp', 'h', '--metrics', 'bleu,meteor'], "--metrics: unknown metric 'meteor' (choose from bleu, chrf, chrf++, ter)"],
     [['--ref', 'r', '--hyp', 'h', '--smooth-value', '0.5'], "--smooth-value applies to --smooth floor or add-k, not 'exp'"],
-    [['--ref', 'r', '--hyp'], '--hyp expects a value'],
+    [['--ref', 'r', '--hyp'], '--hyp needs a value (FILE)'],
     [['--hyp', 'h'], '--ref is required'],
     [['--ref', 'r'], '--hyp is required'],
     [['--ref', 'r', '--hyp', 'h', 'extra'], "unexpected argument 'extra'"],
-    [['--ref', 'r', '--hyp', 'h', '--json=yes'], '--json takes no value'],
+    [['--ref', 'r', '--hyp', 'h', '--json=yes'], "--json expects no value (it is a switch), or =true / =false (got 'yes')"],
+    [['--ref', 'r', '--hyp', 'h', '--hyp', 'h2'], '--hyp given twice'],
+    [['--ref', 'r', '--hyp', 'h', '--bootstrap-samples', '0'], "--bootstrap-samples expects an integer >= 1 (got '0')"],
+    [['--ref', 'r', '--hyp', 'h', '--smooth-value', '-1'], "--smooth-value expects a number >= 0 (got '-1')"],
+    [['--ref', 'r', '--hyp', 'h', '--metric', 'ter'], 'unknown flag --metric (did you mean --metrics?)'],
+    [['--ref', 'r', '--hyp', 'h', '-x'], 'unknown flag -x (flags are spelled --name)'],
   ])('bad flags %j -> exit 2: %s', async (argv, message) => {
     expect(await scoreRun(argv)).toBe(2);
     expect(err).toContain(`regurgitate score: ${message}`);
@@ -163,5 +168,12 @@ describe('regurgitate diversity', () => {
     err = '';
     expect(await diversityRun(['a', 'b'])).toBe(2);
     expect(err).toContain("expected one FILE, got 'a' and 'b'");
+  });
+  it('a FILE that starts with a dash comes after --; before it, it is a flag', async () => {
+    expect(await diversityRun(['--json', '--', '-missing.txt'])).toBe(1);
+    expect(err).toBe('regurgitate diversity: cannot read -missing.txt: no such file\n');
+    err = '';
+    expect(await diversityRun(['-missing.txt'])).toBe(2);
+    expect(err).toContain('regurgitate diversity: unknown flag -missing.txt (flags are spelled --name)');
   });
 });

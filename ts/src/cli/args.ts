@@ -1,6 +1,9 @@
-// A small argument parser: `--flag value`, `--flag=value`, boolean `--flag`, `-h`,
-// `--` ends flags. Unknown flags, missing or malformed values are UsageErrors (exit 2).
+// The one argument parser of every command: `--flag value`, `--flag=value`, switches
+// (`--json`, `--json=false`), `-h`, and `--` ends flags. Unknown flags, missing or
+// malformed values and repeated flags are UsageErrors (exit status 2).
+import { parseArgs as tokenize } from 'node:util';
 import { RegurgitateError } from '../common/errors.js';
+import { suggest } from '../common/validate.js';
 
 export type FlagType = 'boolean' | 'string' | 'int' | 'number' | 'intlist';
 
@@ -14,6 +17,12 @@ export interface FlagSpec {
   /** Smallest allowed value for int/number/intlist. */
   min?: number;
   max?: number;
+  /** The bounds themselves are excluded: (min, max). */
+  open?: boolean;
+  /** The values a string flag allows. */
+  choices?: readonly string[];
+  /** May be given more than once; the value is every one given, in order (default []). */
+  multiple?: boolean;
 }
 
 export interface CommandSpec {
@@ -23,13 +32,15 @@ export interface CommandSpec {
   /** Positional part of the usage line, e.g. '<gemm|train>'. */
   args?: string;
   flags: FlagSpec[];
-  /** Extra help text. */
+  /** Extra help text, before the flags. */
   details?: string;
+  /** Help text after the flags. */
+  footer?: string;
   /** Whether positionals are allowed. */
   positionals?: boolean;
 }
 
-export type FlagValue = string | number | boolean | number[] | undefined;
+export type FlagValue = string | number | boolean | number[] | string[] | undefined;
 
 export interface Parsed {
   flags: Record<string, FlagValue>;
@@ -53,52 +64,45 @@ export function usageMessage(e: UsageError): string {
   return `regurgitate ${e.command}: ${e.message}\nsee 'regurgitate ${e.command} --help'\n`;
 }
 
-/**
- * For commands with their own flag parser: runs `parse`; on a UsageError prints it as
- * main.ts would and returns null, so `run()` can return 2 when called directly too.
- */
-export function parseOrReport<T>(parse: () => T): T | null {
-  try {
-    return parse();
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(usageMessage(e));
-    return null;
-  }
+const HELP: FlagSpec = { name: 'help', type: 'boolean', description: 'show this help' };
+
+function rangeText(f: FlagSpec): string {
+  const [lo, hi] = f.open ? ['(', ')'] : ['[', ']'];
+  if (f.min !== undefined && f.max !== undefined) return ` in ${lo}${f.min}, ${f.max}${hi}`;
+  if (f.min !== undefined) return ` ${f.open ? '>' : '>='} ${f.min}`;
+  if (f.max !== undefined) return ` ${f.open ? '<' : '<='} ${f.max}`;
+  return '';
 }
 
 function parseValue(cmd: string, f: FlagSpec, raw: string): FlagValue {
   const bad = (what: string) => new UsageError(cmd, `--${f.name} expects ${what} (got '${raw}')`);
-  const bounds = (x: number) =>
-    (f.min === undefined || x >= f.min) && (f.max === undefined || x <= f.max);
-  const rangeText = () =>
-    f.min !== undefined && f.max !== undefined ? ` in [${f.min}, ${f.max}]` : f.min !== undefined ? ` >= ${f.min}` : '';
+  const inRange = (x: number) =>
+    f.open
+      ? (f.min === undefined || x > f.min) && (f.max === undefined || x < f.max)
+      : (f.min === undefined || x >= f.min) && (f.max === undefined || x <= f.max);
   switch (f.type) {
     case 'string':
       if (raw === '') throw bad('a non-empty value');
+      if (f.choices && !f.choices.includes(raw))
+        throw new UsageError(cmd, `--${f.name} must be one of ${f.choices.join(', ')} (got '${raw}')`);
       return raw;
     case 'int': {
-      if (!/^-?\d+$/.test(raw)) throw bad(`an integer${rangeText()}`);
       const x = Number(raw);
-      if (!Number.isSafeInteger(x) || !bounds(x)) throw bad(`an integer${rangeText()}`);
+      if (!/^-?\d+$/.test(raw) || !Number.isSafeInteger(x) || !inRange(x)) throw bad(`an integer${rangeText(f)}`);
       return x;
     }
     case 'number': {
       const x = Number(raw);
-      if (raw.trim() === '' || !Number.isFinite(x) || !bounds(x)) throw bad(`a number${rangeText()}`);
+      if (raw.trim() === '' || !Number.isFinite(x) || !inRange(x)) throw bad(`a number${rangeText(f)}`);
       return x;
     }
-    case 'intlist': {
-      const parts = raw.split(',');
-      const out: number[] = [];
-      for (const p of parts) {
+    case 'intlist':
+      return raw.split(',').map((p) => {
         const x = Number(p);
-        if (!/^\d+$/.test(p) || !Number.isSafeInteger(x) || !bounds(x))
-          throw bad(`a comma-separated list of integers${rangeText()}, e.g. 256,512`);
-        out.push(x);
-      }
-      return out;
-    }
+        if (!/^\d+$/.test(p) || !Number.isSafeInteger(x) || !inRange(x))
+          throw bad(`a comma-separated list of integers${rangeText(f)}, e.g. 256,512`);
+        return x;
+      });
     case 'boolean':
       if (raw === 'true') return true;
       if (raw === 'false') return false;
@@ -106,52 +110,58 @@ function parseValue(cmd: string, f: FlagSpec, raw: string): FlagValue {
   }
 }
 
+/** A following argument that is a flag rather than a value; `-` (stdin) and `-5` are values. */
+function looksLikeFlag(a: string): boolean {
+  return a.length > 1 && a.startsWith('-') && !/^-\.?\d/.test(a);
+}
+
+function unknownFlag(spec: CommandSpec, name: string): UsageError {
+  const names = spec.flags.map((x) => x.name);
+  const near = suggest(name, names);
+  const hint = near ? `did you mean --${near}?` : `known: ${names.map((n) => `--${n}`).join(', ') || 'none besides --help'}`;
+  return new UsageError(spec.name, `unknown flag --${name} (${hint})`);
+}
+
 export function parseArgs(spec: CommandSpec, argv: readonly string[]): Parsed {
   const cmd = spec.name;
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
+  for (const f of spec.flags) options[f.name] = { type: f.type === 'boolean' ? 'boolean' : 'string' };
+  // Not strict: strict mode refuses `--json=false` and `--lr -1`, and words its errors
+  // its own way; the loop below makes the same checks with messages naming the flag.
+  const { tokens } = tokenize({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
   const flags: Record<string, FlagValue> = {};
-  for (const f of spec.flags) flags[f.name] = f.default;
+  for (const f of spec.flags) flags[f.name] = f.multiple ? [] : f.default;
+  const given = new Set<string>();
   const positionals: string[] = [];
   let help = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--') {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (a === '-h' || a === '--help') {
-      help = true;
-      continue;
-    }
-    if (a.startsWith('-') && a !== '-') {
-      if (!a.startsWith('--')) throw new UsageError(cmd, `unknown flag ${a} (flags are spelled --name)`);
-      const eq = a.indexOf('=');
-      const name = a.slice(2, eq < 0 ? undefined : eq);
-      const f = spec.flags.find((x) => x.name === name);
-      if (!f) {
-        const known = spec.flags.map((x) => `--${x.name}`).join(', ') || 'none besides --help';
-        throw new UsageError(cmd, `unknown flag --${name} (known: ${known})`);
-      }
-      if (f.type === 'boolean') {
-        flags[f.name] = eq < 0 ? true : parseValue(cmd, f, a.slice(eq + 1));
-        continue;
-      }
-      let raw: string;
-      if (eq >= 0) raw = a.slice(eq + 1);
-      else {
-        const next = argv[i + 1];
-        if (next === undefined || (next.startsWith('--') && next.length > 2))
-          throw new UsageError(cmd, `--${f.name} needs a value${f.value ? ` (${f.value})` : ''}`);
-        raw = next;
-        i++;
-      }
-      flags[f.name] = parseValue(cmd, f, raw);
-      continue;
-    }
-    positionals.push(a);
+  for (const t of tokens) {
+    if (t.kind === 'positional') positionals.push(t.value);
+    if (t.kind !== 'option') continue;
+    const f = t.name === 'help' ? HELP : spec.flags.find((x) => x.name === t.name);
+    if (!t.rawName.startsWith('--') && f !== HELP) throw new UsageError(cmd, `unknown flag ${argv[t.index]} (flags are spelled --name)`);
+    if (!f) throw unknownFlag(spec, t.name);
+    if (given.has(f.name) && !f.multiple && f !== HELP) throw new UsageError(cmd, `--${f.name} given twice`);
+    given.add(f.name);
+    let value: FlagValue;
+    if (f.type === 'boolean') value = t.value === undefined ? true : parseValue(cmd, f, t.value);
+    else if (t.value === undefined || (!t.inlineValue && looksLikeFlag(t.value)))
+      throw new UsageError(cmd, `--${f.name} needs a value${f.value ? ` (${f.value})` : ''}`);
+    else value = parseValue(cmd, f, t.value);
+    if (f === HELP) help = value as boolean;
+    else if (f.multiple) (flags[f.name] as FlagValue[]).push(value);
+    else flags[f.name] = value;
   }
   if (!spec.positionals && positionals.length > 0 && !help)
     throw new UsageError(cmd, `unexpected argument '${positionals[0]}'`);
   return { flags, positionals, help };
+}
+
+/** parseArgs for a command's run(): on --help prints the help and returns null (exit 0). */
+export function parseCommand(spec: CommandSpec, argv: readonly string[]): Parsed | null {
+  const a = parseArgs(spec, argv);
+  if (!a.help) return a;
+  process.stdout.write(helpText(spec));
+  return null;
 }
 
 export function helpText(spec: CommandSpec): string {
@@ -161,9 +171,10 @@ export function helpText(spec: CommandSpec): string {
     const left = `--${f.name}${f.type === 'boolean' ? '' : ' ' + (f.value ?? f.type.toUpperCase())}`;
     const def = f.default === undefined || f.default === false ? '' : ` (default ${Array.isArray(f.default) ? f.default.join(',') : String(f.default)})`;
     return [left, f.description + def];
-  }), ['--help, -h', 'show this help']];
+  }), ['--help, -h', HELP.description]];
   const w = Math.max(...rows.map((r) => r[0].length));
   lines.push('', 'flags:');
   for (const [l, r] of rows) lines.push(`  ${l.padEnd(w)}  ${r}`);
+  if (spec.footer) lines.push('', spec.footer);
   return lines.join('\n') + '\n';
 }

@@ -8,7 +8,7 @@ import { wrapNative } from '../common/errors.js';
 import { Transformer } from '../engine/transformer.js';
 import { Trainer } from '../engine/trainer.js';
 import type { Pair } from '../engine/pairs.js';
-import { helpText, parseArgs, UsageError, type CommandSpec } from './args.js';
+import { parseCommand, helpText, UsageError, type CommandSpec } from './args.js';
 import { mulberry32, out, randInt, err } from './util.js';
 import { ProgressBar } from './progress.js';
 
@@ -93,11 +93,8 @@ function runPeer(sizes: number[], threads: number | undefined): PeerResult {
 }
 
 async function benchGemm(argv: string[]): Promise<number> {
-  const a = parseArgs(gemmSpec, argv);
-  if (a.help) {
-    process.stdout.write(helpText(gemmSpec));
-    return 0;
-  }
+  const a = parseCommand(gemmSpec, argv);
+  if (!a) return 0;
   const addon = native();
   const benchGemmFn = nativeExport('benchGemm');
   const threads = a.flags.threads as number | undefined;
@@ -139,11 +136,8 @@ export function benchPairs(seed: number, n = 256, len = 31, vocab = 8000): Pair[
 }
 
 async function benchTrain(argv: string[]): Promise<number> {
-  const a = parseArgs(trainSpec, argv);
-  if (a.help) {
-    process.stdout.write(helpText(trainSpec));
-    return 0;
-  }
+  const a = parseCommand(trainSpec, argv);
+  if (!a) return 0;
   const addon = native();
   const threads = a.flags.threads as number | undefined;
   if (threads !== undefined) addon.setThreads(threads);

@@ -6,7 +6,7 @@ import type { CleanOptions } from '../data/clean.js';
 import type { CorpusSource } from '../data/corpus.js';
 import { DEFAULT_PARTS, prepareBible, prepareCorpus } from '../data/prepare.js';
 import { parsePartsText, type CorpusMeta, type PartSpec } from '../data/split.js';
-import { helpText, parseArgs, UsageError, type CommandSpec } from './args.js';
+import { parseCommand, helpText, UsageError, type CommandSpec } from './args.js';
 import { err, out } from './util.js';
 
 export const spec: CommandSpec = {
@@ -111,11 +111,8 @@ function summary(meta: CorpusMeta, dir: string): void {
 }
 
 async function prepare(argv: string[]): Promise<number> {
-  const a = parseArgs(prepareSpec, argv);
-  if (a.help) {
-    process.stdout.write(helpText(prepareSpec));
-    return 0;
-  }
+  const a = parseCommand(prepareSpec, argv);
+  if (!a) return 0;
   const f = a.flags;
   const cmd = 'data prepare';
   if (a.positionals.length > 1 || (a.positionals.length === 1 && a.positionals[0] !== 'bible'))

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 
 import { presetSpec } from '../experiments/spec/presets.js';
 import { native } from '../native/load.js';
-import { helpText, parseArgs, type CommandSpec } from './args.js';
+import { parseCommand, type CommandSpec } from './args.js';
 import { parseSpecDevice } from './device.js';
 import * as synthetic from './demo_synthetic.js';
 import { runStudy } from './experiment.js';
@@ -25,11 +25,8 @@ export const spec: CommandSpec = {
 
 export async function run(argv: string[]): Promise<number> {
   if (argv.includes('--synthetic')) return synthetic.run(argv);
-  const a = parseArgs(spec, argv);
-  if (a.help) {
-    process.stdout.write(helpText(spec));
-    return 0;
-  }
+  const a = parseCommand(spec, argv);
+  if (!a) return 0;
   if (a.flags.threads !== undefined) native().setThreads(a.flags.threads as number);
   const s = presetSpec('demo');
   s.device = parseSpecDevice(spec.name, a.flags.device);

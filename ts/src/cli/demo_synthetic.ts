@@ -8,7 +8,7 @@ import { Transformer } from '../engine/transformer.js';
 import { Trainer } from '../engine/trainer.js';
 import type { Pair } from '../engine/pairs.js';
 import type { TrainOptions } from '../engine/config.js';
-import { helpText, parseArgs, type CommandSpec } from './args.js';
+import { parseCommand, type CommandSpec } from './args.js';
 import { ProgressBar } from './progress.js';
 import { err, mulberry32, out, randInt } from './util.js';
 import { writeFileAtomic } from '../common/atomic.js';
@@ -72,11 +72,8 @@ export const DEMO_MODEL = {
 } as const;
 
 export async function run(argv: string[]): Promise<number> {
-  const a = parseArgs(spec, argv);
-  if (a.help) {
-    process.stdout.write(helpText(spec));
-    return 0;
-  }
+  const a = parseCommand(spec, argv);
+  if (!a) return 0;
   const quick = Boolean(a.flags.quick);
   const seed = a.flags.seed as number;
   const steps = (a.flags.steps as number | undefined) ?? (quick ? 800 : 1500);

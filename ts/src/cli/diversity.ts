@@ -2,86 +2,47 @@
 // compatible with the Python package lexicalrichness, plus distinct-n, vocabulary size and
 // hapax ratio. Undefined measures (e.g. MSTTR of a text shorter than its window) are null.
 import { diversity, type DiversityOptions, type DiversityResult } from '../metrics/diversity.js';
-import { parseOrReport, UsageError as SharedUsageError } from './args.js';
-import { InputFileError, readTextLines } from '../metrics/textfile.js';
+import { readTextLines } from '../metrics/textfile.js';
+import { UsageError, type CommandSpec, type Parsed } from './args.js';
+import { runMetricCommand } from './util.js';
 
-const COMMAND = 'diversity';
+const windowFlag = (name: string, description: string) => ({ name, type: 'int' as const, value: 'N', min: 1, default: 100, description });
 
-const HELP = `usage: regurgitate diversity FILE [flags]
-
-Lexical diversity of FILE (UTF-8, one segment per line), with lexicalrichness's
+export const spec: CommandSpec = {
+  name: 'diversity',
+  args: 'FILE',
+  summary: `Lexical diversity of FILE (UTF-8, one segment per line), with lexicalrichness's
 tokenisation (lowercase; ASCII digits, hyphens and dashes removed; ASCII punctuation to
-spaces; split on whitespace) and formulas. n-grams for distinct-n stay within lines.
-
-measures: ttr rttr cttr herdan summer dugast maas yulek yulei herdanvm simpsond msttr
-mattr mtld hdd distinct_1 distinct_2 distinct_3 vocab_size hapax_ratio words terms
-
-flags:
-  --msttr-window N     MSTTR segment length (default 100)
-  --mattr-window N     MATTR window length (default 100)
-  --mtld-threshold X   MTLD factor threshold in (0, 1) (default 0.72)
-  --hdd-draws N        HD-D sample size (default 42)
-  --json               print one JSON object with every measure by name
-  --help, -h           show this help
-
-exit status: 0 on success, 1 for an unreadable file, 2 for bad flags.
-`;
-
-class UsageError extends SharedUsageError {
-  constructor(message: string) {
-    super(COMMAND, message);
-  }
-}
+spaces; split on whitespace) and formulas. n-grams for distinct-n stay within lines.`,
+  details: `measures: ttr rttr cttr herdan summer dugast maas yulek yulei herdanvm simpsond msttr
+mattr mtld hdd distinct_1 distinct_2 distinct_3 vocab_size hapax_ratio words terms`,
+  positionals: true,
+  flags: [
+    windowFlag('msttr-window', 'MSTTR segment length'),
+    windowFlag('mattr-window', 'MATTR window length'),
+    { name: 'mtld-threshold', type: 'number', value: 'X', min: 0, max: 1, open: true, default: 0.72, description: 'MTLD factor threshold in (0, 1)' },
+    { name: 'hdd-draws', type: 'int', value: 'N', min: 1, default: 42, description: 'HD-D sample size' },
+    { name: 'json', type: 'boolean', description: 'print one JSON object with every measure by name' },
+  ],
+  footer: 'exit status: 0 on success, 1 for an unreadable file, 2 for bad flags.',
+};
 
 interface Options {
-  file: string | undefined;
+  file: string;
   json: boolean;
-  help: boolean;
   div: DiversityOptions;
 }
 
-function parseArgs(argv: string[]): Options {
-  const o: Options = { file: undefined, json: false, help: false, div: {} };
-  const ints: Record<string, 'msttrWindow' | 'mattrWindow' | 'hddDraws'> = {
-    'msttr-window': 'msttrWindow',
-    'mattr-window': 'mattrWindow',
-    'hdd-draws': 'hddDraws',
+function options({ flags: f, positionals: p }: Parsed): Options {
+  if (p.length === 0) throw new UsageError(spec.name, 'FILE is required');
+  if (p.length > 1) throw new UsageError(spec.name, `expected one FILE, got '${p[0]}' and '${p[1]}'`);
+  const div: DiversityOptions = {
+    msttrWindow: f['msttr-window'] as number,
+    mattrWindow: f['mattr-window'] as number,
+    mtldThreshold: f['mtld-threshold'] as number,
+    hddDraws: f['hdd-draws'] as number,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--help' || arg === '-h') {
-      o.help = true;
-      continue;
-    }
-    if (arg === '--json') {
-      o.json = true;
-      continue;
-    }
-    if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-      if (ints[name] === undefined && name !== 'mtld-threshold') throw new UsageError(`unknown flag --${name}`);
-      let value: string;
-      if (eq >= 0) value = arg.slice(eq + 1);
-      else {
-        if (i + 1 >= argv.length || argv[i + 1].startsWith('--')) throw new UsageError(`--${name} expects a value`);
-        value = argv[++i];
-      }
-      const x = Number(value);
-      if (name === 'mtld-threshold') {
-        if (value === '' || !(x > 0 && x < 1)) throw new UsageError(`--mtld-threshold expects a number in (0, 1) (got '${value}')`);
-        o.div.mtldThreshold = x;
-      } else {
-        if (value === '' || !Number.isInteger(x) || x < 1) throw new UsageError(`--${name} expects a positive integer (got '${value}')`);
-        o.div[ints[name]] = x;
-      }
-      continue;
-    }
-    if (o.file !== undefined) throw new UsageError(`expected one FILE, got '${o.file}' and '${arg}'`);
-    o.file = arg;
-  }
-  if (!o.help && o.file === undefined) throw new UsageError('FILE is required');
-  return o;
+  return { file: p[0], json: Boolean(f.json), div };
 }
 
 function formatText(file: string, r: DiversityResult): string {
@@ -91,24 +52,9 @@ function formatText(file: string, r: DiversityResult): string {
   return lines.join('\n') + '\n';
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const o = parseOrReport(() => parseArgs(argv));
-  if (o === null) return 2;
-  if (o.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  const file = o.file as string;
-  try {
-    const lines = await readTextLines(file);
-    const r = diversity(lines, o.div);
-    process.stdout.write(o.json ? JSON.stringify(r, null, 1) + '\n' : formatText(file, r));
-    return 0;
-  } catch (e) {
-    if (e instanceof InputFileError) {
-      process.stderr.write(`regurgitate ${COMMAND}: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
-  }
+export function run(argv: string[]): Promise<number> {
+  return runMetricCommand(spec, argv, options, async (o) => {
+    const r = diversity(await readTextLines(o.file), o.div);
+    return o.json ? JSON.stringify(r, null, 1) + '\n' : formatText(o.file, r);
+  });
 }

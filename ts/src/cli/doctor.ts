@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 
 import { packageVersion, tryNative } from '../native/load.js';
 import { probeCuda, type CudaStatus } from '../native/cuda.js';
-import { parseArgs, helpText, type CommandSpec } from './args.js';
+import { parseCommand, type CommandSpec } from './args.js';
 import { out } from './util.js';
 
 export const spec: CommandSpec = {
@@ -80,11 +80,8 @@ export function doctorReport(): DoctorReport {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const a = parseArgs(spec, argv);
-  if (a.help) {
-    process.stdout.write(helpText(spec));
-    return 0;
-  }
+  const a = parseCommand(spec, argv);
+  if (!a) return 0;
   const r = doctorReport();
   if (a.flags.json) out(JSON.stringify(r));
   else {

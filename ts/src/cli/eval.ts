@@ -8,7 +8,7 @@ import { ApertiumGenerator } from '../generators/apertium.js';
 import { openCorpus, readPart } from '../rundir/corpus.js';
 import { openRun } from '../rundir/open.js';
 import { scoreCorpus } from '../rundir/score.js';
-import { helpText, parseArgs, UsageError, type CommandSpec } from './args.js';
+import { parseCommand, UsageError, type CommandSpec } from './args.js';
 import { ProgressBar } from './progress.js';
 import { decodeFlags, decodeOptions } from './translate.js';
 import { out } from './util.js';
@@ -31,11 +31,8 @@ export const spec: CommandSpec = {
 };
 
 export async function run(argv: string[]): Promise<number> {
-  const a = parseArgs(spec, argv);
-  if (a.help) {
-    process.stdout.write(helpText(spec));
-    return 0;
-  }
+  const a = parseCommand(spec, argv);
+  if (!a) return 0;
   const f = a.flags;
   if ((f.run === undefined) === (f.apertium === undefined)) throw new UsageError(spec.name, 'give exactly one of --run RUN and --apertium MODE');
   let dataDir = f.data as string | undefined;

@@ -16,7 +16,7 @@ import { expandGrid } from '../experiments/grid/grid.js';
 import { FILTER_KEYS, parseCellFilter, selectCells } from '../experiments/grid/slice.js';
 import type { ExperimentSpec } from '../experiments/spec/types.js';
 import { buildReport } from '../experiments/report.js';
-import { helpText, parseArgs, UsageError, type CommandSpec } from './args.js';
+import { parseCommand, helpText, UsageError, type CommandSpec } from './args.js';
 import { formatDuration, ProgressBar } from './progress.js';
 import { err, out } from './util.js';
 import { writeFileAtomic } from '../common/atomic.js';
@@ -201,8 +201,8 @@ export async function run(argv: string[]): Promise<number> {
     return sub === undefined ? 2 : 0;
   }
   if (sub === 'init') {
-    const a = parseArgs(initSpec, rest);
-    if (a.help) return (process.stdout.write(helpText(initSpec)), 0);
+    const a = parseCommand(initSpec, rest);
+    if (!a) return 0;
     const { spec: s } = specOf(initSpec.name, undefined, a.flags.preset as string);
     const file = resolve(a.flags.out as string);
     if (existsSync(file)) throw new UsageError(initSpec.name, `${file} exists; choose another --out`);
@@ -211,8 +211,8 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (sub === 'run') {
-    const a = parseArgs(runSpec, rest);
-    if (a.help) return (process.stdout.write(helpText(runSpec)), 0);
+    const a = parseCommand(runSpec, rest);
+    if (!a) return 0;
     if (a.positionals.length > 1) throw new UsageError(runSpec.name, `one spec file at a time (got ${a.positionals.length})`);
     const { spec: s } = specOf(runSpec.name, a.positionals[0], a.flags.preset as string | undefined);
     if (a.flags.device !== undefined) s.device = parseSpecDevice(runSpec.name, a.flags.device);
@@ -223,8 +223,8 @@ export async function run(argv: string[]): Promise<number> {
     return runStudy(s, dir, { restartChanged: Boolean(a.flags['restart-changed']), report: !a.flags['no-report'], ...limits });
   }
   if (sub === 'status') {
-    const a = parseArgs(statusSpec, rest);
-    if (a.help) return (process.stdout.write(helpText(statusSpec)), 0);
+    const a = parseCommand(statusSpec, rest);
+    if (!a) return 0;
     const dir = folder(a.flags, statusSpec.name);
     const store = openStore(dir);
     try {
@@ -237,8 +237,8 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (sub === 'report') {
-    const a = parseArgs(reportSpec, rest);
-    if (a.help) return (process.stdout.write(helpText(reportSpec)), 0);
+    const a = parseCommand(reportSpec, rest);
+    if (!a) return 0;
     const dir = folder(a.flags, reportSpec.name);
     const r = await buildReport(dir, folderSpec(dir));
     out(`wrote ${r.html}, ${r.markdown} and ${r.results}${r.warnings.length ? ` (${r.warnings.join('; ')})` : ''}`);

@@ -16,53 +16,48 @@ import {
   type TerOptions,
   type TokenizerName,
 } from '../metrics/index.js';
-import { parseOrReport, UsageError as SharedUsageError } from './args.js';
+import { UsageError, type CommandSpec, type Parsed } from './args.js';
 import { InputFileError, readTextLines } from '../metrics/textfile.js';
+import { runMetricCommand } from './util.js';
 
-const COMMAND = 'score';
 const METRIC_NAMES = ['bleu', 'chrf', 'chrf++', 'ter'] as const;
 type MetricName = (typeof METRIC_NAMES)[number];
 
-const HELP = `usage: regurgitate score --ref REF [--ref REF2 ...] --hyp HYP [flags]
+const switchFlag = (name: string, description: string) => ({ name, type: 'boolean' as const, description });
 
-Scores HYP against the reference file(s) with BLEU, chrF, chrF++ and/or TER, computed
+export const spec: CommandSpec = {
+  name: 'score',
+  args: '--ref REF [--ref REF2 ...] --hyp HYP',
+  summary: `Scores HYP against the reference file(s) with BLEU, chrF, chrF++ and/or TER, computed
 exactly as sacreBLEU ${SACREBLEU_VERSION} does, and prints each score with its signature.
 Files are UTF-8 text, one segment per line; every reference file must have as many lines
-as HYP. Several --ref flags give several references per segment.
-
-flags:
-  --ref FILE              reference file (repeat for multiple references)
-  --hyp FILE              hypothesis (system output) file
-  --metrics LIST          comma-separated: bleu, chrf, chrf++, ter (default: bleu)
-  --tokenize NAME         BLEU tokenizer: ${TOKENIZERS.join(', ')} (default: 13a)
-  --lowercase             case-insensitive BLEU (sacreBLEU's --lowercase)
-  --smooth NAME           BLEU smoothing: ${SMOOTH_METHODS.join(', ')} (default: exp)
-  --smooth-value X        value for floor (default 0.1) or add-k (default 1)
-  --chrf-lowercase        case-insensitive chrF/chrF++
-  --chrf-whitespace       keep whitespace in chrF character n-grams
-  --chrf-eps-smoothing    chrF++.py-style epsilon smoothing instead of effective order
-  --ter-case-sensitive    case-sensitive TER (TER lowercases by default)
-  --ter-normalized        TER normalization (tercom -N)
-  --ter-no-punct          TER without punctuation
-  --ter-asian-support     TER Asian character support
-  --sentence              also print per-line scores (BLEU uses effective order, as sacreBLEU)
-  --baseline FILE         paired bootstrap resampling of HYP against this baseline output
-  --bootstrap-samples N   resamples for --baseline (default 1000; seed 12345, as sacreBLEU)
-  --json                  print a JSON array: one object per metric {name, score, signature, ...}
-  --help, -h              show this help
-
-exit status: 0 on success, 1 for unreadable or inconsistent input, 2 for bad flags.
-`;
-
-class UsageError extends SharedUsageError {
-  constructor(message: string) {
-    super(COMMAND, message);
-  }
-}
+as HYP. Several --ref flags give several references per segment.`,
+  flags: [
+    { name: 'ref', type: 'string', value: 'FILE', multiple: true, description: 'reference file (repeat for multiple references)' },
+    { name: 'hyp', type: 'string', value: 'FILE', description: 'hypothesis (system output) file' },
+    { name: 'metrics', type: 'string', value: 'LIST', default: 'bleu', description: `comma-separated: ${METRIC_NAMES.join(', ')}` },
+    { name: 'tokenize', type: 'string', value: 'NAME', choices: TOKENIZERS, default: '13a', description: `BLEU tokenizer: ${TOKENIZERS.join(', ')}` },
+    switchFlag('lowercase', "case-insensitive BLEU (sacreBLEU's --lowercase)"),
+    { name: 'smooth', type: 'string', value: 'NAME', choices: SMOOTH_METHODS, default: 'exp', description: `BLEU smoothing: ${SMOOTH_METHODS.join(', ')}` },
+    { name: 'smooth-value', type: 'number', value: 'X', min: 0, description: 'value for floor (default 0.1) or add-k (default 1)' },
+    switchFlag('chrf-lowercase', 'case-insensitive chrF/chrF++'),
+    switchFlag('chrf-whitespace', 'keep whitespace in chrF character n-grams'),
+    switchFlag('chrf-eps-smoothing', 'chrF++.py-style epsilon smoothing instead of effective order'),
+    switchFlag('ter-case-sensitive', 'case-sensitive TER (TER lowercases by default)'),
+    switchFlag('ter-normalized', 'TER normalization (tercom -N)'),
+    switchFlag('ter-no-punct', 'TER without punctuation'),
+    switchFlag('ter-asian-support', 'TER Asian character support'),
+    switchFlag('sentence', 'also print per-line scores (BLEU uses effective order, as sacreBLEU)'),
+    { name: 'baseline', type: 'string', value: 'FILE', description: 'paired bootstrap resampling of HYP against this baseline output' },
+    { name: 'bootstrap-samples', type: 'int', value: 'N', min: 1, default: 1000, description: 'resamples for --baseline, seed 12345 as in sacreBLEU' },
+    switchFlag('json', 'print a JSON array: one object per metric {name, score, signature, ...}'),
+  ],
+  footer: 'exit status: 0 on success, 1 for unreadable or inconsistent input, 2 for bad flags.',
+};
 
 interface Options {
   refs: string[];
-  hyp: string | undefined;
+  hyp: string;
   metrics: MetricName[];
   tokenize: TokenizerName;
   lowercase: boolean;
@@ -79,126 +74,43 @@ interface Options {
   baseline: string | undefined;
   bootstrapSamples: number;
   json: boolean;
-  help: boolean;
 }
 
-const BOOLEAN_FLAGS: Record<string, keyof Options> = {
-  lowercase: 'lowercase',
-  'chrf-lowercase': 'chrfLowercase',
-  'chrf-whitespace': 'chrfWhitespace',
-  'chrf-eps-smoothing': 'chrfEps',
-  'ter-case-sensitive': 'terCaseSensitive',
-  'ter-normalized': 'terNormalized',
-  'ter-no-punct': 'terNoPunct',
-  'ter-asian-support': 'terAsian',
-  sentence: 'sentence',
-  json: 'json',
-};
-const VALUE_FLAGS = new Set(['ref', 'hyp', 'metrics', 'tokenize', 'smooth', 'smooth-value', 'baseline', 'bootstrap-samples']);
+function metricList(value: string): MetricName[] {
+  const list = value.split(',').map((s) => s.trim().toLowerCase());
+  const bad = list.find((m) => !(METRIC_NAMES as readonly string[]).includes(m));
+  if (bad !== undefined) throw new UsageError(spec.name, `--metrics: unknown metric '${bad}' (choose from ${METRIC_NAMES.join(', ')})`);
+  if (new Set(list).size !== list.length) throw new UsageError(spec.name, `--metrics: a metric is listed twice in '${value}'`);
+  return list as MetricName[];
+}
 
-function parseArgs(argv: string[]): Options {
-  const o: Options = {
-    refs: [],
-    hyp: undefined,
-    metrics: ['bleu'],
-    tokenize: '13a',
-    lowercase: false,
-    smooth: 'exp',
-    smoothValue: null,
-    chrfLowercase: false,
-    chrfWhitespace: false,
-    chrfEps: false,
-    terCaseSensitive: false,
-    terNormalized: false,
-    terNoPunct: false,
-    terAsian: false,
-    sentence: false,
-    baseline: undefined,
-    bootstrapSamples: 1000,
-    json: false,
-    help: false,
+function options({ flags: f }: Parsed): Options {
+  const refs = f.ref as string[];
+  if (refs.length === 0) throw new UsageError(spec.name, '--ref is required');
+  if (f.hyp === undefined) throw new UsageError(spec.name, '--hyp is required');
+  const smooth = f.smooth as SmoothMethod;
+  if (f['smooth-value'] !== undefined && smooth !== 'floor' && smooth !== 'add-k')
+    throw new UsageError(spec.name, `--smooth-value applies to --smooth floor or add-k, not '${smooth}'`);
+  return {
+    refs,
+    hyp: f.hyp as string,
+    metrics: metricList(f.metrics as string),
+    tokenize: f.tokenize as TokenizerName,
+    lowercase: Boolean(f.lowercase),
+    smooth,
+    smoothValue: (f['smooth-value'] as number | undefined) ?? null,
+    chrfLowercase: Boolean(f['chrf-lowercase']),
+    chrfWhitespace: Boolean(f['chrf-whitespace']),
+    chrfEps: Boolean(f['chrf-eps-smoothing']),
+    terCaseSensitive: Boolean(f['ter-case-sensitive']),
+    terNormalized: Boolean(f['ter-normalized']),
+    terNoPunct: Boolean(f['ter-no-punct']),
+    terAsian: Boolean(f['ter-asian-support']),
+    sentence: Boolean(f.sentence),
+    baseline: f.baseline as string | undefined,
+    bootstrapSamples: f['bootstrap-samples'] as number,
+    json: Boolean(f.json),
   };
-  const seen = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--help' || arg === '-h') {
-      o.help = true;
-      continue;
-    }
-    if (!arg.startsWith('--') || arg === '--') {
-      throw new UsageError(`unexpected argument '${arg}' (files are given with --ref and --hyp)`);
-    }
-    const eq = arg.indexOf('=');
-    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-    if (BOOLEAN_FLAGS[name] !== undefined) {
-      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
-      (o as unknown as Record<string, boolean>)[BOOLEAN_FLAGS[name]] = true;
-      continue;
-    }
-    if (!VALUE_FLAGS.has(name)) throw new UsageError(`unknown flag --${name}`);
-    let value: string;
-    if (eq >= 0) value = arg.slice(eq + 1);
-    else {
-      if (i + 1 >= argv.length || argv[i + 1].startsWith('--')) throw new UsageError(`--${name} expects a value`);
-      value = argv[++i];
-    }
-    if (value === '') throw new UsageError(`--${name} expects a non-empty value`);
-    if (name !== 'ref' && seen.has(name)) throw new UsageError(`--${name} given twice`);
-    seen.add(name);
-    switch (name) {
-      case 'ref':
-        o.refs.push(value);
-        break;
-      case 'hyp':
-        o.hyp = value;
-        break;
-      case 'baseline':
-        o.baseline = value;
-        break;
-      case 'metrics': {
-        const list = value.split(',').map((s) => s.trim().toLowerCase());
-        for (const m of list) {
-          if (!(METRIC_NAMES as readonly string[]).includes(m)) {
-            throw new UsageError(`--metrics: unknown metric '${m}' (choose from ${METRIC_NAMES.join(', ')})`);
-          }
-        }
-        if (new Set(list).size !== list.length) throw new UsageError(`--metrics: a metric is listed twice in '${value}'`);
-        o.metrics = list as MetricName[];
-        break;
-      }
-      case 'tokenize':
-        if (!(TOKENIZERS as readonly string[]).includes(value)) {
-          throw new UsageError(`--tokenize must be one of ${TOKENIZERS.join(', ')} (got '${value}')`);
-        }
-        o.tokenize = value as TokenizerName;
-        break;
-      case 'smooth':
-        if (!(SMOOTH_METHODS as readonly string[]).includes(value)) {
-          throw new UsageError(`--smooth must be one of ${SMOOTH_METHODS.join(', ')} (got '${value}')`);
-        }
-        o.smooth = value as SmoothMethod;
-        break;
-      case 'smooth-value': {
-        const x = Number(value);
-        if (!Number.isFinite(x) || x < 0) throw new UsageError(`--smooth-value expects a non-negative number (got '${value}')`);
-        o.smoothValue = x;
-        break;
-      }
-      case 'bootstrap-samples': {
-        const x = Number(value);
-        if (!Number.isInteger(x) || x < 1) throw new UsageError(`--bootstrap-samples expects a positive integer (got '${value}')`);
-        o.bootstrapSamples = x;
-        break;
-      }
-    }
-  }
-  if (o.help) return o;
-  if (o.refs.length === 0) throw new UsageError('--ref is required');
-  if (o.hyp === undefined) throw new UsageError('--hyp is required');
-  if (o.smoothValue !== null && o.smooth !== 'floor' && o.smooth !== 'add-k') {
-    throw new UsageError(`--smooth-value applies to --smooth floor or add-k, not '${o.smooth}'`);
-  }
-  return o;
 }
 
 type AnyMetric = BLEU | CHRF | TER;
@@ -248,7 +160,7 @@ interface MetricOutput {
 }
 
 async function readAligned(o: Options): Promise<{ hyps: string[]; refs: string[][]; baseline?: string[] }> {
-  const hyp = o.hyp as string;
+  const hyp = o.hyp;
   const hyps = await readTextLines(hyp);
   if (hyps.length === 0) throw new InputFileError(hyp, `${hyp} is empty`);
   const refs: string[][] = [];
@@ -331,23 +243,10 @@ function formatText(results: MetricOutput[]): string {
   return lines.join('\n') + '\n';
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const o = parseOrReport(() => parseArgs(argv));
-  if (o === null) return 2;
-  if (o.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  try {
+export function run(argv: string[]): Promise<number> {
+  return runMetricCommand(spec, argv, options, async (o) => {
     const { hyps, refs, baseline } = await readAligned(o);
     const results = score(o, hyps, refs, baseline);
-    process.stdout.write(o.json ? JSON.stringify(results, null, 1) + '\n' : formatText(results));
-    return 0;
-  } catch (e) {
-    if (e instanceof InputFileError) {
-      process.stderr.write(`regurgitate ${COMMAND}: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
-  }
+    return o.json ? JSON.stringify(results, null, 1) + '\n' : formatText(results);
+  });
 }

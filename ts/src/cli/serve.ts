@@ -5,7 +5,7 @@ import { basename } from 'node:path';
 import { openRun } from '../rundir/open.js';
 import { startServer } from '../serve/server.js';
 import type { TranslatedText, Translator } from '../serve/types.js';
-import { helpText, parseArgs, UsageError, type CommandSpec } from './args.js';
+import { parseCommand, UsageError, type CommandSpec } from './args.js';
 import { decodeFlags, decodeOptions } from './translate.js';
 import { err, out } from './util.js';
 import { parseDevice } from './device.js';
@@ -25,11 +25,8 @@ export const spec: CommandSpec = {
 };
 
 export async function run(argv: string[]): Promise<number> {
-  const a = parseArgs(spec, argv);
-  if (a.help) {
-    process.stdout.write(helpText(spec));
-    return 0;
-  }
+  const a = parseCommand(spec, argv);
+  if (!a) return 0;
   if (a.flags.run === undefined) throw new UsageError(spec.name, '--run RUN is required');
   const dec = decodeOptions(spec.name, a.flags);
   const r = openRun(a.flags.run as string, { device: parseDevice(spec.name, a.flags.device) });

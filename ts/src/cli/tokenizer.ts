@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 
 import { Tokenizer } from '../data/tokenizer/index.js';
-import { helpText, parseArgs, UsageError, type CommandSpec } from './args.js';
+import { parseCommand, helpText, UsageError, type CommandSpec } from './args.js';
 import { err, out } from './util.js';
 import { writeFileAtomic } from '../common/atomic.js';
 
@@ -52,11 +52,8 @@ export const decodeSpec: CommandSpec = {
 };
 
 async function train(argv: string[]): Promise<number> {
-  const a = parseArgs(trainSpec, argv);
-  if (a.help) {
-    process.stdout.write(helpText(trainSpec));
-    return 0;
-  }
+  const a = parseCommand(trainSpec, argv);
+  if (!a) return 0;
   if (a.flags.input === undefined) throw new UsageError(trainSpec.name, '--input FILE[,FILE] is required');
   const files = (a.flags.input as string).split(',').filter((f) => f !== '');
   if (files.length === 0) throw new UsageError(trainSpec.name, '--input needs at least one file');
@@ -79,11 +76,8 @@ function load(cmd: string, flags: Record<string, unknown>): Tokenizer {
 }
 
 async function encode(argv: string[]): Promise<number> {
-  const a = parseArgs(encodeSpec, argv);
-  if (a.help) {
-    process.stdout.write(helpText(encodeSpec));
-    return 0;
-  }
+  const a = parseCommand(encodeSpec, argv);
+  if (!a) return 0;
   const tok = load(encodeSpec.name, a.flags);
   const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
   const o = { addBos: Boolean(a.flags.bos), addEos: Boolean(a.flags.eos) };
@@ -101,11 +95,8 @@ async function encode(argv: string[]): Promise<number> {
 }
 
 async function decode(argv: string[]): Promise<number> {
-  const a = parseArgs(decodeSpec, argv);
-  if (a.help) {
-    process.stdout.write(helpText(decodeSpec));
-    return 0;
-  }
+  const a = parseCommand(decodeSpec, argv);
+  if (!a) return 0;
   const tok = load(decodeSpec.name, a.flags);
   const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
   let n = 0;

@@ -9,7 +9,7 @@ import { openCorpus, readPart } from '../rundir/corpus.js';
 import { encodePairs, ensureTokenizer } from '../rundir/tokenize.js';
 import { trainRun } from '../rundir/train.js';
 import { TRAIN_PRESETS } from '../rundir/presets.js';
-import { helpText, parseArgs, UsageError, type CommandSpec } from './args.js';
+import { parseCommand, UsageError, type CommandSpec } from './args.js';
 import { ProgressBar } from './progress.js';
 import { err, out } from './util.js';
 import { cudaAddonOrThrow, resolveDevice } from '../native/device.js';
@@ -46,11 +46,8 @@ export const spec: CommandSpec = {
 };
 
 export async function run(argv: string[]): Promise<number> {
-  const a = parseArgs(spec, argv);
-  if (a.help) {
-    process.stdout.write(helpText(spec));
-    return 0;
-  }
+  const a = parseCommand(spec, argv);
+  if (!a) return 0;
   const f = a.flags;
   if (f.data === undefined) throw new UsageError(spec.name, '--data DIR is required (a corpus made by regurgitate data prepare)');
   if (f.out === undefined) throw new UsageError(spec.name, '--out RUN is required (the run directory)');

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import type { DecodeOptions } from '../engine/config.js';
 import { native } from '../native/load.js';
 import { openRun } from '../rundir/open.js';
-import { helpText, parseArgs, UsageError, type CommandSpec, type Parsed } from './args.js';
+import { parseCommand, UsageError, type CommandSpec, type Parsed } from './args.js';
 import { ProgressBar } from './progress.js';
 import { writeFileAtomic } from '../common/atomic.js';
 import { deviceFlag, parseDevice } from './device.js';
@@ -67,11 +67,8 @@ export function readLines(file: string): string[] {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const a = parseArgs(spec, argv);
-  if (a.help) {
-    process.stdout.write(helpText(spec));
-    return 0;
-  }
+  const a = parseCommand(spec, argv);
+  if (!a) return 0;
   if (a.flags.run === undefined) throw new UsageError(spec.name, '--run RUN is required');
   if (a.flags.input === undefined) throw new UsageError(spec.name, '--input FILE is required');
   const dec = decodeOptions(spec.name, a.flags);
