@@ -1,7 +1,7 @@
-// The results of one experiment folder in SQLite (better-sqlite3; schema in
-// store_schema.ts, described in docs/experiments.md). WAL mode, so a status query can
-// read while a runner writes; every write is one transaction, so a killed process
-// leaves either the whole write or none of it. A run marked running by a process that
+// The results of one experiment folder in SQLite (better-sqlite3; schema in schema.ts,
+// migrations in migrations.ts, described in docs/experiments.md). WAL mode, so a status
+// query can read while a runner writes; every write is one transaction, so a killed
+// process leaves either the whole write or none of it. A run marked running by a process that
 // is gone shows as 'interrupted'; runs whose settings changed under a new spec are
 // reported (SpecChangedError) instead of being mixed with the new ones.
 import { randomUUID } from 'node:crypto';
