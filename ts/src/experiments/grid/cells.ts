@@ -1,13 +1,12 @@
 // The cells of a study's grid: one run each, a discriminated union by kind, each kind
 // with typed, resolved settings (what its handler in kinds/ needs, nothing more) beside
-// the JSON that its settings hash is computed from.
-import type { ModelArch, DecodeSettings, GeneratorSpec, TrainSettings } from '../spec/types.js';
-import type { Recipe } from '../recipes/types.js';
+// the JSON that its settings hash is computed from. The kinds' own fields are declared
+// with their handlers (kinds/*.ts).
 
 /** Named factors of a run that results carry and the analysis groups by: family, fraction, ... */
 export type Factors = Record<string, string | number | null>;
 
-interface CellCommon {
+export interface CellCommon {
   /** 'generator-low', 'base-finetune-n2000', 'mix-apertium-0.5__n2000__seed1'. */
   id: string;
   /** Students: their training pairs; model generators and the base: pool-A pairs (null: all or none). */
@@ -25,39 +24,13 @@ interface CellCommon {
   dependsOn: string[];
 }
 
-export interface GeneratorCell extends CellCommon {
-  kind: 'generator';
-  name: string;
-  /** The definition, `self` resolved to a model (real paths, not identities). */
-  generator: Exclude<GeneratorSpec, { kind: 'self' }>;
-  /** Language codes of the study's direction (prompts name the languages). */
-  direction: { src: string; tgt: string };
-}
+/**
+ * Kind name -> cell type. Each handler file in kinds/ adds its own cell type here by
+ * declaration merging (`declare module '../grid/cells.js'`), so a new kind touches
+ * only its handler and the HANDLERS list.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface CellKinds {}
 
-export interface BaseCell extends CellCommon {
-  kind: 'base';
-  model: ModelArch;
-  train: TrainSettings;
-  pairs: number;
-  seed: number;
-}
-
-/** Where a student's weights start: from scratch, the base cell's run, or a saved model. */
-export type StudentStart = { from: 'scratch' } | { from: 'cell'; cell: string } | { from: 'checkpoint'; path: string };
-
-export interface StudentCell extends CellCommon {
-  kind: 'student';
-  condition: string;
-  recipe: Recipe;
-  size: number;
-  seed: number;
-  model: ModelArch;
-  train: TrainSettings;
-  decode: DecodeSettings;
-  start: StudentStart;
-  /** Generator name -> the id of the cell whose outputs stand for it. */
-  sources: Record<string, string>;
-}
-
-export type Cell = GeneratorCell | BaseCell | StudentCell;
+export type Cell = CellKinds[keyof CellKinds];
 export type CellKind = Cell['kind'];

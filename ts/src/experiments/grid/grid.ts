@@ -9,7 +9,10 @@ import { HANDLERS } from '../kinds/index.js';
 import type { ExperimentSpec } from '../spec/types.js';
 import type { Cell } from './cells.js';
 
-export type { Cell, CellKind, Factors, GeneratorCell, BaseCell, StudentCell } from './cells.js';
+export type { Cell, CellKind, Factors } from './cells.js';
+export type { GeneratorCell } from '../kinds/generator.js';
+export type { BaseCell } from '../kinds/base.js';
+export type { StudentCell, StudentStart } from '../kinds/student.js';
 export { SAMPLING_VERSION } from './settings.js';
 
 /**

@@ -7,6 +7,7 @@
 // generator picks a generator job and the students trained on its output.
 import { invalid } from '../../common/errors.js';
 import { formatCondition, parseCondition } from '../recipes/index.js';
+import { HANDLERS } from '../kinds/index.js';
 import type { Cell } from './grid.js';
 
 export const FILTER_KEYS = ['id', 'kind', 'condition', 'generator', 'size', 'seed'] as const;
@@ -15,7 +16,7 @@ export type FilterKey = (typeof FILTER_KEYS)[number];
 /** Allowed values per key (strings; sizes and seeds as decimal integers). */
 export type CellFilter = Partial<Record<FilterKey, string[]>>;
 
-const KINDS = ['generator', 'base', 'student'];
+const KINDS: readonly string[] = HANDLERS.map((h) => h.kind);
 
 /** Parses FILTER; errors name the term and what was expected (`what` names the flag). */
 export function parseCellFilter(text: string, what = '--only'): CellFilter {

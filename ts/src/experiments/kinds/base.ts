@@ -3,9 +3,24 @@
 import { join } from 'node:path';
 
 import { dataSettings, withHash } from '../grid/settings.js';
-import type { BaseCell } from '../grid/cells.js';
+import type { CellCommon } from '../grid/cells.js';
+import type { ModelArch, TrainSettings } from '../spec/types.js';
 import { trainOnPoolA } from '../run/jobs.js';
 import type { CellHandler } from './types.js';
+
+export interface BaseCell extends CellCommon {
+  kind: 'base';
+  model: ModelArch;
+  train: TrainSettings;
+  pairs: number;
+  seed: number;
+}
+
+declare module '../grid/cells.js' {
+  interface CellKinds {
+    base: BaseCell;
+  }
+}
 
 export const baseHandler: CellHandler<BaseCell> = {
   kind: 'base',

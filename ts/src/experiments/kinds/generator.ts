@@ -5,13 +5,29 @@
 import { join } from 'node:path';
 
 import { dataSettings, withHash } from '../grid/settings.js';
-import type { GeneratorCell } from '../grid/cells.js';
+import type { CellCommon } from '../grid/cells.js';
+import type { GeneratorSpec } from '../spec/types.js';
 import { parseCondition, recipeGenerators } from '../recipes/index.js';
 import { buildGenerator, generatePool } from '../run/jobs.js';
 import { generatorIdentity, resolveGenerator } from '../spec/generators.js';
 import { RESULT_NAMES as N } from '../store/schema.js';
 import { recordScores, recordFinite } from './record.js';
 import type { CellHandler } from './types.js';
+
+export interface GeneratorCell extends CellCommon {
+  kind: 'generator';
+  name: string;
+  /** The definition, `self` resolved to a model (real paths, not identities). */
+  generator: Exclude<GeneratorSpec, { kind: 'self' }>;
+  /** Language codes of the study's direction (prompts name the languages). */
+  direction: { src: string; tgt: string };
+}
+
+declare module '../grid/cells.js' {
+  interface CellKinds {
+    generator: GeneratorCell;
+  }
+}
 
 export const generatorHandler: CellHandler<GeneratorCell> = {
   kind: 'generator',

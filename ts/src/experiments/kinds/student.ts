@@ -5,13 +5,40 @@
 import { join } from 'node:path';
 
 import { RegurgitateError } from '../../common/errors.js';
-import type { BaseCell, GeneratorCell, StudentCell, StudentStart } from '../grid/cells.js';
+import type { CellCommon } from '../grid/cells.js';
+import type { Recipe } from '../recipes/types.js';
+import type { DecodeSettings, ModelArch, TrainSettings } from '../spec/types.js';
+import type { BaseCell } from './base.js';
+import type { GeneratorCell } from './generator.js';
 import { dataSettings, SAMPLING_VERSION, withHash } from '../grid/settings.js';
 import { conditionSlug, formatCondition, parseCondition, recipeKind } from '../recipes/index.js';
 import { runStudent, trainingSet } from '../run/student.js';
 import { RESULT_NAMES as N } from '../store/schema.js';
 import { recordFinite, recordScores } from './record.js';
 import type { CellHandler } from './types.js';
+
+/** Where a student's weights start: from scratch, the base cell's run, or a saved model. */
+export type StudentStart = { from: 'scratch' } | { from: 'cell'; cell: string } | { from: 'checkpoint'; path: string };
+
+export interface StudentCell extends CellCommon {
+  kind: 'student';
+  condition: string;
+  recipe: Recipe;
+  size: number;
+  seed: number;
+  model: ModelArch;
+  train: TrainSettings;
+  decode: DecodeSettings;
+  start: StudentStart;
+  /** Generator name -> the id of the cell whose outputs stand for it. */
+  sources: Record<string, string>;
+}
+
+declare module '../grid/cells.js' {
+  interface CellKinds {
+    student: StudentCell;
+  }
+}
 
 export const studentHandler: CellHandler<StudentCell> = {
   kind: 'student',

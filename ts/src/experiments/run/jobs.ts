@@ -17,7 +17,7 @@ import { encodePairs } from '../../rundir/tokenize.js';
 import { trainRun, type RunProgress } from '../../rundir/train.js';
 import type { Sides } from '../../rundir/corpus.js';
 import { poolASample } from '../grid/sampling.js';
-import type { GeneratorCell } from '../grid/cells.js';
+import type { GeneratorCell } from '../kinds/generator.js';
 import type { CellContext } from '../kinds/types.js';
 import type { GeneratedTarget } from '../recipes/types.js';
 import type { GeneratorQuality } from '../types.js';

@@ -11,7 +11,7 @@ import { openRun } from '../../rundir/open.js';
 import { scoreCorpus, type Scores } from '../../rundir/score.js';
 import { encodePairs } from '../../rundir/tokenize.js';
 import { progressLog, trainRun } from '../../rundir/train.js';
-import type { StudentCell } from '../grid/cells.js';
+import type { StudentCell } from '../kinds/student.js';
 import type { CellContext } from '../kinds/types.js';
 import { recipeKind } from '../recipes/index.js';
 import type { GeneratedTargets } from '../recipes/types.js';
