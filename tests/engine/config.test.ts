@@ -97,11 +97,13 @@ describe('validateTrainOptions', () => {
   it('names the field', () => {
     fails(() => validateTrainOptions({ lr: 0 }), 'train.lr must be a finite number in (0, 10] (got 0)');
     fails(() => validateTrainOptions({ lr: NaN }), 'train.lr must be a finite number in (0, 10] (got NaN)');
-    fails(() => validateTrainOptions({ maxTokens: 1.5 }), 'train.maxTokens must be an integer in [1, 2147483647] (got 1.5)');
+    fails(() => validateTrainOptions({ maxTokens: 1.5 }), 'train.maxTokens must be an integer in [2, 2147483647] (got 1.5)');
+    fails(() => validateTrainOptions({ maxTokens: 1 }), 'train.maxTokens must be an integer in [2, 2147483647] (got 1)');
     fails(() => validateTrainOptions({ maxSteps: -1 }), 'train.maxSteps must be an integer in [0, 2147483647] (got -1)');
     fails(() => validateTrainOptions({ maxSteps: 0, maxEpochs: 0 }), 'train.maxSteps and train.maxEpochs are both 0: set at least one (training would never stop)');
     fails(() => validateTrainOptions({ schedule: 'linear' as 'cosine' }), "train.schedule must be one of 'inverse_sqrt', 'cosine', 'constant' (got string \"linear\")");
-    fails(() => validateTrainOptions({ beta2: 1 }), 'train.beta2 must be a finite number in [0, 1) (got 1)');
+    fails(() => validateTrainOptions({ beta2: 1 }), 'train.beta2 must be a finite number in [0, 0.999999] (got 1)');
+    fails(() => validateTrainOptions({ weightDecay: 1.5 }), 'train.weightDecay must be a finite number in [0, 1] (got 1.5)');
     fails(() => validateTrainOptions({ resume: 'yes' as never }), 'train.resume must be true or false (got string "yes")');
     fails(() => validateTrainOptions({ resume: true }), 'train.resume needs train.checkpointDir (where to resume from)');
     fails(() => validateTrainOptions({ minLr: 1, lr: 0.1 }), 'train.minLr must be <= train.lr (got minLr 1, lr 0.1)');
@@ -126,8 +128,9 @@ describe('validateDecodeOptions', () => {
     fails(() => validateDecodeOptions({ beamSize: 0 }), 'decode.beamSize must be an integer in [1, 256] (got 0)');
     fails(() => validateDecodeOptions({ method: 'greedy', beamSize: 4 }), "decode.beamSize = 4 needs decode.method 'beam' (got 'greedy')");
     fails(() => validateDecodeOptions({ method: 'beam', topK: 5 }), "decode.topK applies only to decode.method 'sample' (got 'beam')");
-    fails(() => validateDecodeOptions({ temperature: 0 }), 'decode.temperature must be a finite number in (0, 100] (got 0)');
-    fails(() => validateDecodeOptions({ topP: 1.5 }), 'decode.topP must be a finite number in (0, 1] (got 1.5)');
+    fails(() => validateDecodeOptions({ temperature: 0 }), 'decode.temperature must be a finite number in [0.000001, 100] (got 0)');
+    fails(() => validateDecodeOptions({ topP: 1.5 }), 'decode.topP must be a finite number in [1e-9, 1] (got 1.5)');
+    fails(() => validateDecodeOptions({ beamSize: 256, batchSize: 8192 }), 'decode.batchSize * decode.beamSize must be at most 1048576 rows (got 8192 * 256)');
     fails(() => validateDecodeOptions({ maxLenA: 0, maxLenB: 0 }), 'decode.maxLenA and decode.maxLenB are both 0: outputs could not have any token');
     fails(() => validateDecodeOptions({ beam: 4 } as never), /^decode\.beam is not a known option \(did you mean decode\.beamSize\?\)/);
     fails(() => validateDecodeOptions('beam' as never), 'decode must be an object (got string "beam")');

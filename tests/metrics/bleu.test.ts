@@ -203,6 +203,6 @@ describe('input checks', () => {
   });
   it('unknown tokenizer and smoothing are rejected', () => {
     expect(() => corpusBleu(['a'], [['a']], { tokenize: 'zh' as never })).toThrow(/unknown tokenizer 'zh'/);
-    expect(() => corpusBleu(['a'], [['a']], { smoothMethod: 'add-n' as never })).toThrow(/Unknown smooth_method 'add-n'/);
+    expect(() => corpusBleu(['a'], [['a']], { smoothMethod: 'add-n' as never })).toThrow(/smoothMethod: unknown smooth_method 'add-n'/);
   });
 });

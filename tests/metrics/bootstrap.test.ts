@@ -105,7 +105,7 @@ describe('determinism and seeds', () => {
     expect(Array.from(bootstrapIndices(10, 1, 12345, 'numpy-legacy'))).toEqual([2, 5, 1, 4, 9, 5, 2, 1, 6, 1]);
   });
   it('rejects mismatched systems', () => {
-    expect(() => pairedBootstrap(['a'], ['a', 'b'], [['a']])).toThrow(/baseline has 1 segments, system has 2/);
+    expect(() => pairedBootstrap(['a'], ['a', 'b'], [['a']])).toThrow(/baselineHyps has 1 segments, systemHyps has 2/);
   });
 });
 

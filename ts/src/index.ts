@@ -48,12 +48,13 @@ export * as metrics from './metrics/index.js';
 /** Analysis and report rendering: `report.analyze(...)`, `report.writeReport(...)`. */
 export * as report from './report/index.js';
 
-import { native } from './native/load.js';
-import { checkInt } from './common/validate.js';
-import { wrapNative } from './common/errors.js';
+import { applyThreads } from './native/device.js';
 
-/** Sets the number of native worker threads (0 = one per hardware thread); returns the count in effect. */
+/**
+ * Sets the number of native worker threads (0 = one per hardware thread); returns the
+ * count in effect. Safe while work runs: it applies from the next parallel region.
+ */
 export function setThreads(n: number): number {
-  checkInt('threads', n, 0, 1024);
-  return wrapNative(() => native().setThreads(n));
+  return applyThreads(n);
 }
+export { applyThreads };

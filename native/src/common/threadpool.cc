@@ -72,20 +72,27 @@ constexpr uint64_t kCount = kClosed - 1;
 
 class Pool {
  public:
-  explicit Pool(int n) { start(n); }
+  explicit Pool(int n) : want_(n) { start(n); }
   ~Pool() { stop(); }
 
-  int size() const { return (int)workers_.size() + 1; }
+  // The thread count in effect from the next region on (callers size their chunks by it;
+  // chunks are claimed, so a count that differs from the workers running is harmless).
+  int size() const { return want_.load(std::memory_order_relaxed); }
 
+  // Never changes the workers under a running region: applied now if no region runs,
+  // else by the next run() before it starts (results do not depend on the count).
   void resize(int n) {
-    stop();
-    start(n);
+    want_.store(n, std::memory_order_relaxed);
+    if (t_in_parallel) return;  // the caller of a region owns run_mu_ (try_lock would be UB)
+    std::unique_lock<std::mutex> lk(run_mu_, std::try_to_lock);
+    if (lk.owns_lock()) apply_size();
   }
 
   // Runs job() on the caller and on every worker that joins in time; job must claim its
   // work from shared state and return when none is left. Rethrows the first exception.
   void run(const std::function<void()>& job) {
     std::lock_guard<std::mutex> run_lock(run_mu_);  // one parallel region at a time
+    apply_size();
     if (workers_.empty()) {
       job();
       return;
@@ -121,6 +128,13 @@ class Pool {
   void record_error() {
     std::lock_guard<std::mutex> lk(err_mu_);
     if (!error_) error_ = std::current_exception();
+  }
+  // With run_mu_ held: no region runs, so no worker is inside a job.
+  void apply_size() {
+    const int n = want_.load(std::memory_order_relaxed);
+    if (n == (int)workers_.size() + 1) return;
+    stop();
+    start(n);
   }
   void start(int n) {
     if (n <= 0) n = (int)std::max(1u, std::thread::hardware_concurrency());
@@ -187,6 +201,7 @@ class Pool {
   std::atomic<uint64_t> generation_{0};
   std::atomic<uint64_t> ctl_{0};
   std::atomic<bool> quit_{false};
+  std::atomic<int> want_;  // requested size; the workers follow under run_mu_
   int sleepers_ = 0;  // guarded by mu_
 };
 
@@ -209,7 +224,7 @@ int num_threads() { return pool().size(); }
 
 void set_num_threads(int n) {
   if (n <= 0) n = default_threads();
-  if (n != pool().size()) pool().resize(n);
+  pool().resize(n);
 }
 
 // Chunk c of T covers [n*c/T, n*(c+1)/T): the boundaries depend only on n and the thread

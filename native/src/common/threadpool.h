@@ -16,8 +16,11 @@ void parallel_for(size_t n, const std::function<void(size_t, size_t)>& fn);
 // Runs fn(chunk_index) for chunk_index in [0, chunks), distributed over the threads.
 void parallel_chunks(size_t chunks, const std::function<void(size_t)>& fn);
 
+// The count in effect from the next parallel region on.
 int num_threads();
-// 0 = hardware concurrency. Not safe while a parallel region runs.
+// 0 = the default (REGURGITATE_THREADS, else hardware concurrency). Safe at any time from
+// any thread: a region that is running finishes on the old workers, the next one starts
+// on the new (kernels split by claimable chunks, so no result depends on the count).
 void set_num_threads(int n);
 
 }  // namespace rg

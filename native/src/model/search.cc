@@ -15,6 +15,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/option_ranges.h"
 #include "common/rng.h"
 #include "model/batch.h"
 
@@ -348,23 +349,25 @@ void validate(const SearchOptions& o, const ModelConfig& c) {
   const std::string w = "decode options: ";
   if (o.method != SearchOptions::Greedy && o.method != SearchOptions::Beam && o.method != SearchOptions::Sample)
     fail("EINVAL", w + "method must be 'greedy', 'beam' or 'sample'");
-  if (o.beam_size < 1 || o.beam_size > 256)
-    fail("EINVAL", w + "beamSize must be an integer in [1, 256] (got " + std::to_string(o.beam_size) + ")");
-  if (!(o.length_penalty >= 0 && o.length_penalty <= 10))
-    fail("EINVAL", w + "lengthPenalty must be a number in [0, 10] (got " + num(o.length_penalty) + ")");
-  if (!(o.temperature > 0 && std::isfinite(o.temperature)))
-    fail("EINVAL", w + "temperature must be a finite number > 0 (got " + num(o.temperature) + ")");
-  if (o.top_k < 0) fail("EINVAL", w + "topK must be an integer >= 0 (got " + std::to_string(o.top_k) + ")");
-  if (!(o.top_p > 0 && o.top_p <= 1))
-    fail("EINVAL", w + "topP must be a number in (0, 1] (got " + num(o.top_p) + ")");
-  if (!(o.max_len_a >= 0 && std::isfinite(o.max_len_a)))
-    fail("EINVAL", w + "maxLenA must be a finite number >= 0 (got " + num(o.max_len_a) + ")");
-  if (o.max_len_b < 0)
-    fail("EINVAL", w + "maxLenB must be an integer >= 0 (got " + std::to_string(o.max_len_b) + ")");
-  if (o.batch_size < 1)
-    fail("EINVAL", w + "batchSize must be an integer >= 1 (got " + std::to_string(o.batch_size) + ")");
-  if (o.method == SearchOptions::Beam && (long)o.batch_size * o.beam_size > (1L << 20))
-    fail("EINVAL", w + "batchSize * beamSize must be at most 1048576 rows (got " +
+  // The ranges TypeScript checks too (common/option_ranges.h); fp32 fields against fp32 bounds.
+  namespace R = ranges;
+  auto in = [&](const OptionRange& r, double x) {
+    if (!r.contains(x)) fail("EINVAL", w + r.name + " must be " + r.describe() + " (got " + shortest_number(x) + ")");
+  };
+  auto in_f = [&](const OptionRange& r, float x) {
+    if (!r.contains_float(x)) fail("EINVAL", w + r.name + " must be " + r.describe() + " (got " + num(x) + ")");
+  };
+  in(R::kBeamSize, o.beam_size);
+  in_f(R::kLengthPenalty, o.length_penalty);
+  in_f(R::kTemperature, o.temperature);
+  in(R::kTopK, o.top_k);
+  in_f(R::kTopP, o.top_p);
+  in_f(R::kMaxLenA, o.max_len_a);
+  in(R::kMaxLenB, o.max_len_b);
+  in(R::kDecodeSeed, (double)o.seed);
+  in(R::kBatchSize, o.batch_size);
+  if (o.method == SearchOptions::Beam && (double)o.batch_size * o.beam_size > R::kMaxBeamRows)
+    fail("EINVAL", w + "batchSize * beamSize must be at most " + shortest_number(R::kMaxBeamRows) + " rows (got " +
                        std::to_string((long)o.batch_size * o.beam_size) + ")");
   (void)c;
 }

@@ -47,6 +47,17 @@ double GetNumber(Napi::Env env, Napi::Object o, const char* key, double dflt, do
   return x;
 }
 
+double GetNumber(Napi::Env env, Napi::Object o, const OptionRange& r, double dflt, const std::string& what) {
+  Napi::Value v = o.Get(r.name);
+  if (v.IsUndefined()) return dflt;
+  const double x = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+  if (!v.IsNumber() || !r.contains(x)) {
+    const std::string got = v.IsNumber() ? shortest_number(x) : "a non-number";
+    ThrowInvalid(env, what + "." + r.name + " must be " + r.describe() + " (got " + got + ")");
+  }
+  return x;
+}
+
 bool GetBool(Napi::Env env, Napi::Object o, const char* key, bool dflt, const std::string& what) {
   Napi::Value v = o.Get(key);
   if (v.IsUndefined()) return dflt;

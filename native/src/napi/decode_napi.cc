@@ -1,4 +1,6 @@
 // Model.decode and Model.score: batched search and forced decoding, off the main thread.
+#include <cmath>
+
 #include "model/search.h"
 #include "napi/async.h"
 #include "napi/convert.h"
@@ -18,15 +20,16 @@ Napi::Value ModelWrap::Decode(const Napi::CallbackInfo& info) {
   else if (method == "beam") s.method = SearchOptions::Beam;
   else if (method == "sample") s.method = SearchOptions::Sample;
   else ThrowInvalid(env, "options.method must be 'greedy', 'beam' or 'sample'");
-  s.beam_size = (int)GetNumber(env, o, "beamSize", s.beam_size, 1, 256, true, w);
-  s.length_penalty = (float)GetNumber(env, o, "lengthPenalty", s.length_penalty, 0, 10, false, w);
-  s.temperature = (float)GetNumber(env, o, "temperature", s.temperature, 1e-6, 1e6, false, w);
-  s.top_k = (int)GetNumber(env, o, "topK", s.top_k, 0, 1 << 24, true, w);
-  s.top_p = (float)GetNumber(env, o, "topP", s.top_p, 1e-9, 1, false, w);
-  s.max_len_a = (float)GetNumber(env, o, "maxLenA", s.max_len_a, 0, 1e4, false, w);
-  s.max_len_b = (int)GetNumber(env, o, "maxLenB", s.max_len_b, 0, 1e6, true, w);
-  s.seed = (uint64_t)GetNumber(env, o, "seed", 0, 0, 9007199254740991.0, true, w);
-  s.batch_size = (int)GetNumber(env, o, "batchSize", s.batch_size, 1, 1e6, true, w);
+  namespace R = ranges;
+  s.beam_size = (int)GetNumber(env, o, R::kBeamSize, s.beam_size, w);
+  s.length_penalty = (float)GetNumber(env, o, R::kLengthPenalty, s.length_penalty, w);
+  s.temperature = (float)GetNumber(env, o, R::kTemperature, s.temperature, w);
+  s.top_k = (int)GetNumber(env, o, R::kTopK, s.top_k, w);
+  s.top_p = (float)GetNumber(env, o, R::kTopP, s.top_p, w);
+  s.max_len_a = (float)GetNumber(env, o, R::kMaxLenA, s.max_len_a, w);
+  s.max_len_b = (int)GetNumber(env, o, R::kMaxLenB, s.max_len_b, w);
+  s.seed = (uint64_t)GetNumber(env, o, R::kDecodeSeed, 0, w);
+  s.batch_size = (int)GetNumber(env, o, R::kBatchSize, s.batch_size, w);
   Transformer& m = model(env);
   Guard(env, [&] {
     validate_sources(*src, *off, m.config(), "decode");
@@ -71,9 +74,9 @@ Napi::Value ModelWrap::Score(const Napi::CallbackInfo& info) {
   auto p = std::make_shared<Pairs>(GetPairs(env, info.Length() ? info[0] : env.Undefined(), "data"));
   int batch = 64;
   if (info.Length() > 1 && !info[1].IsUndefined()) {
-    if (!info[1].IsNumber()) ThrowInvalid(env, "batchSize must be a number");
-    double b = info[1].As<Napi::Number>().DoubleValue();
-    if (!(b >= 1 && b <= 1e6) || b != (int)b) ThrowInvalid(env, "batchSize must be an integer in [1, 1000000]");
+    const OptionRange& r = ranges::kScoreBatchSize;
+    const double b = info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : NAN;
+    if (!r.contains(b)) ThrowInvalid(env, "batchSize must be " + r.describe());
     batch = (int)b;
   }
   Transformer& m = model(env);

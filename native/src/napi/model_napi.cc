@@ -184,35 +184,35 @@ Napi::Value ModelWrap::LossAndGrads(const Napi::CallbackInfo& info) {
 namespace {
 
 TrainOptions ReadTrainOptions(Napi::Env env, Napi::Object o) {
+  namespace R = ranges;
   const std::string w = "options";
-  const double big = 9007199254740991.0;
   TrainOptions t;
-  t.seed = (uint64_t)GetNumber(env, o, "seed", 1, 0, big, true, w);
-  t.max_tokens = (int)GetNumber(env, o, "maxTokens", t.max_tokens, 2, 1e8, true, w);
-  t.max_sentences = (int)GetNumber(env, o, "maxSentences", t.max_sentences, 1, 1e7, true, w);
-  t.max_steps = (int64_t)GetNumber(env, o, "maxSteps", 0, 0, big, true, w);
-  t.max_epochs = (int64_t)GetNumber(env, o, "maxEpochs", 0, 0, big, true, w);
-  t.lr = GetNumber(env, o, "lr", t.lr, 1e-12, 10, false, w);
-  t.warmup_steps = (int64_t)GetNumber(env, o, "warmupSteps", t.warmup_steps, 0, big, true, w);
+  t.seed = (uint64_t)GetNumber(env, o, R::kSeed, 1, w);
+  t.max_tokens = (int)GetNumber(env, o, R::kMaxTokens, t.max_tokens, w);
+  t.max_sentences = (int)GetNumber(env, o, R::kMaxSentences, t.max_sentences, w);
+  t.max_steps = (int64_t)GetNumber(env, o, R::kMaxSteps, 0, w);
+  t.max_epochs = (int64_t)GetNumber(env, o, R::kMaxEpochs, 0, w);
+  t.lr = GetNumber(env, o, R::kLr, t.lr, w);
+  t.warmup_steps = (int64_t)GetNumber(env, o, R::kWarmupSteps, t.warmup_steps, w);
   std::string sched = GetStringField(env, o, "schedule", "inverse_sqrt", w);
   if (sched == "inverse_sqrt") t.schedule = TrainOptions::InverseSqrt;
   else if (sched == "cosine") t.schedule = TrainOptions::Cosine;
   else if (sched == "constant") t.schedule = TrainOptions::Constant;
   else ThrowInvalid(env, "options.schedule must be 'inverse_sqrt', 'cosine' or 'constant'");
-  t.min_lr = GetNumber(env, o, "minLr", 0, 0, 10, false, w);
-  t.beta1 = GetNumber(env, o, "beta1", t.beta1, 0, 0.999999, false, w);
-  t.beta2 = GetNumber(env, o, "beta2", t.beta2, 0, 0.999999999, false, w);
-  t.adam_eps = GetNumber(env, o, "adamEps", t.adam_eps, 1e-30, 1, false, w);
-  t.weight_decay = GetNumber(env, o, "weightDecay", t.weight_decay, 0, 0.999, false, w);
-  t.clip_norm = GetNumber(env, o, "clipNorm", t.clip_norm, 0, 1e9, false, w);
-  t.valid_every = (int64_t)GetNumber(env, o, "validEvery", 0, 0, big, true, w);
-  t.patience = (int64_t)GetNumber(env, o, "patience", 0, 0, big, true, w);
-  t.progress_every = (int64_t)GetNumber(env, o, "progressEvery", 10, 1, big, true, w);
+  t.min_lr = GetNumber(env, o, R::kMinLr, 0, w);
+  t.beta1 = GetNumber(env, o, R::kBeta1, t.beta1, w);
+  t.beta2 = GetNumber(env, o, R::kBeta2, t.beta2, w);
+  t.adam_eps = GetNumber(env, o, R::kAdamEps, t.adam_eps, w);
+  t.weight_decay = GetNumber(env, o, R::kWeightDecay, t.weight_decay, w);
+  t.clip_norm = GetNumber(env, o, R::kClipNorm, t.clip_norm, w);
+  t.valid_every = (int64_t)GetNumber(env, o, R::kValidEvery, 0, w);
+  t.patience = (int64_t)GetNumber(env, o, R::kPatience, 0, w);
+  t.progress_every = (int64_t)GetNumber(env, o, R::kProgressEvery, 10, w);
   t.checkpoint_dir = GetStringField(env, o, "checkpointDir", "", w);
-  t.checkpoint_every = (int64_t)GetNumber(env, o, "checkpointEvery", 0, 0, big, true, w);
+  t.checkpoint_every = (int64_t)GetNumber(env, o, R::kCheckpointEvery, 0, w);
   t.resume = GetBool(env, o, "resume", false, w);
   t.restore_best = GetBool(env, o, "restoreBest", false, w);
-  t.stop_after_steps = (int64_t)GetNumber(env, o, "stopAfterSteps", 0, 0, big, true, w);
+  t.stop_after_steps = (int64_t)GetNumber(env, o, R::kStopAfterSteps, 0, w);
   return t;
 }
 

@@ -10,6 +10,7 @@ void RegisterKernels(Napi::Env env, Napi::Object exports);   // kernels_napi.cc 
 void RegisterTesting(Napi::Env env, Napi::Object exports);   // testing_napi.cc (gradchecks)
 void RegisterModelTesting(Napi::Env env, Napi::Object exports);  // testing_model_napi.cc
 void RegisterModel(Napi::Env env, Napi::Object exports);     // model_napi.cc
+void RegisterOptions(Napi::Env env, Napi::Object exports);   // options_napi.cc (optionRanges)
 // The CPU kernels as plain functions over Float32Arrays: the references tests/cuda
 // compares the CUDA kernels with.
 void RegisterAttentionKernels(Napi::Env env, Napi::Object exports);  // kernels_attention_napi.cc

@@ -17,6 +17,7 @@ void RegisterEngine(Napi::Env env, Napi::Object exports) {
   RegisterKernels(env, exports);
   RegisterTesting(env, exports);
   RegisterModel(env, exports);
+  RegisterOptions(env, exports);
   RegisterAttentionKernels(env, exports);
   RegisterRowKernels(env, exports);
   RegisterDecodeKernels(env, exports, "cpu", "");

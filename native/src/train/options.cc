@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "common/option_ranges.h"
 
 namespace rg {
 
@@ -10,20 +11,30 @@ void TrainOptions::validate() const {
   auto need = [](bool ok, const std::string& m) {
     if (!ok) fail("EINVAL", "train options: " + m);
   };
-  need(max_tokens >= 2, "maxTokens must be at least 2");
-  need(max_sentences >= 1, "maxSentences must be at least 1");
-  need(max_steps >= 0 && max_epochs >= 0, "maxSteps and maxEpochs must be >= 0");
+  // The ranges TypeScript checks too (common/option_ranges.h), then what ties options together.
+  namespace R = ranges;
+  auto in = [&](const OptionRange& r, double x) { need(r.contains(x), std::string(r.name) + " must be " + r.describe()); };
+  in(R::kSeed, (double)seed);
+  in(R::kMaxTokens, max_tokens);
+  in(R::kMaxSentences, max_sentences);
+  in(R::kMaxSteps, (double)max_steps);
+  in(R::kMaxEpochs, (double)max_epochs);
+  in(R::kLr, lr);
+  in(R::kWarmupSteps, (double)warmup_steps);
+  in(R::kMinLr, min_lr);
+  in(R::kBeta1, beta1);
+  in(R::kBeta2, beta2);
+  in(R::kAdamEps, adam_eps);
+  in(R::kWeightDecay, weight_decay);
+  in(R::kClipNorm, clip_norm);
+  in(R::kValidEvery, (double)valid_every);
+  in(R::kPatience, (double)patience);
+  in(R::kProgressEvery, (double)progress_every);
+  in(R::kCheckpointEvery, (double)checkpoint_every);
+  in(R::kStopAfterSteps, (double)stop_after_steps);
   need(max_steps > 0 || max_epochs > 0, "set maxSteps or maxEpochs (both are 0: training would never end)");
-  need(std::isfinite(lr) && lr > 0 && lr < 10, "lr must be in (0, 10)");
-  need(warmup_steps >= 0, "warmupSteps must be >= 0");
   need(schedule != Cosine || max_steps > 0, "schedule 'cosine' needs maxSteps > 0");
-  need(std::isfinite(min_lr) && min_lr >= 0 && min_lr <= lr, "minLr must be in [0, lr]");
-  need(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "beta1 and beta2 must be in [0, 1)");
-  need(std::isfinite(adam_eps) && adam_eps > 0, "adamEps must be > 0");
-  need(std::isfinite(weight_decay) && weight_decay >= 0 && weight_decay < 1, "weightDecay must be in [0, 1)");
-  need(std::isfinite(clip_norm) && clip_norm >= 0, "clipNorm must be >= 0");
-  need(valid_every >= 0 && patience >= 0 && progress_every >= 1 && checkpoint_every >= 0 && stop_after_steps >= 0,
-       "validEvery, patience, checkpointEvery, stopAfterSteps must be >= 0 and progressEvery >= 1");
+  need(min_lr <= lr, "minLr must be <= lr");
   need(!resume || !checkpoint_dir.empty(), "resume needs a checkpointDir");
 }
 

@@ -1,4 +1,5 @@
-// Training options (validated in TypeScript first, checked again here) and the schedule.
+// Training options (validated in TypeScript first, checked again here with the same
+// ranges, common/option_ranges.h) and the schedule.
 #pragma once
 #include <cstdint>
 #include <string>

@@ -3,7 +3,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
-import { native } from '../native/load.js';
 import { loadSpec, parseSpec, resolveSpecPaths } from '../experiments/spec/spec.js';
 import { presetSpec, SPEC_PRESET_NAMES, type SpecPresetName } from '../experiments/spec/presets.js';
 import { specToYaml } from '../experiments/spec/yaml.js';
@@ -216,8 +215,7 @@ export async function run(argv: string[]): Promise<number> {
     if (a.positionals.length > 1) throw new UsageError(runSpec.name, `one spec file at a time (got ${a.positionals.length})`);
     const { spec: s } = specOf(runSpec.name, a.positionals[0], a.flags.preset as string | undefined);
     if (a.flags.device !== undefined) s.device = parseSpecDevice(runSpec.name, a.flags.device);
-    const threads = (a.flags.threads as number | undefined) ?? s.threads;
-    if (threads) native().setThreads(threads);
+    if (a.flags.threads !== undefined) s.threads = a.flags.threads as number; // runExperiment applies it
     const limits = limitsOf(a.flags, s);
     const dir = resolve((a.flags.out as string | undefined) ?? join('experiments', s.name));
     return runStudy(s, dir, { restartChanged: Boolean(a.flags['restart-changed']), report: !a.flags['no-report'], ...limits });

@@ -3,13 +3,13 @@
 // snake_case config.json form (toNative) and the camelCase option objects as they are.
 import { describe, invalid } from '../common/errors.js';
 import type { NativeDecodeOptions, NativeModelConfig, NativeTrainOptions } from '../native/types.js';
+import { checkRange, DECODE_RANGES, MAX_BEAM_ROWS, TRAIN_RANGES } from './ranges.js';
 import {
   checkBool,
   checkEnum,
   checkInt,
   checkKeys,
   checkNumber,
-  checkSeed,
   checkString,
   isPlainObject,
   requireObject,
@@ -218,7 +218,6 @@ export const DEFAULT_TRAIN_OPTIONS: Readonly<TrainOptions> = Object.freeze({
 });
 
 const TRAIN_KEYS = Object.keys(DEFAULT_TRAIN_OPTIONS) as (keyof TrainOptions)[];
-const I32 = 2 ** 31 - 1;
 
 /** What fit() knows about the data, used to scale defaults. */
 export interface TrainPlan {
@@ -243,29 +242,30 @@ export function validateTrainOptions(input: Partial<TrainOptions> | undefined, p
   checkKeys(p, TRAIN_KEYS, 'train');
   const given = (k: keyof TrainOptions) => p[k] !== undefined;
   const v = (k: keyof TrainOptions) => (given(k) ? p[k] : DEFAULT_TRAIN_OPTIONS[k]);
+  const n = (k: keyof typeof TRAIN_RANGES) => checkRange(`train.${k}`, v(k), TRAIN_RANGES[k]);
   const o: TrainOptions = {
-    seed: checkSeed('train.seed', v('seed')),
-    maxTokens: checkInt('train.maxTokens', v('maxTokens'), 1, I32),
-    maxSentences: checkInt('train.maxSentences', v('maxSentences'), 1, I32),
-    maxSteps: checkInt('train.maxSteps', v('maxSteps'), 0, I32),
-    maxEpochs: checkInt('train.maxEpochs', v('maxEpochs'), 0, I32),
-    lr: checkNumber('train.lr', v('lr'), { min: 0, max: 10, minOpen: true }),
-    warmupSteps: checkInt('train.warmupSteps', v('warmupSteps'), 0, I32),
+    seed: n('seed'),
+    maxTokens: n('maxTokens'),
+    maxSentences: n('maxSentences'),
+    maxSteps: n('maxSteps'),
+    maxEpochs: n('maxEpochs'),
+    lr: n('lr'),
+    warmupSteps: n('warmupSteps'),
     schedule: checkEnum('train.schedule', v('schedule'), ['inverse_sqrt', 'cosine', 'constant'] as const),
-    minLr: checkNumber('train.minLr', v('minLr'), { min: 0 }),
-    beta1: checkNumber('train.beta1', v('beta1'), { min: 0, max: 1, maxOpen: true }),
-    beta2: checkNumber('train.beta2', v('beta2'), { min: 0, max: 1, maxOpen: true }),
-    adamEps: checkNumber('train.adamEps', v('adamEps'), { min: 0, max: 1, minOpen: true }),
-    weightDecay: checkNumber('train.weightDecay', v('weightDecay'), { min: 0, max: 1 }),
-    clipNorm: checkNumber('train.clipNorm', v('clipNorm'), { min: 0 }),
-    validEvery: checkInt('train.validEvery', v('validEvery'), 0, I32),
-    patience: checkInt('train.patience', v('patience'), 0, I32),
-    progressEvery: checkInt('train.progressEvery', v('progressEvery'), 1, I32),
+    minLr: n('minLr'),
+    beta1: n('beta1'),
+    beta2: n('beta2'),
+    adamEps: n('adamEps'),
+    weightDecay: n('weightDecay'),
+    clipNorm: n('clipNorm'),
+    validEvery: n('validEvery'),
+    patience: n('patience'),
+    progressEvery: n('progressEvery'),
     checkpointDir: checkString('train.checkpointDir', v('checkpointDir')),
-    checkpointEvery: checkInt('train.checkpointEvery', v('checkpointEvery'), 0, I32),
+    checkpointEvery: n('checkpointEvery'),
     resume: checkBool('train.resume', v('resume')),
     restoreBest: checkBool('train.restoreBest', v('restoreBest')),
-    stopAfterSteps: checkInt('train.stopAfterSteps', v('stopAfterSteps'), 0, I32),
+    stopAfterSteps: n('stopAfterSteps'),
   };
   if (!given('maxSteps') && !given('maxEpochs')) o.maxEpochs = 10;
   if (o.maxSteps === 0 && o.maxEpochs === 0)
@@ -326,21 +326,18 @@ export function validateDecodeOptions(input: Partial<DecodeOptions> | undefined)
   else if (SAMPLING_KEYS.some(given)) method = 'sample';
   else method = 'greedy';
   const v = (k: keyof DecodeOptions) => (given(k) ? p[k] : DEFAULT_DECODE_OPTIONS[k]);
+  const n = (k: keyof typeof DECODE_RANGES) => checkRange(`decode.${k}`, v(k), DECODE_RANGES[k]);
   const o: DecodeOptions = {
     method,
-    beamSize: given('beamSize') ? checkInt('decode.beamSize', p.beamSize, 1, 256) : method === 'beam' ? 4 : 1,
-    lengthPenalty: given('lengthPenalty')
-      ? checkNumber('decode.lengthPenalty', p.lengthPenalty, { min: 0, max: 10 })
-      : method === 'beam'
-        ? 0.6
-        : 0,
-    temperature: checkNumber('decode.temperature', v('temperature'), { min: 0, max: 100, minOpen: true }),
-    topK: checkInt('decode.topK', v('topK'), 0, I32),
-    topP: checkNumber('decode.topP', v('topP'), { min: 0, max: 1, minOpen: true }),
-    maxLenA: checkNumber('decode.maxLenA', v('maxLenA'), { min: 0, max: 1000 }),
-    maxLenB: checkInt('decode.maxLenB', v('maxLenB'), 0, 1 << 20),
-    seed: checkSeed('decode.seed', v('seed')),
-    batchSize: checkInt('decode.batchSize', v('batchSize'), 1, 65536),
+    beamSize: given('beamSize') ? n('beamSize') : method === 'beam' ? 4 : 1,
+    lengthPenalty: given('lengthPenalty') ? n('lengthPenalty') : method === 'beam' ? 0.6 : 0,
+    temperature: n('temperature'),
+    topK: n('topK'),
+    topP: n('topP'),
+    maxLenA: n('maxLenA'),
+    maxLenB: n('maxLenB'),
+    seed: n('seed'),
+    batchSize: n('batchSize'),
   };
   if (method !== 'beam' && o.beamSize > 1)
     throw invalid(`decode.beamSize = ${o.beamSize} needs decode.method 'beam' (got '${method}')`);
@@ -348,6 +345,8 @@ export function validateDecodeOptions(input: Partial<DecodeOptions> | undefined)
     const k = SAMPLING_KEYS.find(given);
     if (k) throw invalid(`decode.${k} applies only to decode.method 'sample' (got '${method}')`);
   }
+  if (method === 'beam' && o.batchSize * o.beamSize > MAX_BEAM_ROWS)
+    throw invalid(`decode.batchSize * decode.beamSize must be at most ${MAX_BEAM_ROWS} rows (got ${o.batchSize} * ${o.beamSize})`);
   if (o.maxLenA === 0 && o.maxLenB === 0) throw invalid('decode.maxLenA and decode.maxLenB are both 0: outputs could not have any token');
   return o;
 }

@@ -17,6 +17,7 @@ import {
 } from './config.js';
 import { describe, invalid, RegurgitateError, wrapNative } from '../common/errors.js';
 import { packSources, toNativePairs, pairCount, type Ids, type Pair } from './pairs.js';
+import { checkRange, SCORE_RANGES } from './ranges.js';
 import type { NativePairs } from '../native/types.js';
 import { checkSeed, isPlainObject } from '../common/validate.js';
 
@@ -177,9 +178,7 @@ export class Transformer {
   async score(pairs: readonly Pair[] | NativePairs, options: { batchSize?: number } = {}): Promise<number[]> {
     if (!isPlainObject(options)) throw invalid(`score options must be an object (got ${describe(options)})`);
     for (const k of Object.keys(options)) if (k !== 'batchSize') throw invalid(`score.${k} is not a known option; known: batchSize`);
-    const bs = options.batchSize ?? 64;
-    if (typeof bs !== 'number' || !Number.isInteger(bs) || bs < 1 || bs > 65536)
-      throw invalid(`score.batchSize must be an integer in [1, 65536] (got ${describe(bs)})`);
+    const bs = checkRange('score.batchSize', options.batchSize ?? 64, SCORE_RANGES.batchSize);
     const data = toNativePairs(pairs, this.#config);
     if (pairCount(data) === 0) return [];
     this.#checkIdle('score');

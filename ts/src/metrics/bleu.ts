@@ -1,5 +1,6 @@
 // BLEU (Papineni et al., 2002) exactly as sacreBLEU 2.6.0 computes it
 // (sacrebleu/metrics/bleu.py, metrics/base.py, metrics/helpers.py, utils.py).
+import { RegurgitateError } from '../common/errors.js';
 import {
   checkCorpusArgs,
   checkSentenceArgs,
@@ -84,7 +85,7 @@ export function computeBleu(
 ): Omit<BleuScore, 'signature'> {
   const smoothMethod = opts.smoothMethod ?? 'none';
   if (!Object.prototype.hasOwnProperty.call(SMOOTH_DEFAULTS, smoothMethod)) {
-    throw new RangeError(`Unknown smooth_method '${smoothMethod}' (choose one of: ${SMOOTH_METHODS.join(', ')})`);
+    throw new RegurgitateError('EINVAL', `smoothMethod: unknown smooth_method '${smoothMethod}' (choose one of: ${SMOOTH_METHODS.join(', ')})`);
   }
   const smoothValue = opts.smoothValue ?? SMOOTH_DEFAULTS[smoothMethod] ?? 0;
   const effectiveOrder = opts.effectiveOrder ?? false;
@@ -197,12 +198,12 @@ export class BLEU implements StatsMetric<BleuScore> {
     this.lowercase = opts.lowercase ?? false;
     this.smoothMethod = opts.smoothMethod ?? 'exp';
     if (!Object.prototype.hasOwnProperty.call(SMOOTH_DEFAULTS, this.smoothMethod)) {
-      throw new RangeError(`Unknown smooth_method '${this.smoothMethod}' (choose one of: ${SMOOTH_METHODS.join(', ')})`);
+      throw new RegurgitateError('EINVAL', `BLEU: smoothMethod: unknown smooth_method '${this.smoothMethod}' (choose one of: ${SMOOTH_METHODS.join(', ')})`);
     }
     this.smoothValue = opts.smoothValue ?? null;
     this.maxNgramOrder = opts.maxNgramOrder ?? MAX_NGRAM_ORDER;
     if (!Number.isInteger(this.maxNgramOrder) || this.maxNgramOrder < 1) {
-      throw new RangeError(`maxNgramOrder must be a positive integer (got ${this.maxNgramOrder})`);
+      throw new RegurgitateError('EINVAL', `BLEU: maxNgramOrder must be a positive integer (got ${this.maxNgramOrder})`);
     }
     this.effectiveOrder = opts.effectiveOrder ?? false;
     this.tokenizer = getTokenizer(opts.tokenize ?? '13a');

@@ -11,6 +11,7 @@
 // and chrF the statistics are integers and the sums are exact below 2^24 either way; TER
 // statistics (average reference lengths) can be fractional with several references, and
 // there our float64 sums may differ from sacreBLEU's in the last float32 bits.
+import { RegurgitateError } from '../common/errors.js';
 import { BLEU, type BleuOptions, type StatsMetric } from './bleu.js';
 import { CHRF, type ChrfOptions } from './chrf.js';
 import { numpyMean, type RefLine } from './helpers.js';
@@ -81,14 +82,14 @@ function makeMetric(opts: PairedBootstrapOptions): StatsMetric {
     case 'ter':
       return new TER(opts.ter);
     default:
-      throw new RangeError(`unknown metric '${String(m)}' (choose one of: bleu, chrf, chrf++, ter)`);
+      throw new RegurgitateError('EINVAL', `metric: unknown metric '${String(m)}' (choose one of: bleu, chrf, chrf++, ter)`);
   }
 }
 
 /** The resample indices: nSamples rows of n indices in [0, n), flattened row-major. Shared with later calls of the same arguments: read it, do not modify it. */
 export function bootstrapIndices(n: number, nSamples: number, seed = 12345, rng: 'numpy-default' | 'numpy-legacy' = 'numpy-default'): Uint32Array {
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`number of segments must be a positive integer (got ${n})`);
-  if (!Number.isInteger(nSamples) || nSamples < 1) throw new RangeError(`nSamples must be a positive integer (got ${nSamples})`);
+  if (!Number.isInteger(n) || n < 1) throw new RegurgitateError('EINVAL', `bootstrapIndices: n (the number of segments) must be a positive integer (got ${n})`);
+  if (!Number.isInteger(nSamples) || nSamples < 1) throw new RegurgitateError('EINVAL', `nSamples must be a positive integer (got ${nSamples})`);
   // A report compares many pairs of systems on the same test set: the same indices every
   // time, so the last ones are kept (a third of a comparison's time at 2,000 segments).
   const key = `${n}/${nSamples}/${seed}/${rng}`;
@@ -183,7 +184,7 @@ export function bootstrapSide(
 /** The paired test from two sides made with the same test set and settings. */
 export function pairedBootstrapSides(bl: BootstrapSide, sy: BootstrapSide): PairedBootstrapResult {
   for (const k of ['metric', 'segments', 'nSamples', 'seed', 'rng'] as const) {
-    if (bl[k] !== sy[k]) throw new RangeError(`the two sides differ in ${k}: ${String(bl[k])} vs ${String(sy[k])}`);
+    if (bl[k] !== sy[k]) throw new RegurgitateError('EINVAL', `pairedBootstrapSides: the two sides differ in ${k}: ${String(bl[k])} vs ${String(sy[k])}`);
   }
   const { nSamples, seed } = sy;
   const scoresBl = bl.resampled;
@@ -227,7 +228,7 @@ export function pairedBootstrap(
   opts: PairedBootstrapOptions = {},
 ): PairedBootstrapResult {
   if (baselineHyps.length !== systemHyps.length) {
-    throw new RangeError(`baseline has ${baselineHyps.length} segments, system has ${systemHyps.length}`);
+    throw new RegurgitateError('EINVAL', `pairedBootstrap: baselineHyps has ${baselineHyps.length} segments, systemHyps has ${systemHyps.length}`);
   }
   return pairedBootstrapSides(bootstrapSide(baselineHyps, refs, opts), bootstrapSide(systemHyps, refs, opts));
 }

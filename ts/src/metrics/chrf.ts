@@ -1,5 +1,6 @@
 // chrF (Popović 2015) and chrF++ (Popović 2017) exactly as sacreBLEU 2.6.0 computes them
 // (sacrebleu/metrics/chrf.py, metrics/helpers.py).
+import { RegurgitateError } from '../common/errors.js';
 import type { StatsMetric } from './bleu.js';
 import {
   charNgrams,
@@ -93,10 +94,10 @@ export class CHRF implements StatsMetric<ChrfScore> {
       ['charOrder', this.charOrder],
       ['wordOrder', this.wordOrder],
     ] as const) {
-      if (!Number.isInteger(v) || v < 0) throw new RangeError(`${k} must be a non-negative integer (got ${v})`);
+      if (!Number.isInteger(v) || v < 0) throw new RegurgitateError('EINVAL', `chrF: ${k} must be a non-negative integer (got ${v})`);
     }
-    if (this.charOrder + this.wordOrder === 0) throw new RangeError('charOrder + wordOrder must be positive');
-    if (!(this.beta >= 0) || !Number.isFinite(this.beta)) throw new RangeError(`beta must be a non-negative number (got ${this.beta})`);
+    if (this.charOrder + this.wordOrder === 0) throw new RegurgitateError('EINVAL', `chrF: charOrder + wordOrder must be positive (got ${this.charOrder} + ${this.wordOrder})`);
+    if (!(this.beta >= 0) || !Number.isFinite(this.beta)) throw new RegurgitateError('EINVAL', `chrF: beta must be a non-negative number (got ${this.beta})`);
     this.order = this.charOrder + this.wordOrder;
     this.name = `chrF${this.beta}` + '+'.repeat(this.wordOrder);
   }

@@ -5,6 +5,7 @@
 //
 // Yule's K, Yule's I, Herdan's Vm and Simpson's D follow the formulas lexicalrichness
 // documents (docs/assets/eqn-tex.txt in its repository); see docs/metrics.md.
+import { RegurgitateError } from '../common/errors.js';
 import { count, numpySum, pySplit } from './helpers.js';
 
 /** Python's string.punctuation, !"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~ : all ASCII punctuation and symbols. */
@@ -69,7 +70,7 @@ export class LexicalRichness {
 
   /** (log w)^2 / (log w - log t); lexicalrichness raises when w == t. */
   get dugast(): number {
-    if (this.words === this.terms) throw new RangeError('Word count and term counts are the same.');
+    if (this.words === this.terms) throw new RegurgitateError('ERANGE', 'dugast: Word count and term counts are the same.');
     return Math.log(this.words) ** 2 / (Math.log(this.words) - Math.log(this.terms));
   }
 
@@ -120,9 +121,9 @@ export class LexicalRichness {
    */
   msttr(segmentWindow = 100, discard = true): number {
     if (segmentWindow >= this.words) {
-      throw new RangeError(`Window size must be greater than text size of ${this.words}. Try a smaller segment_window size.`);
+      throw new RegurgitateError('ERANGE', `msttr: segmentWindow (${segmentWindow}) must be smaller than the text size of ${this.words}. Try a smaller segment_window size.`);
     }
-    if (!Number.isInteger(segmentWindow) || segmentWindow < 1) throw new RangeError('Window size must be a positive integer.');
+    if (!Number.isInteger(segmentWindow) || segmentWindow < 1) throw new RegurgitateError('EINVAL', `msttr: segmentWindow must be a positive integer (got ${segmentWindow})`);
     const scores: number[] = [];
     for (let i = 0; i < this.words; i += segmentWindow) {
       const seg = this.wordlist.slice(i, i + segmentWindow);
@@ -137,9 +138,9 @@ export class LexicalRichness {
   /** Moving-average TTR over all windows of `windowSize` consecutive words. */
   mattr(windowSize = 100): number {
     if (windowSize > this.words) {
-      throw new RangeError(`Window size must not be greater than text size of ${this.words}. Try a smaller window size.`);
+      throw new RegurgitateError('ERANGE', `mattr: windowSize (${windowSize}) must not be greater than the text size of ${this.words}. Try a smaller window size.`);
     }
-    if (!Number.isInteger(windowSize) || windowSize < 1) throw new RangeError('Window size must be a positive integer.');
+    if (!Number.isInteger(windowSize) || windowSize < 1) throw new RegurgitateError('EINVAL', `mattr: windowSize must be a positive integer (got ${windowSize})`);
     const counts = new Map<string, number>();
     const add = (w: string) => counts.set(w, (counts.get(w) ?? 0) + 1);
     const remove = (w: string) => {
@@ -188,7 +189,7 @@ export class LexicalRichness {
 
   /** MTLD: mean of the forward and backward measures. */
   mtld(threshold = 0.72): number {
-    if (this.words === 0) throw new RangeError('MTLD of an empty text is undefined.');
+    if (this.words === 0) throw new RegurgitateError('ERANGE', 'mtld: MTLD of an empty text is undefined.');
     return (this.subMtld(threshold, false) + this.subMtld(threshold, true)) / 2;
   }
 
@@ -199,11 +200,11 @@ export class LexicalRichness {
   hdd(draws = 42): number {
     if (this.words < draws) {
       const suggestion = this.terms < 42 ? Math.floor(this.words / 2) : 42;
-      throw new RangeError(
-        `Number of draws should be less than the total sample size of ${this.words}. Try a draw value smaller than ${this.words}, e.g. hdd(draws=${suggestion}.)`,
+      throw new RegurgitateError('ERANGE', 
+        `hdd: draws: Number of draws should be less than the total sample size of ${this.words}. Try a draw value smaller than ${this.words}, e.g. hdd(draws=${suggestion}.)`,
       );
     }
-    if (!Number.isInteger(draws) || draws < 1) throw new RangeError('Number of draws must be a positive integer.');
+    if (!Number.isInteger(draws) || draws < 1) throw new RegurgitateError('EINVAL', `hdd: draws must be a positive integer (got ${draws})`);
     let total = 0;
     for (const freq of count(this.wordlist).values()) {
       total += (1 - hypergeomPmf0(this.words, freq, draws)) / draws;
@@ -271,7 +272,8 @@ function defined(f: () => number): number | null {
     const v = f();
     return Number.isFinite(v) ? v : null;
   } catch (e) {
-    if (e instanceof RangeError) return null;
+    // ERANGE: the text is too short for the measure; a bad argument (EINVAL) is thrown.
+    if (e instanceof RegurgitateError && e.code === 'ERANGE') return null;
     throw e;
   }
 }

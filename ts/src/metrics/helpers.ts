@@ -5,6 +5,7 @@
 // We match sacreBLEU 2.6.0 (https://github.com/mjpost/sacrebleu). Every detail that can
 // change a score is taken from its source; where a rule here looks odd, it is because
 // sacreBLEU does it that way.
+import { RegurgitateError } from '../common/errors.js';
 
 /** The sacreBLEU version whose behaviour (scores and signatures) we reproduce. */
 export const SACREBLEU_VERSION = '2.6.0';
@@ -160,23 +161,23 @@ export function sumOfLists(stats: ReadonlyArray<ReadonlyArray<number>>): number[
 
 /** Input checks shared by all metrics, modelled on sacreBLEU's Metric._check_*_args. */
 export function checkCorpusArgs(name: string, hyps: unknown, refs: unknown): void {
-  if (!Array.isArray(hyps)) throw new TypeError(`${name}: \`hyps\` should be a sequence of strings.`);
-  if (hyps.length === 0) throw new TypeError(`${name}: \`hyps\` should not be empty.`);
+  if (!Array.isArray(hyps)) throw new RegurgitateError('EINVAL', `${name}: \`hyps\` should be a sequence of strings.`);
+  if (hyps.length === 0) throw new RegurgitateError('EINVAL', `${name}: \`hyps\` should not be empty.`);
   for (const h of hyps) {
-    if (h === null || h === undefined) throw new TypeError(`${name}: Undefined line in hypotheses stream!`);
-    if (typeof h !== 'string') throw new TypeError(`${name}: Each element of \`hyps\` should be a string.`);
+    if (h === null || h === undefined) throw new RegurgitateError('EINVAL', `${name}: Undefined line in hypotheses stream!`);
+    if (typeof h !== 'string') throw new RegurgitateError('EINVAL', `${name}: Each element of \`hyps\` should be a string.`);
   }
-  if (!Array.isArray(refs)) throw new TypeError(`${name}: \`refs\` should be a sequence of sequence of strings.`);
-  if (refs.length === 0) throw new TypeError(`${name}: \`refs\` should not be empty.`);
+  if (!Array.isArray(refs)) throw new RegurgitateError('EINVAL', `${name}: \`refs\` should be a sequence of sequence of strings.`);
+  if (refs.length === 0) throw new RegurgitateError('EINVAL', `${name}: \`refs\` should not be empty.`);
   for (const stream of refs) {
-    if (!Array.isArray(stream)) throw new TypeError(`${name}: Each element of \`refs\` should be a sequence of strings.`);
+    if (!Array.isArray(stream)) throw new RegurgitateError('EINVAL', `${name}: Each element of \`refs\` should be a sequence of strings.`);
     for (const r of stream) {
       if (r !== null && r !== undefined && typeof r !== 'string') {
-        throw new TypeError(`${name}: \`refs\` should be a sequence of sequence of strings.`);
+        throw new RegurgitateError('EINVAL', `${name}: \`refs\` should be a sequence of sequence of strings.`);
       }
     }
     if (stream.length !== hyps.length) {
-      throw new TypeError(
+      throw new RegurgitateError('EINVAL', 
         `${name}: each reference stream must have the same length as \`hyps\` (${hyps.length}), got ${stream.length}.`,
       );
     }
@@ -184,12 +185,12 @@ export function checkCorpusArgs(name: string, hyps: unknown, refs: unknown): voi
 }
 
 export function checkSentenceArgs(name: string, hyp: unknown, refs: unknown): void {
-  if (typeof hyp !== 'string') throw new TypeError(`${name}: The argument \`hyp\` should be a string.`);
-  if (!Array.isArray(refs)) throw new TypeError(`${name}: The argument \`refs\` should be a sequence of strings.`);
-  if (refs.length === 0) throw new TypeError(`${name}: The argument \`refs\` should not be empty.`);
+  if (typeof hyp !== 'string') throw new RegurgitateError('EINVAL', `${name}: The argument \`hyp\` should be a string.`);
+  if (!Array.isArray(refs)) throw new RegurgitateError('EINVAL', `${name}: The argument \`refs\` should be a sequence of strings.`);
+  if (refs.length === 0) throw new RegurgitateError('EINVAL', `${name}: The argument \`refs\` should not be empty.`);
   for (const r of refs) {
     if (r !== null && r !== undefined && typeof r !== 'string') {
-      throw new TypeError(`${name}: Each element of \`refs\` should be a string.`);
+      throw new RegurgitateError('EINVAL', `${name}: Each element of \`refs\` should be a string.`);
     }
   }
 }
@@ -216,7 +217,7 @@ export function collectReferences(
       if (r !== null && r !== undefined && r !== '') lines.push(r);
     }
     if (lines.length === 0) {
-      throw new Error(`${name}: Empty or \`None\` reference sentence found (segment ${i + 1}).`);
+      throw new RegurgitateError('EINVAL', `${name}: refs: Empty or \`None\` reference sentence found (segment ${i + 1}).`);
     }
     counts.add(lines.length);
     perSegment.push(lines);

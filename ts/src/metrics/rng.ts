@@ -16,6 +16,7 @@
 // numpy/random/src/mt19937/mt19937.c, numpy/random/src/distributions/distributions.c
 // (random_bounded_uint64_fill, buffered_bounded_lemire_uint32,
 // buffered_bounded_masked_uint32), numpy/random/_generator.pyx and mtrand.pyx (choice).
+import { RegurgitateError } from '../common/errors.js';
 
 /** A source of uniformly distributed 32-bit unsigned integers (numpy's next_uint32). */
 export interface BitGenerator {
@@ -36,8 +37,9 @@ const POOL_SIZE = 4;
 
 /** An integer seed as numpy's _int_to_uint32_array: little-endian 32-bit words ([0] for 0). */
 export function intToUint32Array(seed: number | bigint): number[] {
+  if (typeof seed === 'number' && !Number.isSafeInteger(seed)) throw new RegurgitateError('EINVAL', `seed must be a non-negative integer (got ${seed})`);
   let n = BigInt(seed);
-  if (n < 0n) throw new RangeError(`seed must be non-negative (got ${seed})`);
+  if (n < 0n) throw new RegurgitateError('EINVAL', `seed must be non-negative (got ${seed})`);
   if (n === 0n) return [0];
   const out: number[] = [];
   while (n > 0n) {
@@ -196,7 +198,7 @@ export class MT19937 implements BitGenerator {
   /** numpy's mt19937_seed (Matsumoto-Nishimura init_genrand), used by RandomState(int). */
   static fromSeed(seed: number): MT19937 {
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-      throw new RangeError(`Seed must be between 0 and 2**32 - 1 (got ${seed})`);
+      throw new RegurgitateError('EINVAL', `seed must be an integer between 0 and 2**32 - 1 (got ${seed})`);
     }
     const mt = new MT19937();
     let s = seed >>> 0;
@@ -325,7 +327,7 @@ function genMask(max: number): number {
  */
 export function boundedIntegers(bg: BitGenerator, high: number, count: number, useMasked: boolean): Uint32Array {
   if (!Number.isInteger(high) || high < 1 || high > 0x100000000) {
-    throw new RangeError(`high must be an integer in [1, 2^32] (got ${high})`);
+    throw new RegurgitateError('EINVAL', `high must be an integer in [1, 2^32] (got ${high})`);
   }
   const out = new Uint32Array(count);
   const rng = high - 1;

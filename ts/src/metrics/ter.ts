@@ -3,6 +3,7 @@
 // Tercom with shifts, a beam-limited edit distance around the (length-ratio) diagonal,
 // and Tercom's limits (shift size 10, shift distance 50, beam width 25, at most 1000
 // shift candidates per sentence).
+import { RegurgitateError } from '../common/errors.js';
 import type { StatsMetric } from './bleu.js';
 import { checkCorpusArgs, checkSentenceArgs, collectReferences, formatSignature, pyRstrip, pySplit, sumOfLists, type RefLine } from './helpers.js';
 import { tercomTokenizer, type Tokenizer } from './tokenizers.js';
@@ -143,7 +144,7 @@ class BeamEditDistance {
       } else if (o === OP_DEL) {
         i -= 1;
       } else {
-        throw new Error(`TER: unknown operation 'x' in the edit distance trace (beam too narrow)`);
+        throw new RegurgitateError('EINTERNAL', `TER: unknown operation 'x' in the edit distance trace (beam too narrow)`);
       }
     }
     ops.reverse();
@@ -220,7 +221,7 @@ function traceToAlignment(trace: Uint8Array): { align: number[]; refErr: number[
       align[posRef] = posHyp;
       refErr.push(1);
     } else {
-      throw new Error(`TER: unknown operation ${op}`);
+      throw new RegurgitateError('EINTERNAL', `TER: unknown operation ${op}`);
     }
   }
   return { align, refErr, hypErr };

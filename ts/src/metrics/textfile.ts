@@ -2,15 +2,20 @@
 // lines split on '\n' only, each line right-stripped of (Python) whitespace. Errors name
 // the file and, where it applies, the line.
 import { readFile } from 'node:fs/promises';
+import { RegurgitateError, type ErrorCode } from '../common/errors.js';
 import { splitLines } from '../common/text.js';
 import { pyRstrip } from './helpers.js';
 
-/** A problem with an input file; `message` names the file (and line). */
-export class InputFileError extends Error {
+/**
+ * A problem with an input file; `message` names the file (and line). `code`: ENOENT
+ * (missing), EIO (unreadable), EFORMAT (not UTF-8), EINVAL (a directory, or content
+ * that does not fit).
+ */
+export class InputFileError extends RegurgitateError {
   readonly file: string;
   readonly line: number | undefined;
-  constructor(file: string, message: string, line?: number) {
-    super(message);
+  constructor(file: string, message: string, line?: number, code: ErrorCode = 'EINVAL') {
+    super(code, message);
     this.file = file;
     this.line = line;
   }
@@ -32,13 +37,13 @@ export function decodeUtf8Lines(buf: Uint8Array, file: string): string {
         try {
           dec.decode(buf.subarray(start, i));
         } catch {
-          throw new InputFileError(file, `${file} line ${line}: invalid UTF-8`, line);
+          throw new InputFileError(file, `${file} line ${line}: invalid UTF-8`, line, 'EFORMAT');
         }
         start = i + 1;
         line += 1;
       }
     }
-    throw new InputFileError(file, `${file}: invalid UTF-8`);
+    throw new InputFileError(file, `${file}: invalid UTF-8`, undefined, 'EFORMAT');
   }
 }
 
@@ -57,7 +62,9 @@ export async function readTextLines(file: string): Promise<string[]> {
           : code === 'EACCES' || code === 'EPERM'
             ? 'permission denied'
             : (e as Error).message;
-    throw new InputFileError(file, `cannot read ${file}: ${why}`);
+    // Codes as common/file_errors.ts gives them: a directory is a bad argument.
+    const rc = code === 'ENOENT' ? 'ENOENT' : code === 'EISDIR' ? 'EINVAL' : 'EIO';
+    throw new InputFileError(file, `cannot read ${file}: ${why}`, undefined, rc);
   }
   return splitLines(decodeUtf8Lines(buf, file)).map(pyRstrip);
 }

@@ -1,6 +1,7 @@
 // Tokenizers, ported from sacreBLEU 2.6.0 (sacrebleu/tokenizers/tokenizer_13a.py,
 // tokenizer_re.py, tokenizer_intl.py, tokenizer_char.py, tokenizer_none.py,
 // tokenizer_ter.py). Each returns the tokenized line with tokens separated by one space.
+import { RegurgitateError } from '../common/errors.js';
 import { pyNormalizeSpaces } from './helpers.js';
 
 export type TokenizerName = '13a' | 'intl' | 'char' | 'none';
@@ -89,10 +90,10 @@ export function isTokenizerName(name: string): name is TokenizerName {
   return Object.prototype.hasOwnProperty.call(BY_NAME, name);
 }
 
-/** The tokenizer for a name; throws a RangeError naming the valid choices otherwise. */
+/** The tokenizer for a name; throws EINVAL naming the valid choices otherwise. */
 export function getTokenizer(name: string): Tokenizer {
   if (!isTokenizerName(name)) {
-    throw new RangeError(`unknown tokenizer '${name}' (choose one of: ${TOKENIZERS.join(', ')})`);
+    throw new RegurgitateError('EINVAL', `tokenize: unknown tokenizer '${name}' (choose one of: ${TOKENIZERS.join(', ')})`);
   }
   return BY_NAME[name];
 }

@@ -4,9 +4,10 @@
 // usable GPU), so a missing driver or toolkit never affects CPU use.
 import { createRequire } from 'node:module';
 
-import { RegurgitateError } from '../common/errors.js';
+import { RegurgitateError, wrapNative } from '../common/errors.js';
+import { checkInt } from '../common/validate.js';
 import { probeCuda, type CudaStatus } from './cuda.js';
-import { nativeExport } from './load.js';
+import { native, nativeExport } from './load.js';
 import type { NativeAddon, NativeModelCtor } from './types.js';
 
 const require = createRequire(import.meta.url);
@@ -17,6 +18,7 @@ export const DEVICES: readonly Device[] = ['cpu', 'cuda', 'auto', 'cuda:bf16', '
 
 let status: CudaStatus | undefined;
 let cudaAddon: NativeAddon | undefined;
+let threads: number | undefined;
 
 /** The CUDA probe, once per process. */
 export function cudaStatus(): CudaStatus {
@@ -45,8 +47,23 @@ export function cudaAddonOrThrow(): NativeAddon {
   const mod = require(st.path) as NativeAddon;
   if (typeof mod.Model !== 'function')
     throw new RegurgitateError('EBACKEND', `the CUDA module at ${st.path} has no Model (built from older sources): rebuild it with \`bash scripts/build-cuda.sh\``);
+  if (threads !== undefined) wrapNative(() => mod.setThreads(threads!));
   cudaAddon = mod;
   return mod;
+}
+
+/**
+ * Sets the engine's worker threads (0 = REGURGITATE_THREADS, else one per hardware
+ * thread) in every native module, the CUDA one too when it is loaded now or later (each
+ * has its own pool); returns the count in effect. Safe while training or translation
+ * runs: the change applies from the next parallel region, and no result depends on it.
+ */
+export function applyThreads(n: number): number {
+  checkInt('threads', n, 0, 1024);
+  const count = wrapNative(() => native().setThreads(n));
+  threads = n;
+  if (cudaAddon) wrapNative(() => cudaAddon!.setThreads(n));
+  return count;
 }
 
 /** The Model constructor that runs on `device` (already resolved, never 'auto'). */

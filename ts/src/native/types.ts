@@ -193,6 +193,22 @@ export interface KernelBenchResult {
   threads: number;
 }
 
+/** One option's bounds in native code's table (native/src/common/option_ranges.h). */
+export interface NativeOptionRange {
+  min: number;
+  max: number; // Infinity: any finite number
+  integer: boolean;
+  minOpen: boolean;
+  maxOpen: boolean;
+}
+
+export interface NativeOptionRanges {
+  train: Record<string, NativeOptionRange>;
+  decode: Record<string, NativeOptionRange>;
+  score: Record<string, NativeOptionRange>;
+  maxBeamRows: number;
+}
+
 export interface GemmOptions {
   alpha?: number; // default 1
   beta?: number; // default 0 (C is then never read)
@@ -204,7 +220,13 @@ export interface GemmOptions {
 
 export interface NativeAddon {
   systemInfo(): SystemInfo;
+  /**
+   * Worker threads from the next parallel region on (0 = the default); returns that count.
+   * Safe while work runs: a running kernel finishes on the old workers.
+   */
   setThreads(n: number): number;
+  /** The ranges every training, decoding and scoring option is read and checked with. */
+  optionRanges(): NativeOptionRanges;
   /**
    * C = alpha * op(A) * op(B) + beta * C with the optimized kernel (row-major; op(A) is
    * MxK, op(B) is KxN). Returns a new array (a copy of opts.C when given, else M*ldc zeros).

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 import { writeFileAtomic } from '../../common/atomic.js';
 import { invalid, RegurgitateError } from '../../common/errors.js';
-import { cudaStatus } from '../../native/device.js';
+import { applyThreads, cudaStatus } from '../../native/device.js';
 
 import type { RunProgress } from '../../rundir/train.js';
 import { expandGrid, type Cell } from '../grid/grid.js';
@@ -105,6 +105,7 @@ function pickDevice(spec: ExperimentSpec, log: (s: string) => void): 'cpu' | 'cu
 }
 
 export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOptions = {}): Promise<RunSummary> {
+  if (spec.threads > 0) applyThreads(spec.threads); // 0: leave the process's setting
   const t0 = performance.now();
   const log = o.log ?? (() => {});
   // Hashes see file contents, not paths (identity.ts): a moved study keeps its runs.
