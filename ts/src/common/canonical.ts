@@ -3,6 +3,8 @@
 // same hash whatever order the spec wrote its keys in.
 import { createHash } from 'node:crypto';
 
+import { RegurgitateError } from './errors.js';
+
 function sortValue(v: unknown): unknown {
   if (Array.isArray(v)) return v.map((x) => (x === undefined ? null : sortValue(x)));
   if (v !== null && typeof v === 'object') {
@@ -13,7 +15,7 @@ function sortValue(v: unknown): unknown {
     }
     return out;
   }
-  if (typeof v === 'number' && !Number.isFinite(v)) throw new TypeError(`canonicalJson: ${v} has no JSON form`);
+  if (typeof v === 'number' && !Number.isFinite(v)) throw new RegurgitateError('EINVAL', `canonicalJson: ${v} has no JSON form`);
   return v;
 }
 
