@@ -8,7 +8,11 @@ import { packageVersion } from '../native/load.js';
 import { SACREBLEU_VERSION } from '../metrics/index.js';
 import { analyze, selectExamples, writeReport } from '../report/index.js';
 import { openCorpus } from '../rundir/corpus.js';
-import type { StudentResult } from './types.js';
+import { analyzeChains } from '../report/chains.js';
+import { CHAIN_METRICS } from './kinds/generation.js';
+import { RESULT_NAMES as N } from './store/schema.js';
+import type { DoneRecord } from './store/store.js';
+import type { ChainResult, StudentResult } from './types.js';
 import { openStore } from './store/store.js';
 import type { ExperimentSpec } from './spec/types.js';
 
@@ -22,13 +26,48 @@ export interface BuiltReport {
 
 const lines = readLinesSync;
 
+/** A done chain generation's record as a results row (null where a measure was undefined). */
+function chainResult(r: DoneRecord): ChainResult[] {
+  const m = (name: string) => r.metrics.get(name)?.value ?? null;
+  const bleu = r.metrics.get(N.bleu), chrf = r.metrics.get(N.chrf), ter = r.metrics.get(N.ter);
+  if (!bleu || !chrf || !ter || typeof r.factors.chain !== 'string' || typeof r.factors.generation !== 'number') return [];
+  const C = CHAIN_METRICS;
+  return [
+    {
+      id: r.id,
+      chain: r.factors.chain,
+      generation: r.factors.generation,
+      size: r.size ?? 0,
+      seed: r.seed ?? 0,
+      bleu: bleu.value,
+      chrf: chrf.value,
+      ter: ter.value,
+      signatures: { bleu: bleu.signature ?? '', chrf: chrf.signature ?? '', ter: ter.signature ?? '' },
+      perplexity: m(C.perplexity),
+      mtld: m(C.mtld),
+      distinct_2: m(C.distinct2),
+      vocab_size: m(C.vocabSize),
+      tail_coverage: m(C.tailCoverage),
+      mean_length: m(C.meanLength),
+      length_ratio: m(C.lengthRatio),
+      data_bleu: m(C.dataBleu),
+      hypotheses: r.artifacts.get(N.hypotheses) ?? '',
+      trainingSet: r.artifacts.get(N.trainingSet) ?? '',
+      steps: m(N.steps) ?? 0,
+      trainSeconds: r.timings.get(N.trainTiming) ?? 0,
+    },
+  ];
+}
+
 export async function buildReport(dir: string, spec: ExperimentSpec): Promise<BuiltReport> {
   const store = openStore(dir);
   let runs: StudentResult[];
+  let chains: ChainResult[];
   let generators;
   let created: string | undefined;
   try {
     runs = store.results();
+    chains = store.doneRecords('generation').flatMap(chainResult);
     generators = store.generatorQuality();
     created = store.experiment()?.created;
   } finally {
@@ -44,10 +83,15 @@ export async function buildReport(dir: string, spec: ExperimentSpec): Promise<Bu
     return h;
   };
   const analysis = analyze({ runs, generators, refs: test.tgt, hyps });
+  if (chains.length) {
+    const b = analysis.significance;
+    analysis.chains = analyzeChains({ results: chains, refs: test.tgt, hyps: (r) => lines(join(dir, r.hypotheses)), samples: b.samples, seed: b.seed });
+  }
   const examples = runs.length ? selectExamples({ sources: test.src, refs: test.tgt, runs, hyps, count: 4 }) : [];
   const w = await writeReport(dir, {
     analysis,
     runs,
+    chains,
     meta: {
       experiment: spec.name,
       corpus: spec.corpus.kind === 'bible' ? `bible (${spec.corpus.pair}): World English Bible + Reina-Valera 1909` : `${spec.corpus.kind} corpus`,

@@ -37,6 +37,38 @@ export interface StudentResult {
   trainSeconds: number;
 }
 
+/** One finished generation of a collapse chain (one object of results.json, beside the students'). */
+export interface ChainResult {
+  id: string;
+  /** The regime as the spec writes it: 'replace', 'accumulate', 'fresh:0.5'. */
+  chain: string;
+  /** 0..K. */
+  generation: number;
+  size: number;
+  seed: number;
+  /** Corpus scores of its translations of the real test split, 0..100. */
+  bleu: number;
+  chrf: number;
+  ter: number;
+  signatures: { bleu: string; chrf: string; ter: string };
+  /** Perplexity of the real test references under the generation's model. */
+  perplexity: number | null;
+  /** Diversity of its test outputs: MTLD, distinct-2, vocabulary size, tail coverage (run/generation.ts). */
+  mtld: number | null;
+  distinct_2: number | null;
+  vocab_size: number | null;
+  tail_coverage: number | null;
+  /** Mean words per test output and its ratio to the references'. */
+  mean_length: number | null;
+  length_ratio: number | null;
+  /** BLEU of the generated targets it trained on against the real references (null for generation 0). */
+  data_bleu: number | null;
+  hypotheses: string;
+  trainingSet: string;
+  steps: number;
+  trainSeconds: number;
+}
+
 /** Quality of a generator's output on the student pool (pool B) against its real references. */
 export interface GeneratorQuality {
   name: string;

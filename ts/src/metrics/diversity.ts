@@ -326,3 +326,23 @@ export function diversity(lines: readonly string[], opts: DiversityOptions = {})
     terms: lex.terms,
   };
 }
+
+/** Word counts of some lines (lexicalTokenize), most frequent first (ties by word). */
+export function wordCounts(lines: readonly string[]): [string, number][] {
+  const c = new Map<string, number>();
+  for (const l of lines) for (const w of lexicalTokenize(l)) c.set(w, (c.get(w) ?? 0) + 1);
+  return [...c].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
+/**
+ * Tail coverage: of the word types that occur at most `maxCount` times in the reference
+ * lines (the tail of the real distribution), the share that also occur in `lines`.
+ * Model-collapse work finds the tails vanish first. Null when the references have no tail.
+ */
+export function tailCoverage(references: readonly string[], lines: readonly string[], maxCount = 2): number | null {
+  if (!Number.isInteger(maxCount) || maxCount < 1) throw new RegurgitateError('EINVAL', `tailCoverage: maxCount must be an integer >= 1 (got ${String(maxCount)})`);
+  const tail = wordCounts(references).filter(([, n]) => n <= maxCount).map(([w]) => w);
+  if (tail.length === 0) return null;
+  const seen = new Set(lines.flatMap(lexicalTokenize));
+  return tail.filter((w) => seen.has(w)).length / tail.length;
+}

@@ -1,6 +1,7 @@
 // renderHtml(): the report as one self-contained HTML file: inline CSS, inline SVG, no
 // script and no external request (a Content-Security-Policy says so to the browser too,
 // as a second line of defence should hostile corpus text ever slip through escaping).
+import { CHAIN_NOTE, chainTable, chainTestNote, chainTestTable, showStudents } from './chain_tables.js';
 import { escapeHtml as esc } from './escape.js';
 import { figures, type Figure } from './figures.js';
 import { DEFAULT_TITLE, type ReportMeta } from './meta.js';
@@ -71,18 +72,32 @@ export function renderHtml(analysis: Analysis, meta: ReportMeta = {}): string {
     meta.description ? `<p>${esc(meta.description)}</p>` : '',
     `<dl class="meta">${dl}</dl>`,
     findings ? section('Is a fraction of real data enough?', `<ul class="findings">${findings}</ul>`, htmlTable(fractionTable(analysis))) : '',
-    section('Learning curves', ...figs.filter((f) => f.name.startsWith('learning-curve')).map(figureHtml)),
-    section(
-      'BLEU by condition and training size',
-      '<p class="note">Mean over seeds ± half-width of the 95% Student-t confidence interval, n = number of seeds.</p>',
-      htmlTable(curveTable(analysis, 'bleu')),
-    ),
-    section('chrF by condition and training size', htmlTable(curveTable(analysis, 'chrf'))),
-    section(
-      'Significance against real data',
-      `<p class="note">Paired bootstrap resampling (sacreBLEU's paired-bs, ${analysis.significance.samples} resamples, seed ${analysis.significance.seed}) of each condition against the real run with the same size and seed; Δ = mean over seeds of condition − real; significant = every seed has p &lt; ${analysis.significance.alpha}.</p>`,
-      htmlTable(significanceTable(analysis)),
-    ),
+    ...(showStudents(analysis)
+      ? [
+          section('Learning curves', ...figs.filter((f) => f.name.startsWith('learning-curve')).map(figureHtml)),
+          section(
+            'BLEU by condition and training size',
+            '<p class="note">Mean over seeds ± half-width of the 95% Student-t confidence interval, n = number of seeds.</p>',
+            htmlTable(curveTable(analysis, 'bleu')),
+          ),
+          section('chrF by condition and training size', htmlTable(curveTable(analysis, 'chrf'))),
+          section(
+            'Significance against real data',
+            `<p class="note">Paired bootstrap resampling (sacreBLEU's paired-bs, ${analysis.significance.samples} resamples, seed ${analysis.significance.seed}) of each condition against the real run with the same size and seed; Δ = mean over seeds of condition − real; significant = every seed has p &lt; ${analysis.significance.alpha}.</p>`,
+            htmlTable(significanceTable(analysis)),
+          ),
+        ]
+      : []),
+    analysis.chains && analysis.chains.curves.length
+      ? section(
+          'Collapse over generations',
+          `<p class="note">${esc(CHAIN_NOTE)}</p>`,
+          ...figs.filter((f) => f.name.startsWith('chain-')).map(figureHtml),
+          htmlTable(chainTable(analysis)),
+          `<p class="note">${esc(chainTestNote(analysis))}</p>`,
+          htmlTable(chainTestTable(analysis)),
+        )
+      : '',
     analysis.generators.length
       ? section('Generator quality', ...figs.filter((f) => f.name === 'generator-quality').map(figureHtml), htmlTable(generatorTable(analysis)))
       : '',

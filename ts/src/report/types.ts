@@ -2,6 +2,7 @@
 // analysis.json round-trips and the HTML and markdown renderers need nothing else.
 import type { Factors } from '../experiments/grid/cells.js';
 import type { GeneratorQuality } from '../experiments/types.js';
+import type { ChainAnalysis } from './chains.js';
 import type { Summary } from './stats.js';
 
 export type { Summary } from './stats.js';
@@ -110,6 +111,8 @@ export interface Analysis {
   scoreSignatures: { bleu: string[]; chrf: string[]; ter: string[] };
   curves: LearningCurve[];
   significance: Significance;
+  /** Collapse chains (chains.ts); absent when the study has none. */
+  chains?: ChainAnalysis;
   fractionOfReal: FractionOfReal[];
   /** Generator quality on the student pool, best BLEU first. */
   generators: GeneratorQuality[];

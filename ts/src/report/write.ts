@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { RegurgitateError } from '../common/errors.js';
-import type { StudentResult } from '../experiments/types.js';
+import type { ChainResult, StudentResult } from '../experiments/types.js';
 import { tempPathFor, writeFileAtomic } from '../common/atomic.js';
 import { findChromium, screenshot } from './chromium.js';
 import { escapeHtml } from './escape.js';
@@ -21,6 +21,8 @@ export interface WriteReportInput {
   meta?: ReportMeta;
   /** The student runs, written as they are to results.json. */
   runs: readonly StudentResult[];
+  /** Collapse chain generations, written to results.json after the students. */
+  chains?: readonly ChainResult[];
   /** Chromium binary for the PNGs; false: no PNGs; default: findChromium(env). */
   chromium?: string | false;
   /** Environment for finding Chromium (default process.env). */
@@ -80,7 +82,7 @@ export async function writeReport(dir: string, input: WriteReportInput): Promise
   };
 
   // Data first: should anything later fail, the numbers are already safe.
-  await put(join(root, 'results.json'), json(input.runs));
+  await put(join(root, 'results.json'), json([...input.runs, ...(input.chains ?? [])]));
   await put(join(root, 'analysis.json'), json(input.analysis));
   const figs = figures(input.analysis);
   for (const f of figs) await put(join(figDir, `${f.name}.svg`), f.svg + '\n');

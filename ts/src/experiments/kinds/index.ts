@@ -1,14 +1,16 @@
-// The cell kinds, in planning order: generators, the fine-tuning base, students.
+// The cell kinds, in planning order: generators, the fine-tuning base, students, chain
+// generations.
 // Adding a kind: its handler file here, one entry in HANDLERS, its spec section
 // (spec/) and its report section (report/); docs/experiments.md says how.
 import { RegurgitateError } from '../../common/errors.js';
 import type { Cell, CellKind } from '../grid/cells.js';
 import { baseHandler } from './base.js';
+import { generationHandler } from './generation.js';
 import { generatorHandler } from './generator.js';
 import { studentHandler } from './student.js';
 import type { CellHandler } from './types.js';
 
-export const HANDLERS: readonly CellHandler[] = [generatorHandler, baseHandler, studentHandler] as unknown as CellHandler[];
+export const HANDLERS: readonly CellHandler[] = [generatorHandler, baseHandler, studentHandler, generationHandler] as unknown as CellHandler[];
 
 export function handlerFor(kind: CellKind | string): CellHandler {
   const h = HANDLERS.find((x) => x.kind === kind);

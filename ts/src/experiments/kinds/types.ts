@@ -35,6 +35,8 @@ export interface CellContext {
   log(line: string): void;
   onTrain(p: RunProgress): void;
   onGenerate(done: number, total: number): void;
+  /** The cell is done and reopened only for its outputs (what it records is kept from before). */
+  reopen: boolean;
   /** Outputs of the cells run (or reopened) so far, by cell id. */
   outputs: ReadonlyMap<string, CellOutput>;
   /** The pool-B positions the grid's cells need from cell `id` (sorted). */

@@ -142,6 +142,7 @@ export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOpt
       o.onEvent?.({ done, total: todo.length, cell, phase, ...extra });
     };
     const ctxFor = (cell: Cell): CellContext => ({
+      reopen: statusOf.get(cell.id) === 'done',
       dir,
       ws,
       signal,

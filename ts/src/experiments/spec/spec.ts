@@ -10,6 +10,7 @@ import { BYTE_OFFSET, MAX_VOCAB } from '../../data/tokenizer/index.js';
 import { RegurgitateError } from '../../common/errors.js';
 import { isPlainObject } from '../../common/validate.js';
 import { formatCondition, parseCondition } from '../recipes/index.js';
+import { readChains } from './chains.js';
 import { readGenerators } from './generators.js';
 import { readDecode, readModel, readTrain } from './options.js';
 import { kindOf, SpecSource, type SpecPath } from './source.js';
@@ -18,7 +19,7 @@ import type { CorpusSpec, Direction, ExperimentSpec, PoolSize, SplitsSpec, Stude
 export * from './types.js';
 export { SpecError, SpecSource, formatPath } from './source.js';
 
-export const SPEC_FIELDS = ['name', 'corpus', 'direction', 'splits', 'tokenizer', 'generators', 'conditions', 'sizes', 'seeds', 'student', 'device', 'threads'] as const;
+export const SPEC_FIELDS = ['name', 'corpus', 'direction', 'splits', 'tokenizer', 'generators', 'conditions', 'sizes', 'seeds', 'student', 'chains', 'device', 'threads'] as const;
 
 /** Defaults, paper-like, sized for the bible corpus (30,910 pairs after cleaning). */
 export const SPEC_DEFAULTS = Object.freeze({
@@ -85,12 +86,14 @@ export function normalizeSpec(value: unknown, source: SpecSource, defaultName = 
   const student = readStudent(src, top.student, vocabSize, splits.poolA);
   const generators = readGenerators(src, ['generators'], top.generators, { direction, vocabSize, poolA: splits.poolA, student });
   const names = Object.keys(generators);
-  const conditions = readConditions(src, top.conditions, names);
+  // A study of chains alone may list no conditions.
+  const conditions = top.chains !== undefined && Array.isArray(top.conditions) && top.conditions.length === 0 ? [] : readConditions(src, top.conditions, names);
   const sizes = readSizes(src, top.sizes, splits.poolB);
   const seeds = readSeeds(src, top.seeds);
+  const chains = readChains(src, top.chains, { student, vocabSize, poolB: splits.poolB, sizes, seeds });
   const device = src.oneOf(['device'], top.device ?? 'auto', ['cpu', 'cuda', 'auto'] as const);
   const threads = src.int(['threads'], top.threads ?? 0, 0, 1024);
-  return { name, corpus, direction, splits, tokenizer: { vocabSize }, generators, conditions, sizes, seeds, student, device, threads };
+  return { name, corpus, direction, splits, tokenizer: { vocabSize }, generators, conditions, sizes, seeds, student, ...(chains ? { chains } : {}), device, threads };
 }
 
 const CORPUS_KINDS = ['bible', 'moses', 'tsv', 'jsonl', 'tmx'] as const;

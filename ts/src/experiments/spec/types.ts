@@ -121,6 +121,20 @@ export interface StudentSpec {
   init: StudentInit;
 }
 
+/** A collapse chain: generation k+1 trains on what generation k wrote (recipes/chains.ts). */
+export interface ChainSpec {
+  /** Canonical: 'replace', 'accumulate' or 'fresh:P'. */
+  regime: string;
+  /** K: generations 0..K run (1 to 20). */
+  generations: number;
+  /** Training pairs per generation (accumulate: per source of data). */
+  size: number;
+  seeds: number[];
+  model: ModelArch;
+  train: TrainSettings;
+  decode: DecodeSettings;
+}
+
 export interface ExperimentSpec {
   name: string;
   corpus: CorpusSpec;
@@ -137,4 +151,6 @@ export interface ExperimentSpec {
   device: Device;
   /** Worker threads; 0: one per hardware thread. */
   threads: number;
+  /** Collapse chains (absent when the spec has none, so older specs hash as before). */
+  chains?: ChainSpec[];
 }

@@ -24,6 +24,10 @@ const COMMENTS: Record<string, string> = {
   student:
     'The model trained in every cell. train and decode are the engine options of docs/model.md\n' +
     '(the seed is the cell\'s); init: scratch, or { finetune: { pairs: N } } / { finetune: { checkpoint: DIR } }.',
+  chains:
+    'Collapse chains: generation k+1 trains on what generation k wrote. regime: replace, accumulate\n' +
+    '(real pairs plus every earlier generation\'s) or fresh:P (a share P of new real pairs each generation);\n' +
+    'generations: K (1 to 20); size: pairs per generation; seeds, model, train, decode: default the students\'.',
   device: 'cpu, cuda or auto (cuda when a GPU is usable).',
   threads: 'CPU worker threads; 0 = one per hardware thread.',
 };
@@ -66,6 +70,9 @@ export function specInput(spec: ExperimentSpec): Record<string, unknown> {
     sizes: sizesInput(spec.sizes),
     seeds: [...spec.seeds],
     student: { model: archInput(spec.student.model), train: spec.student.train, decode: decodeInput(spec.student.decode), init: spec.student.init },
+    ...(spec.chains
+      ? { chains: spec.chains.map((c) => ({ regime: c.regime, generations: c.generations, size: c.size, seeds: [...c.seeds], model: archInput(c.model), train: c.train, decode: decodeInput(c.decode) })) }
+      : {}),
     device: spec.device,
     threads: spec.threads,
   };

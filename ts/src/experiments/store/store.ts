@@ -52,6 +52,17 @@ export interface RunRow {
   bleu: number | null;
 }
 
+/** A done run with what it recorded (doneRecords). */
+export interface DoneRecord {
+  id: string;
+  size: number | null;
+  seed: number | null;
+  factors: Factors;
+  metrics: Map<string, { value: number; signature: string | null }>;
+  timings: Map<string, number>;
+  artifacts: Map<string, string>;
+}
+
 export interface ExperimentInfo {
   name: string;
   specHash: string;
@@ -420,6 +431,16 @@ export class ResultsStore {
       }
       return out;
     });
+  }
+
+  /** Done runs of `kind` in the current grid with their factors and all they recorded, in grid order. */
+  doneRecords(kind: string): DoneRecord[] {
+    return this.#tx(() =>
+      this.#done(kind as CellKind).map((r) => {
+        const v = this.#values(r.id);
+        return { id: r.id, size: r.size, seed: r.seed, factors: JSON.parse(r.factors) as Factors, ...v };
+      }),
+    );
   }
 
   /** Done generators of the current grid, scored on pool B (BLEU, chrF, TER, diversity). */
