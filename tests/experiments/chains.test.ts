@@ -15,6 +15,7 @@ import { runExperiment } from '../../ts/src/experiments/run/runner.js';
 import type { TrainingRow } from '../../ts/src/experiments/run/student.js';
 import { sampleIndices } from '../../ts/src/experiments/grid/sampling.js';
 import { parseSpec } from '../../ts/src/experiments/spec/spec.js';
+import { lexicalTokenize } from '../../ts/src/metrics/diversity.js';
 import { openRun } from '../../ts/src/rundir/open.js';
 import { CLI, ensureBuilt, ROOT } from '../helpers.js';
 
@@ -102,6 +103,12 @@ describe('collapse chains', () => {
       for (const k of ['bleu', 'chrf', 'ter', 'perplexity', 'mtld']) expect(typeof x[k], k).toBe('number');
       expect(x.perplexity as number).toBeGreaterThan(1);
       expect(x.data_bleu === null).toBe(x.generation === 0);
+      // the median output length is that of the stored translations
+      const words = lines(join(dir(), x.hypotheses as string)).map((h) => lexicalTokenize(h).length).sort((a, b) => a - b);
+      const mid = (words.length - 1) / 2;
+      expect(x.length_p50).toBeCloseTo((words[Math.floor(mid)] + words[Math.ceil(mid)]) / 2, 9);
+      expect(x.length_p10 as number).toBeLessThanOrEqual(x.length_p50 as number);
+      expect(x.length_p50 as number).toBeLessThanOrEqual(x.length_p90 as number);
     }
     const md = readFileSync(r.markdown, 'utf8');
     expect(md).toMatch(/## Collapse over generations/);

@@ -61,6 +61,10 @@ export interface ChainResult {
   /** Mean words per test output and its ratio to the references'. */
   mean_length: number | null;
   length_ratio: number | null;
+  /** 10th, 50th and 90th percentiles of the test outputs' lengths in words. */
+  length_p10: number | null;
+  length_p50: number | null;
+  length_p90: number | null;
   /** BLEU of the generated targets it trained on against the real references (null for generation 0). */
   data_bleu: number | null;
   hypotheses: string;

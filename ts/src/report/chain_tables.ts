@@ -8,9 +8,15 @@ import type { Analysis } from './types.js';
 /** Measures drawn over generations: [field, axis label, the scale's ends]. */
 export const CHAIN_FIGURES: readonly [ChainMeasure, string, [number, number]][] = [
   ['bleu', 'BLEU', [0, 100]],
+  ['chrf', 'chrF', [0, 100]],
+  ['ter', 'TER', [0, Infinity]],
   ['perplexity', 'Perplexity of the real references', [0, Infinity]],
   ['mtld', 'MTLD of the outputs', [0, Infinity]],
+  ['distinct_2', 'distinct-2 of the outputs', [0, 1]],
+  ['vocab_size', 'Vocabulary of the outputs', [0, Infinity]],
   ['tail_coverage', 'Tail coverage', [0, 1]],
+  ['length_ratio', 'Output length / reference length', [0, Infinity]],
+  ['length_p50', 'Median output length (words)', [0, Infinity]],
   ['data_bleu', 'BLEU of the generated training data', [0, 100]],
 ];
 

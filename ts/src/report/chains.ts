@@ -21,6 +21,9 @@ export const CHAIN_MEASURES = [
   ['vocab_size', 'Vocabulary of the outputs'],
   ['tail_coverage', 'Tail coverage (real types seen at most twice)'],
   ['length_ratio', 'Output length / reference length'],
+  ['length_p10', 'Output length, 10th percentile (words)'],
+  ['length_p50', 'Output length, median (words)'],
+  ['length_p90', 'Output length, 90th percentile (words)'],
   ['data_bleu', 'BLEU of the generated training data'],
 ] as const;
 export type ChainMeasure = (typeof CHAIN_MEASURES)[number][0];

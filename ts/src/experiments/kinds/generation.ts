@@ -44,6 +44,9 @@ export const CHAIN_METRICS = Object.freeze({
   tailCoverage: 'tail_coverage',
   meanLength: 'mean_length',
   lengthRatio: 'length_ratio',
+  lengthP10: 'length_p10',
+  lengthP50: 'length_p50',
+  lengthP90: 'length_p90',
   dataBleu: 'data_bleu',
 });
 
@@ -122,6 +125,9 @@ export const generationHandler: CellHandler<GenerationCell> = {
         recordFinite(store, cell.id, CHAIN_METRICS.tailCoverage, o.tailCoverage);
         recordFinite(store, cell.id, CHAIN_METRICS.meanLength, o.meanLength);
         recordFinite(store, cell.id, CHAIN_METRICS.lengthRatio, o.lengthRatio);
+        recordFinite(store, cell.id, CHAIN_METRICS.lengthP10, o.lengthQuantiles[0]);
+        recordFinite(store, cell.id, CHAIN_METRICS.lengthP50, o.lengthQuantiles[1]);
+        recordFinite(store, cell.id, CHAIN_METRICS.lengthP90, o.lengthQuantiles[2]);
         recordFinite(store, cell.id, CHAIN_METRICS.dataBleu, o.dataBleu);
         store.recordMetric(cell.id, N.steps, o.steps);
         store.recordTiming(cell.id, N.trainTiming, o.trainSeconds);

@@ -33,9 +33,10 @@ export interface GenerationOutcome {
   distinct2: number;
   vocabSize: number;
   tailCoverage: number;
-  /** Mean words per output, and its ratio to the references'. */
+  /** Mean words per output, its ratio to the references', and the 10th, 50th and 90th percentiles of the output lengths. */
   meanLength: number;
   lengthRatio: number;
+  lengthQuantiles: [number, number, number];
   /** BLEU of the generated targets it trained on against their real references (NaN for generation 0). */
   dataBleu: number;
   steps: number;
@@ -63,6 +64,17 @@ export function generationSet(cell: GenerationCell, ws: CellContext['ws'], outpu
 }
 
 const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+
+/** Quantiles by linear interpolation between order statistics (numpy's default). */
+function quantiles(xs: readonly number[], qs: readonly number[]): number[] {
+  const s = [...xs].sort((a, b) => a - b);
+  return qs.map((q) => {
+    if (s.length === 0) return NaN;
+    const h = (s.length - 1) * q;
+    const lo = Math.floor(h);
+    return s[lo] + (h - lo) * ((s[Math.min(lo + 1, s.length - 1)] ?? s[lo]) - s[lo]);
+  });
+}
 
 /** Translates the pool-B positions `indices` with the generation's model (cached). */
 async function poolOutputs(cell: GenerationCell, ctx: CellContext, dir: string, indices: readonly number[]): Promise<Map<number, GeneratedTarget>> {
@@ -135,6 +147,7 @@ export async function runGeneration(cell: GenerationCell, ctx: CellContext): Pro
       tailCoverage: tailCoverage(ws.test.tgt, hyps) ?? NaN,
       meanLength: mean(words(hyps)),
       lengthRatio: mean(words(hyps)) / mean(words(ws.test.tgt)),
+      lengthQuantiles: quantiles(words(hyps), [0.1, 0.5, 0.9]) as [number, number, number],
       dataBleu: generated.length ? scoreCorpus(generated.map((x) => x.target), generated.map((x) => ws.poolB.tgt[x.index])).bleu : NaN,
       steps: r.result.steps,
       trainSeconds,
