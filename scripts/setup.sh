@@ -18,9 +18,10 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 # Reina-Valera 1909; the Apertium rule-based MT system with its Spanish-English data,
 # a generator of the study and the reference system of `regurgitate eval --apertium`;
 # chromium, headless, renders the report's figures to PNG and is how tests/report
-# checks that report.html really displays.
+# checks that report.html really displays; redis-server is the queue of studies on
+# several machines (tests/experiments/queue.test.ts starts its own on a free port).
 PKGS=(build-essential python3 cmake python3-numpy python3-torch libopenblas0-pthread
-  libsword-utils sword-text-web sword-text-sparv apertium apertium-eng-spa chromium)
+  libsword-utils sword-text-web sword-text-sparv apertium apertium-eng-spa chromium redis-server)
 
 installed() { dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'; }
 

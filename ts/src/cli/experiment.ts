@@ -15,6 +15,8 @@ import { expandGrid } from '../experiments/grid/grid.js';
 import { FILTER_KEYS, parseCellFilter, selectCells } from '../experiments/grid/slice.js';
 import type { ExperimentSpec } from '../experiments/spec/types.js';
 import { buildReport } from '../experiments/report.js';
+import { queueConnection, type QueueConnection } from '../experiments/queue/connection.js';
+import { runQueued } from '../experiments/queue/coordinator.js';
 import { parseCommand, helpText, UsageError, type CommandSpec } from './args.js';
 import { formatDuration, ProgressBar } from './progress.js';
 import { err, out } from './util.js';
@@ -57,6 +59,8 @@ export const runSpec: CommandSpec = {
     { name: 'only', type: 'string', value: 'FILTER', description: `run a slice: KEY=VALUE terms separated by commas (keys ${FILTER_KEYS.join(', ')}; one key's terms are alternatives, different keys must all hold), plus the jobs those runs wait for` },
     { name: 'max-runs', type: 'int', value: 'N', min: 1, description: 'start at most N runs, then stop' },
     { name: 'time-budget', type: 'number', value: 'SECONDS', min: 1, description: 'stop as Ctrl-C does after SECONDS (the training under way keeps its checkpoint); exit status 75 when runs are left' },
+    { name: 'queue', type: 'string', value: 'URL', description: 'run on several machines: put the cells on a BullMQ queue on Redis at redis://HOST:PORT[/DB] (rediss:// for TLS) for `regurgitate worker`s, and wait (docs/experiments.md, "On several machines")' },
+    { name: 'queue-password-env', type: 'string', value: 'NAME', description: 'the environment variable that holds the Redis password (never on the command line)' },
   ],
   details: 'Exit status: 0 when every run asked for is done, 1 when a run failed, 75 when --time-budget or --max-runs stopped it with runs left (run it again to go on), 130 after Ctrl-C.',
 };
@@ -142,7 +146,7 @@ function limitsOf(flags: Record<string, unknown>, s: ExperimentSpec): Limits {
   return l;
 }
 
-export async function runStudy(spec: ExperimentSpec, dir: string, o: { restartChanged?: boolean; report?: boolean } & Limits = {}): Promise<number> {
+export async function runStudy(spec: ExperimentSpec, dir: string, o: { restartChanged?: boolean; report?: boolean; queue?: QueueConnection } & Limits = {}): Promise<number> {
   writeFileAtomic(join(dir, 'spec.yaml'), specToYaml(spec, `The spec of this experiment folder, as last run (${new Date().toISOString()}).`));
   const ac = new AbortController();
   const onSig = () => {
@@ -156,7 +160,7 @@ export async function runStudy(spec: ExperimentSpec, dir: string, o: { restartCh
   const t0 = performance.now();
   try {
     err(`experiment '${spec.name}' in ${dir}: ${spec.conditions.length} conditions x ${spec.sizes.length} sizes x ${spec.seeds.length} seeds`);
-    const s = await runExperiment(spec, dir, {
+    const s = await (o.queue ? (d: string, x: RunOptions) => runQueued(spec, d, { ...x, connection: o.queue! }) : (d: string, x: RunOptions) => runExperiment(spec, d, x))(dir, {
       restartChanged: o.restartChanged,
       only: o.only,
       maxRuns: o.maxRuns,
@@ -218,7 +222,14 @@ export async function run(argv: string[]): Promise<number> {
     if (a.flags.threads !== undefined) s.threads = a.flags.threads as number; // runExperiment applies it
     const limits = limitsOf(a.flags, s);
     const dir = resolve((a.flags.out as string | undefined) ?? join('experiments', s.name));
-    return runStudy(s, dir, { restartChanged: Boolean(a.flags['restart-changed']), report: !a.flags['no-report'], ...limits });
+    if (a.flags['queue-password-env'] !== undefined && a.flags.queue === undefined) throw new UsageError(runSpec.name, '--queue-password-env needs --queue URL');
+    let queue: QueueConnection | undefined;
+    try {
+      if (a.flags.queue !== undefined) queue = queueConnection({ url: a.flags.queue as string, passwordEnv: a.flags['queue-password-env'] as string | undefined });
+    } catch (e) {
+      throw new UsageError(runSpec.name, (e as Error).message);
+    }
+    return runStudy(s, dir, { restartChanged: Boolean(a.flags['restart-changed']), report: !a.flags['no-report'], queue, ...limits });
   }
   if (sub === 'status') {
     const a = parseCommand(statusSpec, rest);

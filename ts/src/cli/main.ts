@@ -15,6 +15,7 @@ import * as evaluate from './eval.js';
 import * as experiment from './experiment.js';
 import * as serve from './serve.js';
 import * as version from './version.js';
+import * as worker from './worker.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summary: string }> = {
   doctor: { run: doctor.run, summary: 'report runtime, CPU features, native addon and backends (--json)' },
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summa
   eval: { run: evaluate.run, summary: 'BLEU, chrF and TER of a run (or of Apertium) on the test split, with signatures' },
   serve: { run: serve.run, summary: 'serve a trained run over an OpenAI-compatible chat-completions API' },
   tokenizer: { run: tokenizer.run, summary: 'byte-level BPE: `tokenizer train|encode|decode` (Hugging Face tokenizer.json)' },
+  worker: { run: worker.run, summary: 'run the jobs of studies queued with `experiment run --queue URL` (several machines)' },
 };
 
 function usage(): string {

@@ -45,10 +45,13 @@ export interface CellContext {
   closeLater(c: { close(): Promise<void> }): void;
 }
 
+/** What a cell records: the store's writes (a worker on another machine collects them for the coordinator). */
+export type RunRecorder = Pick<ResultsStore, 'recordMetric' | 'recordTiming' | 'recordArtifact'>;
+
 /** A cell that ran: what it hands on, and how to record it (skipped for a done cell reopened). */
 export interface CellRun {
   output?: CellOutput;
-  record(store: ResultsStore): void;
+  record(store: RunRecorder): void;
 }
 
 export interface CellHandler<C extends Cell = Cell> {

@@ -3,22 +3,19 @@
 // Idempotent and resumable: a done run is never redone (a done run others still need is
 // reopened for its outputs), an interrupted training resumes from its checkpoint, Ctrl-C
 // (the signal) stops cleanly. Results go to DIR/results.sqlite.
-import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { writeFileAtomic } from '../../common/atomic.js';
 import { invalid, RegurgitateError } from '../../common/errors.js';
 import { applyThreads, cudaStatus } from '../../native/device.js';
-
 import type { RunProgress } from '../../rundir/train.js';
-import { expandGrid, type Cell } from '../grid/grid.js';
-import { identitySpec } from '../grid/identity.js';
+import type { Cell } from '../grid/grid.js';
 import { selectCells, type CellFilter } from '../grid/slice.js';
-import { handlerFor, requestedIndices } from '../kinds/index.js';
+import { handlerFor } from '../kinds/index.js';
 import type { CellContext, CellOutput } from '../kinds/types.js';
 import { openStore } from '../store/store.js';
 import type { ExperimentSpec } from '../spec/types.js';
-import { prepareWorkspace, workspaceSettings } from './workspace.js';
+import { cellContext, claimRunDir, openStudy, planStudy } from './study.js';
 
 export interface RunEvent {
   /** Cells finished (done now or before) out of all (with `only`: of the slice). */
@@ -68,30 +65,11 @@ function checkLimits(o: RunOptions): void {
 }
 
 /**
- * Before a cell runs: its folder may hold a checkpoint of the same settings (resume it)
- * or the work of settings that changed since (delete it, or it would be reused).
- */
-function claimRunDir(d: string | null, hash: string): void {
-  if (d === null) return;
-  const stamp = join(d, 'cell.json');
-  if (existsSync(d)) {
-    let same = false;
-    try {
-      same = (JSON.parse(readFileSync(stamp, 'utf8')) as { settingsHash?: string }).settingsHash === hash;
-    } catch {
-      same = false;
-    }
-    if (!same) rmSync(d, { recursive: true, force: true });
-  }
-  writeFileAtomic(stamp, JSON.stringify({ settingsHash: hash }) + '\n');
-}
-
-/**
  * Where generators and students train and decode. `cuda` without a usable GPU fails at
  * once with the reason, instead of silently taking days on the CPU; `auto` takes the GPU
  * when there is one and says which it took.
  */
-function pickDevice(spec: ExperimentSpec, log: (s: string) => void): 'cpu' | 'cuda' {
+export function pickDevice(spec: Pick<ExperimentSpec, 'device'>, log: (s: string) => void): 'cpu' | 'cuda' {
   if (spec.device === 'cpu') return 'cpu';
   const st = cudaStatus();
   if (st.loadable) {
@@ -108,9 +86,8 @@ export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOpt
   if (spec.threads > 0) applyThreads(spec.threads); // 0: leave the process's setting
   const t0 = performance.now();
   const log = o.log ?? (() => {});
-  // Hashes see file contents, not paths (identity.ts): a moved study keeps its runs.
-  const hashed = identitySpec(spec);
-  const cells = expandGrid(hashed, spec);
+  const study = planStudy(spec, dir);
+  const { hashed, cells } = study;
   checkLimits(o);
   const slice = o.only ? selectCells(cells, o.only) : null;
   const inSlice = (c: Cell) => slice === null || slice.has(c.id);
@@ -121,7 +98,7 @@ export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOpt
   const store = openStore(dir, { spec: hashed });
   try {
     store.upsertCells(cells, { onChange: o.restartChanged ? 'restart' : 'error' });
-    const ws = await prepareWorkspace(workspaceSettings(spec, hashed), dir, log);
+    const open = await openStudy(study, log);
     const statusOf = new Map(store.status().runs.map((r) => [r.id, r.status]));
     const gridDone = cells.filter((c) => statusOf.get(c.id) === 'done').length;
     const todo = cells.filter(inSlice);
@@ -133,7 +110,6 @@ export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOpt
     const failed = new Set<string>();
     const outputs = new Map<string, CellOutput>();
     const closers: { close(): Promise<void> }[] = [];
-    let requested: Map<string, number[]> | undefined;
     const logFile = join(dir, 'log.jsonl');
     const emit = (cell: Cell, phase: RunEvent['phase'], extra: Partial<RunEvent> = {}) => {
       // The experiment's own log: one line per run that ends (progress stays on screen).
@@ -141,19 +117,17 @@ export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOpt
         appendFileSync(logFile, JSON.stringify({ time: new Date().toISOString(), run: cell.id, event: phase, message: extra.message }) + '\n');
       o.onEvent?.({ done, total: todo.length, cell, phase, ...extra });
     };
-    const ctxFor = (cell: Cell): CellContext => ({
-      reopen: statusOf.get(cell.id) === 'done',
-      dir,
-      ws,
-      signal,
-      log,
-      device,
-      onTrain: (p) => emit(cell, 'train', { train: p }),
-      onGenerate: (d, t) => emit(cell, 'generate', { generated: { done: d, total: t } }),
-      outputs,
-      requested: (id) => (requested ??= requestedIndices(cells, ws.poolB.src.length)).get(id) ?? [],
-      closeLater: (c) => closers.push(c),
-    });
+    const ctxFor = (cell: Cell): CellContext =>
+      cellContext(open, {
+        reopen: statusOf.get(cell.id) === 'done',
+        signal,
+        log,
+        device,
+        onTrain: (p) => emit(cell, 'train', { train: p }),
+        onGenerate: (d, t) => emit(cell, 'generate', { generated: { done: d, total: t } }),
+        outputs,
+        closeLater: (c) => closers.push(c),
+      });
 
     try {
       for (const cell of todo) {
@@ -176,8 +150,7 @@ export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOpt
           }
           started++;
           store.markRunning(cell.id);
-          const d = handler.dir(cell);
-          claimRunDir(d === null ? null : join(dir, d), cell.settingsHash);
+          claimRunDir(study, cell);
         }
         try {
           const r = await handler.run(cell, ctxFor(cell));

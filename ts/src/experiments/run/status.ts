@@ -12,9 +12,14 @@ function cellText(rows: RunRow[]): string {
 }
 
 function jobText(r: RunRow): string {
-  if (r.status === 'running') return `running (pid ${r.pid}${r.started ? `, since ${r.started}` : ''})`;
+  if (r.status === 'running') return `running (${where(r)}${r.started ? `, since ${r.started}` : ''})`;
   if (r.status === 'interrupted') return `interrupted (pid ${r.pid} is gone)`;
   return r.status;
+}
+
+/** pid N on HOST: a queued study's runs run on the workers' machines. */
+function where(r: RunRow): string {
+  return `pid ${r.pid}${r.host ? ` on ${r.host}` : ''}`;
 }
 
 function table(rows: string[][]): string[] {
@@ -46,6 +51,11 @@ export function formatStatus(status: StoreStatus): string {
       })]);
     }
     lines.push('', ...table(rows));
+  }
+  const running = runs.filter((r) => r.status === 'running');
+  if (running.length) {
+    lines.push('', 'running');
+    lines.push(...table(running.map((r) => ['  ' + r.id, `${where(r)}${r.started ? `, since ${r.started}` : ''}`])));
   }
   const failed = runs.filter((r) => r.status === 'failed');
   if (failed.length) {

@@ -63,6 +63,13 @@ export interface DoneRecord {
   artifacts: Map<string, string>;
 }
 
+/** Who runs a run when it is not this process: a queue worker (pid on host). */
+export interface RunningOn {
+  pid: number;
+  host: string;
+  versions?: Versions;
+}
+
 export interface ExperimentInfo {
   name: string;
   specHash: string;
@@ -278,19 +285,22 @@ export class ResultsStore {
   }
 
   /** Claims a run for this process; earlier partial results of the run are discarded. */
-  markRunning(id: string): void {
+  markRunning(id: string, by?: RunningOn): void {
     this.#tx(() => {
       const r = this.#get(id);
       if (r.status === 'done') throw invalid(`${this.path}: run '${id}' is already done`);
-      if (r.status === 'running' && alive(r))
+      // A queue worker taking over a run (another worker's job came back stalled) is no clash.
+      if (!by && r.status === 'running' && alive(r))
         throw new RegurgitateError('EBUSY', `${this.path}: run '${id}' is already running (pid ${r.pid} on ${r.host}, since ${r.started})`);
       this.#clear(id);
+      const pid = by ? by.pid : process.pid;
+      const host = by ? by.host : hostname();
       this.#db
         .prepare(
           `UPDATE runs SET status = 'running', pid = ?, pid_start = ?, owner = ?, host = ?, attempts = attempts + 1,
              started = ?, finished = NULL, error = NULL, versions = ? WHERE id = ?`,
         )
-        .run(process.pid, procStart(process.pid), OWNER, hostname(), now(), JSON.stringify(currentVersions()), id);
+        .run(pid, host === hostname() ? procStart(pid) : null, by ? null : OWNER, host, now(), JSON.stringify(by?.versions ?? currentVersions()), id);
     });
   }
 

@@ -1,0 +1,93 @@
+// What a local run and a queue worker share: the study's grid and workspace, the run
+// folder claim, the context a handler runs in, and reopening the cells a cell waits for.
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { writeFileAtomic } from '../../common/atomic.js';
+import type { Device } from '../../native/device.js';
+import type { RunProgress } from '../../rundir/train.js';
+import { expandGrid, type Cell } from '../grid/grid.js';
+import { identitySpec } from '../grid/identity.js';
+import { handlerFor, requestedIndices } from '../kinds/index.js';
+import type { CellContext, CellOutput } from '../kinds/types.js';
+import type { ExperimentSpec } from '../spec/types.js';
+import { prepareWorkspace, workspaceSettings, type Workspace } from './workspace.js';
+
+export interface Study {
+  dir: string;
+  spec: ExperimentSpec;
+  /** The identity spec (grid/identity.ts): what is hashed. */
+  hashed: ExperimentSpec;
+  cells: Cell[];
+  byId: Map<string, Cell>;
+}
+
+/** The grid of a spec in a study folder (no files touched). */
+export function planStudy(spec: ExperimentSpec, dir: string): Study {
+  // Hashes see file contents, not paths (identity.ts): a moved study keeps its runs.
+  const hashed = identitySpec(spec);
+  const cells = expandGrid(hashed, spec);
+  return { dir, spec, hashed, cells, byId: new Map(cells.map((c) => [c.id, c])) };
+}
+
+export interface OpenStudy extends Study {
+  ws: Workspace;
+  requested(id: string): number[];
+}
+
+/** The study with its data prepared (once; later calls find it prepared). */
+export async function openStudy(study: Study, log: (s: string) => void): Promise<OpenStudy> {
+  const ws = await prepareWorkspace(workspaceSettings(study.spec, study.hashed), study.dir, log);
+  let requested: Map<string, number[]> | undefined;
+  return { ...study, ws, requested: (id) => (requested ??= requestedIndices(study.cells, ws.poolB.src.length)).get(id) ?? [] };
+}
+
+/**
+ * Before a cell runs: its folder may hold a checkpoint of the same settings (resume it)
+ * or the work of settings that changed since (delete it, or it would be reused).
+ */
+export function claimRunDir(study: Study, cell: Cell): void {
+  const rel = handlerFor(cell.kind).dir(cell);
+  if (rel === null) return;
+  const d = join(study.dir, rel);
+  const stamp = join(d, 'cell.json');
+  if (existsSync(d)) {
+    let same = false;
+    try {
+      same = (JSON.parse(readFileSync(stamp, 'utf8')) as { settingsHash?: string }).settingsHash === cell.settingsHash;
+    } catch {
+      same = false;
+    }
+    if (!same) rmSync(d, { recursive: true, force: true });
+  }
+  writeFileAtomic(stamp, JSON.stringify({ settingsHash: cell.settingsHash }) + '\n');
+}
+
+export interface ContextOptions {
+  device: Device;
+  signal?: AbortSignal;
+  log: (s: string) => void;
+  onTrain: (p: RunProgress) => void;
+  onGenerate: (done: number, total: number) => void;
+  outputs: ReadonlyMap<string, CellOutput>;
+  reopen: boolean;
+  closeLater: (c: { close(): Promise<void> }) => void;
+}
+
+export function cellContext(study: OpenStudy, o: ContextOptions): CellContext {
+  return { ...o, dir: study.dir, ws: study.ws, requested: study.requested };
+}
+
+/**
+ * Reopens the (done) cells `cell` waits for, into `outputs`: a reopened cell gives its
+ * outputs from its own files (the generation cache, a finished training), so this
+ * needs nothing but the shared study folder.
+ */
+export async function reopenDependencies(study: OpenStudy, cell: Cell, o: Omit<ContextOptions, 'reopen' | 'outputs'>, outputs: Map<string, CellOutput>): Promise<void> {
+  for (const id of cell.dependsOn) {
+    if (outputs.has(id)) continue;
+    const dep = study.byId.get(id)!;
+    const r = await handlerFor(dep.kind).run(dep, cellContext(study, { ...o, reopen: true, outputs }));
+    if (r?.output) outputs.set(id, r.output);
+  }
+}
