@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
-import { loadSpec, parseSpec, resolveSpecPaths } from '../experiments/spec/spec.js';
+import { formatPath, loadSpec, parseSpec, resolveSpecPaths, SpecSource } from '../experiments/spec/spec.js';
 import { presetSpec, SPEC_PRESET_NAMES, type SpecPresetName } from '../experiments/spec/presets.js';
 import { specToYaml } from '../experiments/spec/yaml.js';
 import { openStore } from '../experiments/store/store.js';
@@ -94,6 +94,13 @@ function folder(flags: Record<string, unknown>, cmd: string): string {
   return dir;
 }
 
+/** 'study.yaml:12: sizes[1]': where a field of the spec file is written. */
+function locate(file: string | null): RunOptions['where'] {
+  if (file === null) return undefined;
+  const { source } = SpecSource.parse(readFileSync(file, 'utf8'), file);
+  return (p) => `${file}:${source.line(p) ?? '?'}: ${formatPath(p)}`;
+}
+
 /** The spec an experiment folder was last run with (DIR/spec.yaml). */
 export function folderSpec(dir: string): ExperimentSpec {
   const file = join(dir, 'spec.yaml');
@@ -146,7 +153,7 @@ function limitsOf(flags: Record<string, unknown>, s: ExperimentSpec): Limits {
   return l;
 }
 
-export async function runStudy(spec: ExperimentSpec, dir: string, o: { restartChanged?: boolean; report?: boolean; queue?: QueueConnection } & Limits = {}): Promise<number> {
+export async function runStudy(spec: ExperimentSpec, dir: string, o: { restartChanged?: boolean; report?: boolean; queue?: QueueConnection; where?: RunOptions['where'] } & Limits = {}): Promise<number> {
   writeFileAtomic(join(dir, 'spec.yaml'), specToYaml(spec, `The spec of this experiment folder, as last run (${new Date().toISOString()}).`));
   const ac = new AbortController();
   const onSig = () => {
@@ -162,6 +169,7 @@ export async function runStudy(spec: ExperimentSpec, dir: string, o: { restartCh
     err(`experiment '${spec.name}' in ${dir}: ${spec.conditions.length} conditions x ${spec.sizes.length} sizes x ${spec.seeds.length} seeds`);
     const s = await (o.queue ? (d: string, x: RunOptions) => runQueued(spec, d, { ...x, connection: o.queue! }) : (d: string, x: RunOptions) => runExperiment(spec, d, x))(dir, {
       restartChanged: o.restartChanged,
+      where: o.where,
       only: o.only,
       maxRuns: o.maxRuns,
       timeBudgetSeconds: o.timeBudgetSeconds,
@@ -217,7 +225,7 @@ export async function run(argv: string[]): Promise<number> {
     const a = parseCommand(runSpec, rest);
     if (!a) return 0;
     if (a.positionals.length > 1) throw new UsageError(runSpec.name, `one spec file at a time (got ${a.positionals.length})`);
-    const { spec: s } = specOf(runSpec.name, a.positionals[0], a.flags.preset as string | undefined);
+    const { spec: s, file } = specOf(runSpec.name, a.positionals[0], a.flags.preset as string | undefined);
     if (a.flags.device !== undefined) s.device = parseSpecDevice(runSpec.name, a.flags.device);
     if (a.flags.threads !== undefined) s.threads = a.flags.threads as number; // runExperiment applies it
     const limits = limitsOf(a.flags, s);
@@ -229,7 +237,7 @@ export async function run(argv: string[]): Promise<number> {
     } catch (e) {
       throw new UsageError(runSpec.name, (e as Error).message);
     }
-    return runStudy(s, dir, { restartChanged: Boolean(a.flags['restart-changed']), report: !a.flags['no-report'], queue, ...limits });
+    return runStudy(s, dir, { restartChanged: Boolean(a.flags['restart-changed']), report: !a.flags['no-report'], queue, where: locate(file), ...limits });
   }
   if (sub === 'status') {
     const a = parseCommand(statusSpec, rest);

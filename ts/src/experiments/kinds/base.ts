@@ -50,6 +50,8 @@ export const baseHandler: CellHandler<BaseCell> = {
 
   dir: () => 'base',
 
+  check: (cell, { poolASize }) => (cell.pairs > poolASize ? [{ path: ['student', 'init', 'finetune', 'pairs'], message: `${cell.pairs} pairs, but pool A holds ${poolASize}` }] : []),
+
   async run(cell, ctx) {
     const runDir = join(ctx.dir, 'base');
     await trainOnPoolA(ctx, runDir, { ...cell.model }, { ...cell.train }, cell.pairs, cell.seed, 'base');

@@ -104,6 +104,9 @@ export const generationHandler: CellHandler<GenerationCell> = {
 
   dir: (cell) => join('chains', cell.id),
 
+  check: (cell, { spec, poolBSize }) =>
+    cell.size > poolBSize ? [{ path: ['chains', (spec.chains ?? []).findIndex((c) => c.regime === cell.chain), 'size'], message: `${cell.size} pairs, but pool B holds ${poolBSize}` }] : [],
+
   needs(cell, poolBSize) {
     const need = regimeNeeds(cell.regime, { poolBSize, size: cell.size, seed: cell.seed, generation: cell.generation });
     return new Map([...need].map(([j, idx]) => [cell.previous[j], idx]));

@@ -62,6 +62,12 @@ export const generatorHandler: CellHandler<GeneratorCell> = {
 
   dir: (cell) => join('generators', cell.name),
 
+  check(cell, { poolASize }) {
+    const g = cell.generator;
+    if (g.kind !== 'model' || g.trainPairs === 'all' || g.trainPairs <= poolASize) return [];
+    return [{ path: ['generators', cell.name, 'trainPairs'], message: `${g.trainPairs} pairs, but pool A holds ${poolASize}` }];
+  },
+
   async run(cell, ctx) {
     const g = await buildGenerator(ctx, cell);
     ctx.closeLater(g);

@@ -104,6 +104,8 @@ export const studentHandler: CellHandler<StudentCell> = {
 
   dir: (cell) => join('runs', cell.id),
 
+  check: (cell, { spec, poolBSize }) => (cell.size > poolBSize ? [{ path: ['sizes', spec.sizes.indexOf(cell.size)], message: `${cell.size} pairs, but pool B holds ${poolBSize}` }] : []),
+
   needs(cell, poolBSize) {
     const need = recipeKind(cell.recipe).needs(cell.recipe, { poolBSize, size: cell.size, seed: cell.seed });
     return new Map([...need].map(([name, idx]) => [cell.sources[name], idx]));

@@ -54,12 +54,27 @@ export interface CellRun {
   record(store: RunRecorder): void;
 }
 
+/** A field of the spec a cell cannot run with, found once the data are split. */
+export interface CellProblem {
+  /** Where in the spec: ['sizes', 1], ['generators', 'low', 'trainPairs']. */
+  path: (string | number)[];
+  message: string;
+}
+
+export interface CheckContext {
+  spec: ExperimentSpec;
+  poolASize: number;
+  poolBSize: number;
+}
+
 export interface CellHandler<C extends Cell = Cell> {
   kind: C['kind'];
   /** The cells of this kind, given the cells of the kinds planned before it. */
   plan(p: PlanInput, prior: readonly Cell[]): C[];
   /** Its folder relative to the study, or null when it trains nothing. */
   dir(cell: C): string | null;
+  /** What makes the cell impossible with the prepared data (checked before any run starts). */
+  check?(cell: C, ctx: CheckContext): CellProblem[];
   /** Cell id -> the pool-B positions this cell needs from it. */
   needs?(cell: C, poolBSize: number): Map<string, number[]>;
   /** Runs (or, when done, reopens) the cell; null when stopped by the signal (its checkpoint stays). */

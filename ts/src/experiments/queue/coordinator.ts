@@ -12,7 +12,7 @@ import { RegurgitateError } from '../../common/errors.js';
 import type { RunProgress } from '../../rundir/train.js';
 import type { Cell } from '../grid/grid.js';
 import { selectCells } from '../grid/slice.js';
-import type { RunEvent, RunOptions, RunSummary } from '../run/runner.js';
+import { problemText, type RunEvent, type RunOptions, type RunSummary } from '../run/runner.js';
 import { openStudy, planStudy } from '../run/study.js';
 import type { ExperimentSpec } from '../spec/types.js';
 import { openStore } from '../store/store.js';
@@ -56,7 +56,7 @@ export async function runQueued(spec: ExperimentSpec, dir: string, o: QueuedRunO
   const queue = new Queue<CellJob, CellJobResult>(name, { connection: o.connection.options });
   try {
     store.upsertCells(cells, { onChange: o.restartChanged ? 'restart' : 'error' });
-    await openStudy(study, log); // the data and the tokenizer, once, before any worker needs them
+    const opened = await openStudy(study, log); // the data and the tokenizer, once, before any worker needs them
     const client = (await queue.client) as unknown as Redis;
     await client.sadd(STUDIES_KEY, name);
     log(`queue ${name} on ${o.connection.url}`);
@@ -77,6 +77,15 @@ export async function runQueued(spec: ExperimentSpec, dir: string, o: QueuedRunO
       const row = rows.get(cell.id);
       return running.get(cell.id) === `${host}:${pid}` || (row?.status === 'running' && row.host === host && row.pid === pid);
     };
+    // Cells the prepared data rule out fail now, with the spec's field; the others run.
+    for (const cell of todo) {
+      const msg = problemText(opened.problems.get(cell.id), o.where);
+      if (msg === null || rows.get(cell.id)?.status === 'done') continue;
+      store.markFailed(cell.id, new RegurgitateError('EINVAL', msg));
+      failed.add(cell.id);
+      log(`${cell.id} cannot run: ${msg}`);
+      emit(cell, 'failed', { message: msg });
+    }
     const finish = (cell: Cell, job: Job<CellJob, CellJobResult>) => {
       const r = job.returnvalue;
       const by = { pid: r.pid, host: r.host, versions: r.versions as Versions };

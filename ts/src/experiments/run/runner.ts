@@ -12,7 +12,8 @@ import type { RunProgress } from '../../rundir/train.js';
 import type { Cell } from '../grid/grid.js';
 import { selectCells, type CellFilter } from '../grid/slice.js';
 import { handlerFor } from '../kinds/index.js';
-import type { CellContext, CellOutput } from '../kinds/types.js';
+import type { CellContext, CellOutput, CellProblem } from '../kinds/types.js';
+import { formatPath } from '../spec/source.js';
 import { openStore } from '../store/store.js';
 import type { ExperimentSpec } from '../spec/types.js';
 import { cellContext, claimRunDir, openStudy, planStudy } from './study.js';
@@ -40,6 +41,14 @@ export interface RunOptions {
   maxRuns?: number;
   /** Stop as Ctrl-C does once this many seconds have passed: the training under way keeps its checkpoint. */
   timeBudgetSeconds?: number;
+  /** Where a spec field was written, for messages: 'study.yaml:12: sizes[1]' (default: the field alone). */
+  where?: (path: (string | number)[]) => string;
+}
+
+/** A cell's problems as one message naming the spec's fields; null when it has none. */
+export function problemText(problems: readonly CellProblem[] | undefined, where: RunOptions['where'] = formatPath): string | null {
+  if (!problems || problems.length === 0) return null;
+  return problems.map((p) => `${where(p.path)}: ${p.message}`).join('; ');
 }
 
 export interface RunSummary {
@@ -129,9 +138,20 @@ export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOpt
         closeLater: (c) => closers.push(c),
       });
 
+    // Cells the prepared data rule out fail now, with the spec's field; the others run.
+    for (const cell of todo) {
+      const msg = problemText(open.problems.get(cell.id), o.where);
+      if (msg === null || statusOf.get(cell.id) === 'done') continue;
+      store.markFailed(cell.id, invalid(msg));
+      failed.add(cell.id);
+      log(`${cell.id} cannot run: ${msg}`);
+      emit(cell, 'failed', { message: msg });
+    }
+
     try {
       for (const cell of todo) {
         if (signal?.aborted) break;
+        if (failed.has(cell.id)) continue;
         const wasDone = statusOf.get(cell.id) === 'done';
         const blocked = cell.dependsOn.find((d) => failed.has(d));
         if (blocked) {

@@ -9,7 +9,7 @@ import type { RunProgress } from '../../rundir/train.js';
 import { expandGrid, type Cell } from '../grid/grid.js';
 import { identitySpec } from '../grid/identity.js';
 import { handlerFor, requestedIndices } from '../kinds/index.js';
-import type { CellContext, CellOutput } from '../kinds/types.js';
+import type { CellContext, CellOutput, CellProblem } from '../kinds/types.js';
 import type { ExperimentSpec } from '../spec/types.js';
 import { prepareWorkspace, workspaceSettings, type Workspace } from './workspace.js';
 
@@ -32,14 +32,24 @@ export function planStudy(spec: ExperimentSpec, dir: string): Study {
 
 export interface OpenStudy extends Study {
   ws: Workspace;
+  /** Cells that cannot run with the prepared data (a size beyond pool B...), by id. */
+  problems: Map<string, CellProblem[]>;
+  /** The pool-B positions the grid's runnable cells need from cell `id`. */
   requested(id: string): number[];
 }
 
-/** The study with its data prepared (once; later calls find it prepared). */
+/** The study with its data prepared (once; later calls find it prepared) and every cell checked against it. */
 export async function openStudy(study: Study, log: (s: string) => void): Promise<OpenStudy> {
   const ws = await prepareWorkspace(workspaceSettings(study.spec, study.hashed), study.dir, log);
+  const ctx = { spec: study.spec, poolASize: ws.poolA.src.length, poolBSize: ws.poolB.src.length };
+  const problems = new Map<string, CellProblem[]>();
+  for (const c of study.cells) {
+    const p = handlerFor(c.kind).check?.(c, ctx) ?? [];
+    if (p.length) problems.set(c.id, p);
+  }
   let requested: Map<string, number[]> | undefined;
-  return { ...study, ws, requested: (id) => (requested ??= requestedIndices(study.cells, ws.poolB.src.length)).get(id) ?? [] };
+  const runnable = () => study.cells.filter((c) => !problems.has(c.id));
+  return { ...study, ws, problems, requested: (id) => (requested ??= requestedIndices(runnable(), ws.poolB.src.length)).get(id) ?? [] };
 }
 
 /**
