@@ -52,9 +52,9 @@ const PRESET_INPUTS: Record<SpecPresetName, Record<string, unknown>> = {
     device: 'cuda',
     threads: 0,
   },
-  // 3 regimes x 5 generations (0..4) x 2 seeds = 30 tiny models of 500 steps on 1,000
+  // 3 regimes x 5 generations (0..4) x 2 seeds = 30 tiny models of 400 steps on 1,000
   // pairs each (accumulate: up to 5,000), each translating its 1,000 sources for the next
-  // generation: about 20 minutes on 2 cores.
+  // generation: under 20 minutes on 2 cores.
   collapse: {
     name: 'collapse',
     corpus: { kind: 'bible', pair: 'es-en' },
@@ -65,7 +65,7 @@ const PRESET_INPUTS: Record<SpecPresetName, Record<string, unknown>> = {
     conditions: [],
     sizes: [1000],
     seeds: [1, 2],
-    student: { model: 'tiny', train: { ...demoTrain(500), patience: 0, restoreBest: false }, decode: { method: 'greedy' }, init: 'scratch' },
+    student: { model: 'tiny', train: { ...demoTrain(400), patience: 0, restoreBest: false }, decode: { method: 'greedy' }, init: 'scratch' },
     chains: [
       { regime: 'replace', generations: 4 },
       { regime: 'accumulate', generations: 4 },
