@@ -130,7 +130,8 @@ describe('collapse chains', () => {
     await new Promise<void>((res, rej) => {
       const watch = (b: Buffer) => {
         seen += b.toString();
-        if (/done +chain-replace__g1__/.test(seen) && /g2__n100__seed1: train/.test(seen.slice(seen.indexOf('chain-replace__g1__')))) res();
+        // the last generation-1 cell is done: generation 2 starts now
+        if (/done +chain-fresh-0\.5__g1__/.test(seen)) res();
       };
       child.stdout.on('data', watch);
       child.stderr.on('data', watch);
