@@ -23,6 +23,7 @@ afterAll(async () => {
   await server?.close();
 });
 
+const JSON_TYPE = { 'content-type': 'application/json' };
 const post = (path: string, body: unknown, init: RequestInit = {}) =>
   fetch(server.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body), ...init });
 
@@ -67,7 +68,7 @@ describe('serve + openai generator', () => {
   it('returns a chat.completion object with usage and, when asked, logprobs', async () => {
     const s = 'the big cat sees a river';
     const [d] = await toy.translate([s]);
-    const r = await post('/v1/chat/completions', { model: 'anything', messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: s }] });
+    const r = await post('/v1/chat/completions', { model: 'toy-copy', messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: s }] });
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/^application\/json/);
     const j = (await r.json()) as any;
@@ -93,7 +94,9 @@ describe('serve + openai generator', () => {
     expect(j.object).toBe('list');
     expect(j.data.map((x: any) => [x.id, x.object])).toEqual([['toy-copy', 'model']]);
     expect(((await (await fetch(`${server.url}/v1/models/toy-copy`)).json()) as any).id).toBe('toy-copy');
-    expect((await fetch(`${server.url}/v1/models/other`)).status).toBe(404);
+    const other = await fetch(`${server.url}/v1/models/other`);
+    expect(other.status).toBe(404);
+    expect(((await other.json()) as any).error).toMatchObject({ type: 'invalid_request_error', param: 'model', code: 'model_not_found' });
     // A port in use: EBUSY naming the address.
     await expect(startServer({ translator: toy, modelName: 'x', port: server.port })).rejects.toMatchObject({ code: 'EBUSY', message: expect.stringContaining(`127.0.0.1:${server.port}`) });
     const h = await fetch(`${server.url}/health`);
@@ -123,6 +126,45 @@ describe('serve errors', () => {
       expect(e.type).toBe('invalid_request_error');
       expect(e.param).toBe(param);
     }
+  });
+
+  it('404 model_not_found for a model the server does not serve, in OpenAI\'s shape; a missing model is the served one', async () => {
+    const r = await post('/v1/chat/completions', { model: 'gpt-9', messages: [{ role: 'user', content: 'a cat' }] });
+    expect(r.status).toBe(404);
+    expect(r.headers.get('content-type')).toMatch(/^application\/json/);
+    const j = (await r.json()) as any;
+    expect(Object.keys(j)).toEqual(['error']);
+    expect(j.error).toEqual({ message: expect.stringMatching(/'gpt-9' does not exist.*'toy-copy'/), type: 'invalid_request_error', param: 'model', code: 'model_not_found' });
+    // The name /v1/models lists is accepted; so is a request naming none.
+    expect((await post('/v1/chat/completions', { model: 'toy-copy', messages: [{ role: 'user', content: 'a cat' }] })).status).toBe(200);
+    expect((await post('/v1/chat/completions', { messages: [{ role: 'user', content: 'a cat' }] })).status).toBe(200);
+  });
+
+  it('415 for a body that is not declared JSON, in OpenAI\'s shape', async () => {
+    const body = JSON.stringify({ model: 'toy-copy', messages: [{ role: 'user', content: 'a cat' }] });
+    for (const headers of [{ 'content-type': 'text/plain' }, { 'content-type': 'application/x-www-form-urlencoded' }, { 'content-type': 'multipart/form-data; boundary=x' }]) {
+      const r = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers, body });
+      expect(r.status, headers['content-type']).toBe(415);
+      const j = (await r.json()) as any;
+      expect(j.error).toEqual({ message: expect.stringContaining(headers['content-type']), type: 'invalid_request_error', param: null, code: 'unsupported_media_type' });
+    }
+    // fetch with a string body and no headers sends text/plain.
+    expect((await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', body })).status).toBe(415);
+    // No Content-Type at all (a raw request).
+    const bare = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${server.url}/v1/chat/completions`, { method: 'POST' }, (res) => {
+        let t = '';
+        res.on('data', (d) => (t += d));
+        res.on('end', () => resolve({ status: res.statusCode!, body: t }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(bare.status).toBe(415);
+    expect(JSON.parse(bare.body).error.message).toMatch(/no Content-Type/);
+    // JSON with parameters, or a +json type, is JSON.
+    for (const type of ['application/json; charset=utf-8', 'Application/JSON', 'application/vnd.api+json'])
+      expect((await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': type }, body })).status, type).toBe(200);
   });
 
   it('404 for an unknown route, 405 for a wrong method', async () => {
@@ -163,10 +205,10 @@ describe('serve errors', () => {
     };
     const s = await startServer({ translator: failing, modelName: 'm' });
     try {
-      const e = await errorOf(await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: [{ role: 'user', content: 'boom' }] }) }));
+      const e = await errorOf(await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: JSON_TYPE, body: JSON.stringify({ messages: [{ role: 'user', content: 'boom' }] }) }));
       expect([e.status, e.type]).toEqual([500, 'server_error']);
       expect(e.message).toContain('the model exploded');
-      const ok = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: [{ role: 'user', content: 'a dog' }] }) });
+      const ok = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: JSON_TYPE, body: JSON.stringify({ messages: [{ role: 'user', content: 'a dog' }] }) });
       expect(ok.status).toBe(200);
     } finally {
       await s.close();
@@ -199,7 +241,7 @@ describe('serve batching and close', () => {
     const s = await startServer({ translator: { translate: (t) => (sizes.push(t.length), toy.translate(t)) }, modelName: 'm', maxBatch: 4, batchWindowMs: 20 });
     try {
       const src = sentences(20, 3);
-      const rs = await Promise.all(src.map((x) => fetch(`${s.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: [{ role: 'user', content: x }] }) })));
+      const rs = await Promise.all(src.map((x) => fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: JSON_TYPE, body: JSON.stringify({ messages: [{ role: 'user', content: x }] }) })));
       expect(rs.every((r) => r.status === 200)).toBe(true);
       expect(sizes.reduce((a, b) => a + b, 0)).toBe(20);
       expect(Math.max(...sizes)).toBe(4);
@@ -215,7 +257,7 @@ describe('serve batching and close', () => {
     const inTranslator = new Promise<void>((r) => (started = r));
     const slow: Translator = { translate: async (t) => (started(), await gate, toy.translate(t)) };
     const s = await startServer({ translator: slow, modelName: 'm' });
-    const pending = fetch(`${s.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: [{ role: 'user', content: 'a red tree' }] }) });
+    const pending = fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: JSON_TYPE, body: JSON.stringify({ messages: [{ role: 'user', content: 'a red tree' }] }) });
     await inTranslator;
     let closed = false;
     const closing = s.close().then(() => (closed = true));

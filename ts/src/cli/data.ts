@@ -8,6 +8,8 @@ import { DEFAULT_PARTS, prepareBible, prepareCorpus } from '../data/prepare.js';
 import { parsePartsText, type CorpusMeta, type PartSpec } from '../data/split.js';
 import { parseCommand, helpText, UsageError, type CommandSpec } from './args.js';
 import { err, out } from './util.js';
+import { stopScope } from './signals.js';
+import { checkWritableDir } from '../common/writable.js';
 
 export const spec: CommandSpec = {
   name: 'data',
@@ -53,6 +55,10 @@ export const prepareSpec: CommandSpec = {
     '',
     'Parts: by default test (2000), dev (1000) and train (the rest), taken in that order from one seeded',
     'shuffle, so the test set depends only on --seed and --test. Each part file is in shuffled order.',
+    '',
+    'DIR is created and checked for writing before any reading: one that cannot be written fails at once.',
+    'Exit status: 0 done, 1 an error (naming the file and line), 2 a usage error; 130 after Ctrl-C (SIGINT),',
+    '143 after SIGTERM (temporary files are removed; nothing is left under a real name).',
     '',
     'Examples:',
     '  regurgitate data prepare bible --pair es-en --out data/bible-es-en',
@@ -127,7 +133,7 @@ async function prepare(argv: string[]): Promise<number> {
   if (!bible && f.pair !== undefined) throw new UsageError(cmd, '--pair is for the bible corpus; use --langs for your files');
   const dir = resolve(f.out as string);
   const common = { out: dir, seed: f.seed as number, parts: parts(f), clean: cleanOptions(f) };
-  let meta: CorpusMeta;
+  let work: (signal: AbortSignal) => Promise<CorpusMeta>;
   if (bible) {
     if (f.langs !== undefined) throw new UsageError(cmd, 'the bible corpus takes --pair, not --langs');
     const pair = (f.pair as string | undefined) ?? 'es-en';
@@ -145,7 +151,7 @@ async function prepare(argv: string[]): Promise<number> {
       err('(regurgitate installs nothing itself; bash scripts/setup.sh also installs them)');
       return 1;
     }
-    meta = await prepareBible(pair, common);
+    work = (signal) => prepareBible(pair, { ...common, signal });
   } else {
     let source: CorpusSource;
     const langs = parseLangs(f.langs);
@@ -158,7 +164,16 @@ async function prepare(argv: string[]): Promise<number> {
       if (!langs) throw new UsageError(cmd, '--tmx needs --langs SRC,TGT (the xml:lang codes to pair, e.g. es,en)');
       source = { kind: 'tmx', file: f.tmx as string, langs };
     }
-    meta = await prepareCorpus(source, { ...common, langs });
+    work = (signal) => prepareCorpus(source, { ...common, langs, signal });
+  }
+  // Before reading anything: an output folder that cannot be written fails now, naming it.
+  checkWritableDir(dir, '--out');
+  const stop = stopScope({ message: 'stopping: temporary files are removed and nothing is written under a real name' });
+  let meta: CorpusMeta;
+  try {
+    meta = await work(stop.signal);
+  } finally {
+    stop.close();
   }
   if (f.json) out(JSON.stringify(meta, null, 2));
   else summary(meta, dir);

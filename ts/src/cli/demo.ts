@@ -20,7 +20,10 @@ export const spec: CommandSpec = {
     { name: 'device', type: 'string', value: 'DEV', default: 'cpu', description: 'cpu, cuda or auto (the GPU when one is usable)' },
     { name: 'synthetic', type: 'boolean', description: 'instead: a one-minute engine check on a synthetic task (see demo --synthetic --help)' },
   ],
-  details: 'The study is the `demo` preset of docs/experiments.md; `regurgitate experiment init --preset demo` writes it as a spec file to edit.',
+  details: [
+    'The study is the `demo` preset of docs/experiments.md; `regurgitate experiment init --preset demo` writes it as a spec file to edit.',
+    'DIR is created and checked for writing before any work. Exit status as `experiment run`: 0 done, 1 a run failed, 130 after Ctrl-C (SIGINT), 143 after SIGTERM (the training under way keeps its checkpoint; run it again to resume).',
+  ].join('\n'),
 };
 
 export async function run(argv: string[]): Promise<number> {

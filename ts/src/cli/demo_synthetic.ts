@@ -1,7 +1,7 @@
 // `regurgitate demo --synthetic`: a one-minute engine check. Trains a tiny transformer to
 // reverse random sequences, then decodes held-out sequences greedily and reports token
 // accuracy and exact match. (Plain `regurgitate demo` runs the study: demo.ts.)
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 
 import { native, packageVersion } from '../native/load.js';
 import { Transformer } from '../engine/transformer.js';
@@ -12,6 +12,8 @@ import { parseCommand, type CommandSpec } from './args.js';
 import { ProgressBar } from './progress.js';
 import { err, mulberry32, out, randInt } from './util.js';
 import { writeFileAtomic } from '../common/atomic.js';
+import { checkWritableDir } from '../common/writable.js';
+import { stopScope } from './signals.js';
 
 export const spec: CommandSpec = {
   name: 'demo --synthetic',
@@ -26,6 +28,7 @@ export const spec: CommandSpec = {
     { name: 'threads', type: 'int', value: 'N', min: 0, max: 1024, description: 'worker threads (0 = one per hardware thread)' },
     { name: 'json', type: 'boolean', description: 'print the summary as one JSON line on stdout' },
   ],
+  details: 'DIR is created and checked for writing before any work. Exit status: 0 done, 1 an error, 2 a usage error; 130 after Ctrl-C (SIGINT), 143 after SIGTERM (nothing is written).',
 };
 
 export const DEMO_VOCAB = 20; // ids 0..2 are PAD, BOS, EOS; 3..19 are symbols
@@ -77,7 +80,7 @@ export async function run(argv: string[]): Promise<number> {
   const quick = Boolean(a.flags.quick);
   const seed = a.flags.seed as number;
   const steps = (a.flags.steps as number | undefined) ?? (quick ? 800 : 1500);
-  const dir = resolve(a.flags.out as string);
+  const dir = checkWritableDir(a.flags.out as string, '--out'); // before any work
   const addon = native();
   if (a.flags.threads !== undefined) addon.setThreads(a.flags.threads as number);
   const info = addon.systemInfo();
@@ -99,9 +102,20 @@ export async function run(argv: string[]): Promise<number> {
   };
   err(`regurgitate demo: reverse random sequences (lengths 4-10, ${DEMO_VOCAB - 3} symbols); ${train.length} training pairs, ${model.numParams.toLocaleString('en-US')} parameters, ${info.isa}, ${info.threads} threads`);
   const bar = new ProgressBar({ total: steps, label: 'train' });
-  const result = await new Trainer(model, options).fit(train, null, {
-    onProgress: (p) => bar.update(p.step, { loss: p.loss, tokensPerSec: p.tokensPerSec }),
-  });
+  const stop = stopScope({ message: 'stopping after this step (nothing is written)' });
+  let result;
+  try {
+    result = await new Trainer(model, options).fit(train, null, {
+      signal: stop.signal,
+      onProgress: (p) => bar.update(p.step, { loss: p.loss, tokensPerSec: p.tokensPerSec }),
+    });
+  } finally {
+    stop.close();
+  }
+  if (result.cancelled) {
+    bar.done('stopped');
+    return stop.status ?? 130;
+  }
   bar.update(result.steps, { loss: result.lastLoss });
   bar.done();
 

@@ -14,6 +14,8 @@ import { decodeFlags, decodeOptions } from './translate.js';
 import { out } from './util.js';
 import { writeFileAtomic } from '../common/atomic.js';
 import { parseDevice } from './device.js';
+import { stopScope } from './signals.js';
+import { checkWritableDir } from '../common/writable.js';
 
 export const spec: CommandSpec = {
   name: 'eval',
@@ -28,6 +30,7 @@ export const spec: CommandSpec = {
     ...decodeFlags,
     { name: 'json', type: 'boolean', description: 'print the result as one JSON object' },
   ],
+  details: 'The output folder is created and checked for writing before any translation. Exit status: 0 done, 1 an error, 2 a usage error; 130 after Ctrl-C (SIGINT), 143 after SIGTERM (nothing is written).',
 };
 
 export async function run(argv: string[]): Promise<number> {
@@ -49,17 +52,23 @@ export async function run(argv: string[]): Promise<number> {
   let system: Record<string, unknown>;
   let hyps: string[];
   let outDir: string;
-  if (f.run !== undefined) {
-    const dec = decodeOptions(spec.name, f);
-    const r = openRun(f.run as string, { device: parseDevice(spec.name, f.device) });
-    hyps = (await r.translate(sides.src, dec, { onProgress: (d) => bar.update(d) })).map((h) => h.text);
-    system = { run: r.dir, decode: dec };
-    outDir = resolve((f.out as string | undefined) ?? join(r.dir, 'eval'));
-  } else {
-    const g = new ApertiumGenerator({ mode: f.apertium as string });
-    hyps = (await g.generate(sides.src, { onProgress: (d) => bar.update(d) })).map((h) => h.text);
-    system = g.identity();
-    outDir = resolve((f.out as string | undefined) ?? join(corpus.dir, `eval-apertium-${f.apertium as string}`));
+  // The output folder is checked for writing before any translation (a message naming it).
+  const stop = stopScope({ message: 'stopping (nothing is written)' });
+  try {
+    if (f.run !== undefined) {
+      const dec = decodeOptions(spec.name, f);
+      const r = openRun(f.run as string, { device: parseDevice(spec.name, f.device) });
+      outDir = checkWritableDir((f.out as string | undefined) ?? join(r.dir, 'eval'), f.out === undefined ? undefined : '--out');
+      hyps = (await r.translate(sides.src, dec, { onProgress: (d) => bar.update(d), signal: stop.signal })).map((h) => h.text);
+      system = { run: r.dir, decode: dec };
+    } else {
+      const g = new ApertiumGenerator({ mode: f.apertium as string });
+      outDir = checkWritableDir((f.out as string | undefined) ?? join(corpus.dir, `eval-apertium-${f.apertium as string}`), f.out === undefined ? undefined : '--out');
+      hyps = (await g.generate(sides.src, { onProgress: (d) => bar.update(d), signal: stop.signal })).map((h) => h.text);
+      system = g.identity();
+    }
+  } finally {
+    stop.close();
   }
   bar.done();
   const seconds = (performance.now() - t0) / 1000;

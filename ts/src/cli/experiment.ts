@@ -22,6 +22,8 @@ import { formatDuration, ProgressBar } from './progress.js';
 import { err, out } from './util.js';
 import { writeFileAtomic } from '../common/atomic.js';
 import { parseSpecDevice } from './device.js';
+import { stopScope } from './signals.js';
+import { checkWritableDir, checkWritableFile } from '../common/writable.js';
 
 export const spec: CommandSpec = {
   name: 'experiment',
@@ -62,7 +64,8 @@ export const runSpec: CommandSpec = {
     { name: 'queue', type: 'string', value: 'URL', description: 'run on several machines: put the cells on a BullMQ queue on Redis at redis://HOST:PORT[/DB] (rediss:// for TLS) for `regurgitate worker`s, and wait (docs/experiments.md, "On several machines")' },
     { name: 'queue-password-env', type: 'string', value: 'NAME', description: 'the environment variable that holds the Redis password (never on the command line)' },
   ],
-  details: 'Exit status: 0 when every run asked for is done, 1 when a run failed, 75 when --time-budget or --max-runs stopped it with runs left (run it again to go on), 130 after Ctrl-C.',
+  details:
+    'The folder is created and checked for writing before any work. Exit status: 0 when every run asked for is done, 1 when a run failed, 2 a usage error, 75 when --time-budget or --max-runs stopped it with runs left (run it again to go on), 130 after Ctrl-C (SIGINT), 143 after SIGTERM (the training under way keeps its checkpoint).',
 };
 
 export const statusSpec: CommandSpec = {
@@ -154,15 +157,10 @@ function limitsOf(flags: Record<string, unknown>, s: ExperimentSpec): Limits {
 }
 
 export async function runStudy(spec: ExperimentSpec, dir: string, o: { restartChanged?: boolean; report?: boolean; queue?: QueueConnection; where?: RunOptions['where'] } & Limits = {}): Promise<number> {
+  // Before any work: a folder that cannot be written fails now, naming it.
+  checkWritableDir(dir, '--out');
   writeFileAtomic(join(dir, 'spec.yaml'), specToYaml(spec, `The spec of this experiment folder, as last run (${new Date().toISOString()}).`));
-  const ac = new AbortController();
-  const onSig = () => {
-    if (ac.signal.aborted) process.exit(130);
-    err('\nstopping: the current training keeps a checkpoint; run the same command to resume (Ctrl-C again to quit now)');
-    ac.abort();
-  };
-  process.on('SIGINT', onSig);
-  process.on('SIGTERM', onSig);
+  const stop = stopScope({ message: 'stopping: the current training keeps a checkpoint; run the same command to resume (Ctrl-C again to quit now)' });
   let bar: ProgressBar | undefined;
   const t0 = performance.now();
   try {
@@ -173,7 +171,7 @@ export async function runStudy(spec: ExperimentSpec, dir: string, o: { restartCh
       only: o.only,
       maxRuns: o.maxRuns,
       timeBudgetSeconds: o.timeBudgetSeconds,
-      signal: ac.signal,
+      signal: stop.signal,
       log: (l) => {
         bar?.clear();
         err(l);
@@ -196,12 +194,11 @@ export async function runStudy(spec: ExperimentSpec, dir: string, o: { restartCh
       const r = await buildReport(dir, spec);
       out(`report: ${r.html}${r.warnings.length ? ` (${r.warnings.join('; ')})` : ''}`);
     }
-    if (s.cancelled) return 130;
+    if (s.cancelled) return stop.status ?? 130;
     if (s.failed.length) return 1;
     return s.stopped ? 75 : 0;
   } finally {
-    process.off('SIGINT', onSig);
-    process.off('SIGTERM', onSig);
+    stop.close();
   }
 }
 
@@ -217,6 +214,7 @@ export async function run(argv: string[]): Promise<number> {
     const { spec: s } = specOf(initSpec.name, undefined, a.flags.preset as string);
     const file = resolve(a.flags.out as string);
     if (existsSync(file)) throw new UsageError(initSpec.name, `${file} exists; choose another --out`);
+    checkWritableFile(file, '--out');
     writeFileAtomic(file, specToYaml(s, `regurgitate experiment spec (preset ${s.name}); see docs/experiments.md. Run: regurgitate experiment run ${a.flags.out as string}`));
     out(`wrote ${file}`);
     return 0;
@@ -257,6 +255,7 @@ export async function run(argv: string[]): Promise<number> {
     const a = parseCommand(reportSpec, rest);
     if (!a) return 0;
     const dir = folder(a.flags, reportSpec.name);
+    checkWritableDir(dir, '--out'); // before the analysis
     const r = await buildReport(dir, folderSpec(dir));
     out(`wrote ${r.html}, ${r.markdown} and ${r.results}${r.warnings.length ? ` (${r.warnings.join('; ')})` : ''}`);
     return 0;

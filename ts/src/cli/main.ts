@@ -16,6 +16,8 @@ import * as experiment from './experiment.js';
 import * as serve from './serve.js';
 import * as version from './version.js';
 import * as worker from './worker.js';
+import { receivedSignal, signalStatus } from './signals.js';
+import { installOutputHandlers, outputFailure } from './stdio.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summary: string }> = {
   doctor: { run: doctor.run, summary: 'report runtime, CPU features, native addon and backends (--json)' },
@@ -51,6 +53,7 @@ function usage(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  installOutputHandlers();
   const [cmd, ...rest] = argv;
   if (cmd === '--version' || cmd === '-V' || cmd === 'version') return version.run();
   if (cmd === undefined) {
@@ -71,6 +74,13 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await c.run(rest);
   } catch (e) {
+    // Work stopped by SIGINT / SIGTERM (signals.ts) ends with that signal's status.
+    const stopped = signalStatus();
+    if (stopped !== null) {
+      const why = e instanceof RegurgitateError && e.code === 'ECANCELED' ? '' : ` (${e instanceof Error ? e.message : String(e)})`;
+      process.stderr.write(`regurgitate ${cmd}: stopped by ${receivedSignal()}${why}\n`);
+      return stopped;
+    }
     if (e instanceof UsageError) {
       process.stderr.write(usageMessage(e));
       return 2;
@@ -85,7 +95,8 @@ export async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    process.exitCode = code;
+    // Output that could not be written (other than to a closed pipe) is a failure.
+    process.exitCode = code === 0 && outputFailure() !== null ? 1 : code;
   },
   (e: unknown) => {
     process.stderr.write(`regurgitate: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

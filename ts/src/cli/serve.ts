@@ -9,6 +9,7 @@ import { parseCommand, UsageError, type CommandSpec } from './args.js';
 import { decodeFlags, decodeOptions } from './translate.js';
 import { err, out } from './util.js';
 import { parseDevice } from './device.js';
+import { stopScope } from './signals.js';
 
 export const spec: CommandSpec = {
   name: 'serve',
@@ -18,10 +19,14 @@ export const spec: CommandSpec = {
     { name: 'port', type: 'int', value: 'P', min: 0, max: 65535, default: 8000, description: 'TCP port (0: any free port)' },
     { name: 'host', type: 'string', value: 'H', default: '127.0.0.1', description: 'interface to listen on' },
     { name: 'max-batch', type: 'int', value: 'N', min: 1, max: 65536, default: 32, description: 'most sentences translated in one model call' },
-    { name: 'name', type: 'string', value: 'MODEL', description: 'model name reported by the API (default: the run directory name)' },
+    { name: 'model-name', type: 'string', value: 'NAME', description: "the served model's name: what /v1/models lists and requests must name (default: the run directory's name)" },
     ...decodeFlags,
   ],
-  details: 'See docs/cli.md (regurgitate serve) and docs/generators.md.',
+  details: [
+    "A request naming another model gets 404 model_not_found; a body that is not JSON (Content-Type other than application/json) gets 415.",
+    'Ctrl-C (SIGINT) or SIGTERM stops accepting connections, finishes the requests in flight (at most 10 s) and exits with status 0.',
+    'See docs/cli.md (regurgitate serve) and docs/generators.md.',
+  ].join('\n'),
 };
 
 export async function run(argv: string[]): Promise<number> {
@@ -35,18 +40,18 @@ export async function run(argv: string[]): Promise<number> {
       return (await r.translate(texts, dec)).map((g, i) => ({ ...g, sourceTokens: r.tokenizer.encode(texts[i], { specials: false }).length, tokens: r.tokenizer.encode(g.text, { specials: false }).length }));
     },
   };
-  const modelName = (a.flags.name as string | undefined) ?? basename(r.dir);
+  const modelName = (a.flags['model-name'] as string | undefined) ?? basename(r.dir);
+  if (modelName.trim() === '') throw new UsageError(spec.name, '--model-name must not be blank');
   const server = await startServer({ translator, modelName, host: a.flags.host as string, port: a.flags.port as number, maxBatch: a.flags['max-batch'] as number, log: err });
   out(`serving ${r.dir} as '${modelName}' at ${server.url}/v1 (Ctrl-C to stop)`);
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      err('closing: finishing requests in flight');
-      void server.close().then(resolve);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  // A signal is how a server is stopped: it closes gracefully and the status is 0.
+  let closed!: (p: Promise<void>) => void;
+  const done = new Promise<void>((resolve) => (closed = resolve));
+  const stop = stopScope({ message: 'closing: finishing the requests in flight', onStop: () => closed(server.close()) });
+  try {
+    await done;
+  } finally {
+    stop.close();
+  }
   return 0;
 }

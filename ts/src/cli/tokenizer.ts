@@ -1,12 +1,13 @@
 // `regurgitate tokenizer train|encode|decode`: byte-level BPE in Hugging Face's
 // tokenizer.json format.
 import { createInterface } from 'node:readline';
-import { resolve } from 'node:path';
 
 import { Tokenizer } from '../data/tokenizer/index.js';
 import { parseCommand, helpText, UsageError, type CommandSpec } from './args.js';
 import { err, out } from './util.js';
 import { writeFileAtomic } from '../common/atomic.js';
+import { checkWritableFile } from '../common/writable.js';
+import { stdoutClosed } from './stdio.js';
 
 export const spec: CommandSpec = {
   name: 'tokenizer',
@@ -25,7 +26,7 @@ export const trainSpec: CommandSpec = {
     { name: 'input', type: 'string', value: 'FILE[,FILE]', description: 'training text files, comma-separated (required)' },
     { name: 'vocab-size', type: 'int', value: 'N', min: 260, max: 1 << 20, default: 8000, description: 'vocabulary size including 4 specials and 256 bytes' },
     { name: 'min-frequency', type: 'int', value: 'N', min: 1, default: 2, description: 'do not merge pairs seen fewer times' },
-    { name: 'out', type: 'string', value: 'FILE', default: 'tokenizer.json', description: 'output file' },
+    { name: 'out', type: 'string', value: 'FILE', default: 'tokenizer.json', description: 'output file (its folder is created and checked for writing before training)' },
     { name: 'json', type: 'boolean', description: 'print the training statistics as JSON' },
   ],
   details: 'Example: regurgitate tokenizer train --input data/bible/train.es,data/bible/train.en --vocab-size 8000 --out data/bible/tokenizer.json',
@@ -57,7 +58,8 @@ async function train(argv: string[]): Promise<number> {
   if (a.flags.input === undefined) throw new UsageError(trainSpec.name, '--input FILE[,FILE] is required');
   const files = (a.flags.input as string).split(',').filter((f) => f !== '');
   if (files.length === 0) throw new UsageError(trainSpec.name, '--input needs at least one file');
-  const outFile = resolve(a.flags.out as string);
+  // Before training: an --out that cannot be written fails now, naming it.
+  const outFile = checkWritableFile(a.flags.out as string, '--out');
   const tok = await Tokenizer.trainFiles(files, { vocabSize: a.flags['vocab-size'] as number, minFrequency: a.flags['min-frequency'] as number });
   writeFileAtomic(outFile, tok.toJSONString());
   const s = tok.trainStats!;
@@ -83,6 +85,7 @@ async function encode(argv: string[]): Promise<number> {
   const o = { addBos: Boolean(a.flags.bos), addEos: Boolean(a.flags.eos) };
   let buf: string[] = [];
   for await (const line of rl) {
+    if (stdoutClosed()) break; // the reader has gone (| head): stop quietly
     const ids = tok.encode(line, o);
     buf.push(a.flags.ids ? ids.join(' ') : ids.map((i) => tok.tokens[i]).join(' '));
     if (buf.length >= 1024) {
@@ -101,6 +104,7 @@ async function decode(argv: string[]): Promise<number> {
   const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
   let n = 0;
   for await (const line of rl) {
+    if (stdoutClosed()) break; // the reader has gone (| head): stop quietly
     n++;
     const t = line.trim();
     const ids = t === '' ? [] : t.split(/\s+/).map(Number);

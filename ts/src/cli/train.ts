@@ -7,13 +7,15 @@ import { PRESET_NAMES, validateModelConfig, type PresetName, type TrainOptions }
 import { native } from '../native/load.js';
 import { openCorpus, readPart } from '../rundir/corpus.js';
 import { encodePairs, ensureTokenizer } from '../rundir/tokenize.js';
-import { trainRun } from '../rundir/train.js';
+import { runFinished, trainRun } from '../rundir/train.js';
 import { TRAIN_PRESETS } from '../rundir/presets.js';
 import { parseCommand, UsageError, type CommandSpec } from './args.js';
 import { ProgressBar } from './progress.js';
 import { err, out } from './util.js';
 import { cudaAddonOrThrow, resolveDevice } from '../native/device.js';
 import { deviceFlag, parseDevice } from './device.js';
+import { stopScope } from './signals.js';
+import { checkWritableDir } from '../common/writable.js';
 
 export const spec: CommandSpec = {
   name: 'train',
@@ -40,6 +42,10 @@ export const spec: CommandSpec = {
   details: [
     'Files: RUN/run.json (settings), RUN/tokenizer.json, RUN/checkpoints/, RUN/progress.jsonl (progress),',
     'RUN/model/ (final weights), RUN/result.json (written last). A finished run is not trained again.',
+    'RUN is created and checked for writing first: one that cannot be written fails at once, naming it.',
+    '',
+    'Exit status: 0 trained (or already trained), 1 an error, 2 a usage error; 130 after Ctrl-C (SIGINT) and',
+    '143 after SIGTERM: training stops after the current step keeping a checkpoint, and the same command resumes.',
     '',
     'Example: regurgitate data prepare bible --pair es-en --out data/bible && regurgitate train --data data/bible --out runs/tiny',
   ].join('\n'),
@@ -59,6 +65,10 @@ export async function run(argv: string[]): Promise<number> {
   if (f.threads !== undefined) native().setThreads(f.threads as number);
 
   const corpus = openCorpus(f.data as string);
+  // Before the tokenizer and the encoding: an output folder that cannot be written fails
+  // now (a finished run, which is not trained again, may sit in a read-only place).
+  const outDir = resolve(f.out as string);
+  if (!runFinished(outDir)) checkWritableDir(outDir, '--out');
   const { tokenizer } = await ensureTokenizer(corpus, { part: f['train-part'] as string, vocabSize: f['vocab-size'] as number }, err);
   const maxLen = validateModelConfig({ preset: preset as PresetName, vocabSize: tokenizer.vocabSize }).maxLen;
   const trainSides = readPart(corpus, f['train-part'] as string);
@@ -77,15 +87,7 @@ export async function run(argv: string[]): Promise<number> {
   if (f['max-tokens'] !== undefined) opts.maxTokens = f['max-tokens'] as number;
   if (f.patience !== undefined) opts.patience = f.patience as number;
 
-  const ac = new AbortController();
-  const onSig = () => {
-    if (ac.signal.aborted) process.exit(130); // a second Ctrl-C: leave now
-    err('\nstopping after this step (a checkpoint is kept; run the same command to resume; Ctrl-C again to quit now)');
-    ac.abort();
-  };
-  process.on('SIGINT', onSig);
-  process.on('SIGTERM', onSig);
-  const outDir = resolve(f.out as string);
+  const stop = stopScope({ message: 'stopping after this step (a checkpoint is kept; run the same command to resume; Ctrl-C again to quit now)' });
   err(`train: ${train.pairs.length} pairs (${corpus.src}->${corpus.tgt}) from ${corpus.dir}, dev ${dev?.pairs.length ?? 0}, model ${preset}, vocabulary ${tokenizer.vocabSize}, ${native().systemInfo().threads} threads -> ${outDir}`);
   let bar: ProgressBar | undefined;
   let best = NaN;
@@ -101,7 +103,7 @@ export async function run(argv: string[]): Promise<number> {
       init: f.init as string | undefined,
       device,
       info: { corpus: corpus.dir, pair: `${corpus.src}-${corpus.tgt}`, trainPart: f['train-part'], devPart, droppedLong: train.dropped, presetBudget: TRAIN_PRESETS[preset as PresetName] },
-      signal: ac.signal,
+      signal: stop.signal,
       onProgress: (p) => {
         bar ??= new ProgressBar({ total: p.totalSteps, label: 'train' });
         if (p.bestValidLoss !== undefined) best = p.bestValidLoss;
@@ -112,7 +114,7 @@ export async function run(argv: string[]): Promise<number> {
     if (r.reused) err(`${outDir} is already trained (result.json); nothing to do. Use another --out to train again.`);
     if (r.result.cancelled) {
       err(`stopped at step ${r.result.steps}; resume with the same command`);
-      return 130;
+      return stop.status ?? 130;
     }
     const res = r.result;
     if (f.json) out(JSON.stringify({ run: outDir, ...res, totalSteps: r.totalSteps }));
@@ -123,7 +125,6 @@ export async function run(argv: string[]): Promise<number> {
     }
     return 0;
   } finally {
-    process.off('SIGINT', onSig);
-    process.off('SIGTERM', onSig);
+    stop.close();
   }
 }

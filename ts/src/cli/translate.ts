@@ -10,6 +10,8 @@ import { parseCommand, UsageError, type CommandSpec, type Parsed } from './args.
 import { ProgressBar } from './progress.js';
 import { writeFileAtomic } from '../common/atomic.js';
 import { deviceFlag, parseDevice } from './device.js';
+import { stopScope } from './signals.js';
+import { checkWritableFile } from '../common/writable.js';
 
 export const decodeFlags: CommandSpec['flags'] = [
   { name: 'beam', type: 'int', value: 'K', min: 1, max: 256, description: 'beam search with K hypotheses (default: greedy)' },
@@ -53,9 +55,10 @@ export const spec: CommandSpec = {
   flags: [
     { name: 'run', type: 'string', value: 'RUN', description: 'run directory made by regurgitate train (required)' },
     { name: 'input', type: 'string', value: 'FILE', description: "source sentences, one per line ('-' = stdin) (required)" },
-    { name: 'output', type: 'string', value: 'FILE', description: 'where to write the translations (default stdout)' },
+    { name: 'output', type: 'string', value: 'FILE', description: 'where to write the translations (default stdout); checked for writing before any work' },
     ...decodeFlags,
   ],
+  details: 'Exit status: 0 done, 1 an error, 2 a usage error; 130 after Ctrl-C (SIGINT), 143 after SIGTERM (nothing is written).',
 };
 
 export function readLines(file: string): string[] {
@@ -72,7 +75,10 @@ export async function run(argv: string[]): Promise<number> {
   if (a.flags.run === undefined) throw new UsageError(spec.name, '--run RUN is required');
   if (a.flags.input === undefined) throw new UsageError(spec.name, '--input FILE is required');
   const dec = decodeOptions(spec.name, a.flags);
-  const r = openRun(a.flags.run as string, { device: parseDevice(spec.name, a.flags.device) });
+  const device = parseDevice(spec.name, a.flags.device);
+  // Before loading the model: an --output that cannot be written fails now, naming it.
+  const output = a.flags.output === undefined ? undefined : checkWritableFile(a.flags.output as string, '--output');
+  const r = openRun(a.flags.run as string, { device });
   let lines: string[];
   try {
     lines = readLines(a.flags.input as string);
@@ -80,10 +86,16 @@ export async function run(argv: string[]): Promise<number> {
     throw new UsageError(spec.name, `cannot read --input ${a.flags.input as string}: ${(e as Error).message}`);
   }
   const bar = new ProgressBar({ total: lines.length, label: 'translate' });
-  const hyps = await r.translate(lines, dec, { onProgress: (d) => bar.update(d) });
+  const stop = stopScope({ message: 'stopping after this batch (nothing is written)' });
+  let hyps;
+  try {
+    hyps = await r.translate(lines, dec, { onProgress: (d) => bar.update(d), signal: stop.signal });
+  } finally {
+    stop.close();
+  }
   bar.done();
   const text = hyps.map((h) => h.text).join('\n') + (hyps.length ? '\n' : '');
-  if (a.flags.output !== undefined) writeFileAtomic(resolve(a.flags.output as string), text);
+  if (output !== undefined) writeFileAtomic(output, text);
   else process.stdout.write(text);
   return 0;
 }

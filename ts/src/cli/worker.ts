@@ -7,6 +7,7 @@ import { runWorker } from '../experiments/queue/worker.js';
 import { parseCommand, UsageError, type CommandSpec } from './args.js';
 import { parseSpecDevice } from './device.js';
 import { err, out } from './util.js';
+import { stopScope } from './signals.js';
 
 export const spec: CommandSpec = {
   name: 'worker',
@@ -18,7 +19,7 @@ export const spec: CommandSpec = {
     { name: 'concurrency', type: 'int', value: 'N', min: 1, max: 64, default: 1, description: 'jobs at once (several small students on one GPU)' },
     { name: 'lock-seconds', type: 'int', value: 'S', min: 1, max: 3600, default: 30, description: 'job lock: a dead worker\'s job goes to another worker after about twice this' },
   ],
-  details: 'See docs/experiments.md, "On several machines".',
+  details: 'SIGTERM or Ctrl-C: stop taking jobs, finish the ones under way, exit 0; a second signal quits at once (130 / 143), the job going back to the queue. See docs/experiments.md, "On several machines".',
 };
 
 export async function run(argv: string[]): Promise<number> {
@@ -32,14 +33,8 @@ export async function run(argv: string[]): Promise<number> {
     throw new UsageError(spec.name, (e as Error).message);
   }
   const device = a.flags.device === undefined ? undefined : parseSpecDevice(spec.name, a.flags.device);
-  const ac = new AbortController();
-  const stop = () => {
-    if (ac.signal.aborted) process.exit(143);
-    err('stopping: finishing the jobs under way (signal again to quit now)');
-    ac.abort();
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  // A stopped worker finishes the jobs it took, however long they take (signals.ts).
+  const stop = stopScope({ message: 'stopping: finishing the jobs under way (signal again to quit now)', graceMs: Infinity });
   try {
     out(`worker on ${connection.url}: waiting for jobs`);
     const s = await runWorker({
@@ -47,14 +42,13 @@ export async function run(argv: string[]): Promise<number> {
       device,
       concurrency: a.flags.concurrency as number,
       lockSeconds: a.flags['lock-seconds'] as number,
-      signal: ac.signal,
+      signal: stop.signal,
       log: err,
       onJob: (e) => err(`${e.phase === 'start' ? 'start  ' : e.phase === 'done' ? 'done   ' : 'FAILED '} ${e.cell}${e.message ? `: ${e.message}` : ''}`),
     });
     out(`worker stopped: ${s.done} job(s) done, ${s.failed} failed`);
     return 0;
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    stop.close();
   }
 }

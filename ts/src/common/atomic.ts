@@ -2,10 +2,11 @@
 // fsync it, then rename it over the target, so a reader or a crash never sees half a
 // file. The one writer every folder uses.
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 import { RegurgitateError } from './errors.js';
+import { fsReason, makeDirs } from './writable.js';
 
 /** A temporary name next to `path`, hidden and unique: DIR/.NAME.PID.RANDOM.tmp */
 export function tempPathFor(path: string, ext = '.tmp'): string {
@@ -16,7 +17,7 @@ export function tempPathFor(path: string, ext = '.tmp'): string {
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   let tmp: string | null = null;
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    makeDirs(dirname(path));
     tmp = tempPathFor(path);
     const fd = openSync(tmp, 'wx');
     try {
@@ -30,6 +31,6 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     tmp = null;
   } catch (e) {
     if (tmp !== null) rmSync(tmp, { force: true });
-    throw new RegurgitateError('EIO', `cannot write ${path}: ${(e as Error).message}`, { cause: e });
+    throw new RegurgitateError('EIO', `cannot write ${path}: ${fsReason(e)}`, { cause: e });
   }
 }

@@ -28,6 +28,8 @@ export interface PrepareOptions {
   /** Named parts (default DEFAULT_PARTS). */
   parts?: Record<string, PartSize> | readonly PartSpec[];
   clean?: CleanOptions;
+  /** Stops the work (ECANCELED), removing the temporary files. */
+  signal?: AbortSignal;
 }
 
 function tool(): string {
@@ -93,6 +95,7 @@ export async function prepareCorpus(source: CorpusSource, o: PrepareOptions & { 
     clean: o.clean,
     source: info,
     tool: tool(),
+    signal: o.signal,
   });
 }
 
@@ -112,6 +115,7 @@ export async function prepareBible(pair: string, o: PrepareOptions): Promise<Cor
     clean: o.clean,
     source: { ...info, description: `bible ${pair}: ${info.modules.map((m) => `${m.title} (${m.module}, ${m.package} ${m.version ?? ''})`.trim()).join(' + ')}` },
     tool: tool(),
+    signal: o.signal,
   });
 }
 

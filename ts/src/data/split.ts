@@ -13,12 +13,12 @@
 // the parts are then gathered from it. Every output file is written under a temporary
 // name in DIR and renamed when complete; meta.json comes last.
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { describe, invalid, RegurgitateError } from '../common/errors.js';
 import { writeFileAtomic } from '../common/atomic.js';
+import { checkWritableDir } from '../common/writable.js';
 import { Cleaner, type CleanOptions, type CleanReport } from './clean.js';
 
 export type PartSize = number | 'rest';
@@ -276,6 +276,12 @@ export interface WriteSplitsOptions {
    * this size is read into memory whole; a larger one is gathered in windows of this size.
    */
   inMemoryBytes?: number;
+  /** Stops the work: the call rejects with ECANCELED and removes its temporary files. */
+  signal?: AbortSignal;
+}
+
+function checkStop(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new RegurgitateError('ECANCELED', 'corpus preparation stopped; nothing was written under a real name');
 }
 
 function checkLang(l: unknown, what: string): string {
@@ -293,8 +299,9 @@ export async function writeSplits(pairs: AsyncIterable<{ src: string; tgt: strin
   if (sl === tl) throw invalid(`source and target languages are both '${sl}': the part files would collide`);
   if (!Number.isSafeInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw invalid(`seed must be an integer in [0, 4294967295] (got ${describe(o.seed)})`);
   const parts = normalizeParts(o.parts);
+  checkStop(o.signal);
   const cleaner = new Cleaner(o.clean);
-  mkdirSync(o.out, { recursive: true });
+  checkWritableDir(o.out);
   const tag = `${process.pid}-${Date.now().toString(36)}`;
   const tmpSrc = join(o.out, `.clean-${tag}.${sl}`);
   const tmpTgt = join(o.out, `.clean-${tag}.${tl}`);
@@ -312,7 +319,9 @@ export async function writeSplits(pairs: AsyncIterable<{ src: string; tgt: strin
     const ot = new Offsets();
     let bs = 0;
     let bt = 0;
+    let n = 0;
     for await (const p of pairs) {
+      if ((++n & 1023) === 0) checkStop(o.signal);
       const c = cleaner.add(p.src, p.tgt);
       if (!c) continue;
       const a = Buffer.from(c.src + '\n');
@@ -326,6 +335,7 @@ export async function writeSplits(pairs: AsyncIterable<{ src: string; tgt: strin
     }
     await ws.flush();
     await wt.flush();
+    checkStop(o.signal);
     const report = cleaner.report();
     const total = report.kept;
     if (total === 0) {
@@ -371,6 +381,7 @@ export async function writeSplits(pairs: AsyncIterable<{ src: string; tgt: strin
         const name = `${p.name}.${lang}`;
         const tmp = join(o.out, `.${name}.tmp-${tag}`);
         temps.push(tmp);
+        checkStop(o.signal);
         const fh = await open(tmp, 'w');
         try {
           const w = new HashedWriter(fh);
@@ -385,6 +396,7 @@ export async function writeSplits(pairs: AsyncIterable<{ src: string; tgt: strin
       }
       meta.parts[p.name] = { count: p.count, requested: p.requested, files };
     }
+    checkStop(o.signal);
     for (const [from, to] of renames) await rename(from, to);
     writeFileAtomic(join(o.out, 'meta.json'), JSON.stringify(meta, null, 2) + '\n');
     return meta;

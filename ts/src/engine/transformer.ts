@@ -1,6 +1,6 @@
 // The model: create / load / save, translate and score. All work runs in native code;
 // this class validates, packs, and converts native errors into RegurgitateErrors.
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { isDevice, modelCtorFor, resolveDevice, DEVICES, type Device } from '../native/device.js';
@@ -20,6 +20,7 @@ import { packSources, toNativePairs, pairCount, type Ids, type Pair } from './pa
 import { checkRange, SCORE_RANGES } from './ranges.js';
 import type { NativePairs } from '../native/types.js';
 import { checkSeed, isPlainObject } from '../common/validate.js';
+import { fsReason, makeDirs } from '../common/writable.js';
 
 export interface CreateOptions {
   /** Seed of the initial weights (integer >= 0). Default 1. */
@@ -109,9 +110,9 @@ export class Transformer {
     this.#checkIdle('save');
     const abs = resolve(dir);
     try {
-      mkdirSync(abs, { recursive: true });
+      makeDirs(abs);
     } catch (e) {
-      throw new RegurgitateError('EIO', `save: cannot create ${abs}: ${(e as Error).message}`, { cause: e });
+      throw new RegurgitateError('EIO', `save: cannot create ${abs}: ${fsReason(e)}`, { cause: e });
     }
     wrapNative(() => this.#native.save(abs));
   }

@@ -3,11 +3,12 @@
 // file is written atomically; PNGs need headless Chromium and are skipped, with a
 // warning, when there is none, so a missing browser never costs the report.
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { RegurgitateError } from '../common/errors.js';
 import type { ChainResult, StudentResult } from '../experiments/types.js';
 import { tempPathFor, writeFileAtomic } from '../common/atomic.js';
+import { fsReason, makeDirs } from '../common/writable.js';
 import { findChromium, screenshot } from './chromium.js';
 import { escapeHtml } from './escape.js';
 import { figures, type Figure } from './figures.js';
@@ -69,9 +70,9 @@ export async function writeReport(dir: string, input: WriteReportInput): Promise
   const root = resolve(dir);
   const figDir = join(root, 'figures');
   try {
-    await mkdir(figDir, { recursive: true });
+    makeDirs(figDir);
   } catch (e) {
-    throw new RegurgitateError('EIO', `cannot create the report folder ${figDir}: ${(e as Error).message}`, { cause: e });
+    throw new RegurgitateError('EIO', `cannot create the report folder ${figDir}: ${fsReason(e)}`, { cause: e });
   }
   const meta = input.meta ?? {};
   const files: string[] = [];

@@ -6,7 +6,7 @@
 //                       a study's student run keeps its training set in train.jsonl)
 //   RUN/model/          the final weights: the best by dev loss when dev data is given
 //   RUN/result.json     the training result (written last: its presence means done)
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { validateModelConfig, type ModelConfigInput, type PresetName, type TrainOptions } from '../engine/config.js';
@@ -18,6 +18,7 @@ import { Transformer } from '../engine/transformer.js';
 import type { Tokenizer } from '../data/tokenizer/index.js';
 import { packageVersion } from '../native/load.js';
 import { writeFileAtomic } from '../common/atomic.js';
+import { makeDirs } from '../common/writable.js';
 import type { Device } from '../native/device.js';
 import { TRAIN_PRESETS } from './presets.js';
 
@@ -111,7 +112,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
       throw new RegurgitateError('EINVAL', `trainRun: the model to fine-tune (${o.init}) has another configuration than the one asked for`);
   } else model = Transformer.create(config, { seed, device: o.device });
 
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   const native = toNativePairs(o.train, model.config, 'train');
   const base = new Trainer(model, opts).options;
   const spe = estimateStepsPerEpoch(native, base.maxTokens, base.maxSentences);

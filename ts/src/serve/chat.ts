@@ -9,6 +9,8 @@ import { extractSource } from './extract.js';
 import type { TranslatedText } from './types.js';
 
 export interface ChatRequest {
+  /** The model asked for (undefined when the request names none). */
+  model: string | undefined;
   source: string;
   logprobs: boolean;
 }
@@ -65,7 +67,7 @@ export function parseChatRequest(bodyText: string): ChatRequest {
     }
   });
   if (source === null) throw bad('messages must contain a user message (its content is translated)', 'messages');
-  return { source: extractSource(source), logprobs: r.logprobs === true };
+  return { model: r.model as string | undefined, source: extractSource(source), logprobs: r.logprobs === true };
 }
 
 /** OpenAI's rule of thumb (about 4 characters a token) where the translator gives no counts. */

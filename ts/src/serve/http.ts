@@ -10,11 +10,14 @@ export class ApiError extends Error {
     message: string,
     readonly param: string | null = null,
     readonly headers: Record<string, string> = {},
+    /** OpenAI's `type`, when not the one the status implies (404 model_not_found is an invalid_request_error). */
+    readonly errorType?: string,
   ) {
     super(message);
   }
 
   get type(): string {
+    if (this.errorType !== undefined) return this.errorType;
     if (this.status >= 500) return 'server_error';
     if (this.status === 404) return 'not_found_error';
     return 'invalid_request_error';
@@ -26,6 +29,38 @@ export class ApiError extends Error {
 }
 
 export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** OpenAI's answer to a model it does not serve: 404, invalid_request_error, param model, code model_not_found. */
+export function modelNotFound(name: string, served: string): ApiError {
+  return new ApiError(
+    404,
+    'model_not_found',
+    `The model '${name}' does not exist: this server serves '${served}' (see GET /v1/models)`,
+    'model',
+    {},
+    'invalid_request_error',
+  );
+}
+
+/**
+ * 415 unless the request's Content-Type is JSON: application/json (any parameters, such
+ * as charset=utf-8) or a +json type.
+ */
+export function requireJson(req: IncomingMessage): void {
+  const raw = req.headers['content-type'];
+  const type = (raw ?? '').split(';')[0].trim().toLowerCase();
+  if (type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type)) return;
+  throw new ApiError(
+    415,
+    'unsupported_media_type',
+    raw === undefined
+      ? 'the request has no Content-Type: send a JSON body with Content-Type: application/json'
+      : `Content-Type ${JSON.stringify(raw)} is not supported: send a JSON body with Content-Type: application/json`,
+    null,
+    {},
+    'invalid_request_error',
+  );
+}
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent || res.destroyed) return;

@@ -1,6 +1,8 @@
 // `regurgitate serve`: an OpenAI-compatible HTTP API over a Translator, on node:http.
 //
-//   POST /v1/chat/completions   translate the last user message (see chat.ts, extract.ts)
+//   POST /v1/chat/completions   translate the last user message (see chat.ts, extract.ts);
+//                               a JSON body only (else 415), for the served model only
+//                               (another `model` is 404 model_not_found, as OpenAI answers)
 //   GET  /v1/models             the one model; GET /v1/models/{id} too
 //   GET  /health                {"status":"ok"}
 //
@@ -12,7 +14,7 @@ import { invalid, RegurgitateError } from '../common/errors.js';
 import { checkInt, checkNumber, checkString } from '../common/validate.js';
 import { Batcher } from './batcher.js';
 import { chatCompletion, parseChatRequest } from './chat.js';
-import { ApiError, MAX_BODY_BYTES, readBody, sendError, sendJson } from './http.js';
+import { ApiError, MAX_BODY_BYTES, modelNotFound, readBody, requireJson, sendError, sendJson } from './http.js';
 import type { RunningServer, ServerOptions, TranslatedText } from './types.js';
 
 export type { RunningServer, ServerOptions, TranslatedText, Translator } from './types.js';
@@ -52,7 +54,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let closing = false;
 
   const chat: Handler = async (req, res) => {
+    requireJson(req);
     const parsed = parseChatRequest(await readBody(req, MAX_BODY_BYTES, o.bodyTimeoutMs));
+    // OpenAI's rule: a request for a model this server does not have is 404 model_not_found.
+    if (parsed.model !== undefined && parsed.model !== o.modelName) throw modelNotFound(parsed.model, o.modelName);
     let out: TranslatedText;
     try {
       out = await batcher.translate(parsed.source);
@@ -80,7 +85,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     try {
       const path = (req.url ?? '/').split('?')[0];
       // GET /v1/models/{id}: the id may contain '/' (org/model), escaped or not.
-      const route = path.startsWith('/v1/models/') && safeDecode(path.slice(11)) === o.modelName ? modelRoute : routes[path];
+      let route: Record<string, Handler> | undefined;
+      if (path.startsWith('/v1/models/') && path.length > 11) {
+        const id = safeDecode(path.slice(11));
+        if (id !== o.modelName) throw modelNotFound(id ?? path.slice(11), o.modelName);
+        route = modelRoute;
+      } else route = routes[path];
       if (route === undefined) throw new ApiError(404, 'unknown_url', `Invalid URL (${req.method} ${path})`);
       const method = req.method === 'HEAD' && route.GET ? 'GET' : (req.method ?? '');
       const handler = route[method];

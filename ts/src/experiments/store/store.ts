@@ -5,13 +5,14 @@
 // is gone shows as 'interrupted'; runs whose settings changed under a new spec are
 // reported (SpecChangedError) instead of being mixed with the new ones.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 
 import Database from 'better-sqlite3';
 
 import { invalid, RegurgitateError } from '../../common/errors.js';
+import { makeDirs } from '../../common/writable.js';
 import type { Cell, CellKind, Factors } from '../grid/grid.js';
 import { specHash } from '../grid/grid.js';
 import { diffSettings, SpecChangedError, type RunChange } from './changes.js';
@@ -524,7 +525,7 @@ export function openStore(dir: string, options: OpenStoreOptions = {}): ResultsS
   const path = join(dir, DB_FILE);
   let db: Database.Database;
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     db = new Database(path);
   } catch (e) {
     throw new RegurgitateError('EIO', `${path}: cannot open the results database (${(e as Error).message})`, { cause: e });
