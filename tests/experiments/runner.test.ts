@@ -184,7 +184,7 @@ describe('experiment runner', () => {
     b.close();
     expect(resumed.bleu).toBe(full.bleu);
     expect(readFileSync(join(d, resumed.hypotheses), 'utf8')).toBe(readFileSync(join(ref, full.hypotheses), 'utf8'));
-  });
+  }, 300_000); // three studies: slow on a busy 2-core machine
 
   it('fine-tuning: students start from a base trained on real pool-A pairs, or from a given checkpoint', async () => {
     const d = join(tmp, 'exp-ft');
