@@ -5,8 +5,17 @@ import type { Factors } from './grid/cells.js';
 /** A student run's condition: 'real', 'generated:NAME' or 'mix:NAME:P' (P = generated fraction). */
 export type Condition = string;
 
+/** Corpus scores of a model's translations of the real test split (sacreBLEU-exact), 0..100. */
+export interface TestScores {
+  bleu: number;
+  chrf: number;
+  ter: number;
+  /** Signatures of the three scores, in sacreBLEU's format. */
+  signatures: { bleu: string; chrf: string; ter: string };
+}
+
 /** One finished student run (one object of results.json). */
-export interface StudentResult {
+export interface StudentResult extends TestScores {
   /** Stable id of the grid cell, e.g. 'real__n1000__seed1' (grid.ts). */
   id: string;
   condition: Condition;
@@ -21,12 +30,6 @@ export interface StudentResult {
   /** Number of training pairs. */
   size: number;
   seed: number;
-  /** Corpus scores on the test split (sacreBLEU-exact), 0..100. */
-  bleu: number;
-  chrf: number;
-  ter: number;
-  /** Signatures of the three scores, in sacreBLEU's format. */
-  signatures: { bleu: string; chrf: string; ter: string };
   /** Student translations of the test split, one per line (path relative to the experiment folder). */
   hypotheses: string;
   /** The training set, one JSON line per pair (path relative to the experiment folder; absent for runs made before 0.2.0). */
@@ -38,7 +41,7 @@ export interface StudentResult {
 }
 
 /** One finished generation of a collapse chain (one object of results.json, beside the students'). */
-export interface ChainResult {
+export interface ChainResult extends TestScores {
   id: string;
   /** The regime as the spec writes it: 'replace', 'accumulate', 'fresh:0.5'. */
   chain: string;
@@ -46,11 +49,6 @@ export interface ChainResult {
   generation: number;
   size: number;
   seed: number;
-  /** Corpus scores of its translations of the real test split, 0..100. */
-  bleu: number;
-  chrf: number;
-  ter: number;
-  signatures: { bleu: string; chrf: string; ter: string };
   /** Perplexity of the real test references under the generation's model. */
   perplexity: number | null;
   /** Diversity of its test outputs: MTLD, distinct-2, vocabulary size, tail coverage (run/generation.ts). */

@@ -12,7 +12,7 @@ import { RegurgitateError } from '../../common/errors.js';
 import type { RunProgress } from '../../rundir/train.js';
 import type { Cell } from '../grid/grid.js';
 import { selectCells } from '../grid/slice.js';
-import { problemText, type RunEvent, type RunOptions, type RunSummary } from '../run/runner.js';
+import { problemText, runSummary, type RunEvent, type RunOptions, type RunSummary } from '../run/runner.js';
 import { openStudy, planStudy } from '../run/study.js';
 import type { ExperimentSpec } from '../spec/types.js';
 import { openStore } from '../store/store.js';
@@ -152,21 +152,9 @@ export async function runQueued(spec: ExperimentSpec, dir: string, o: QueuedRunO
       if (open === 0 || (stopped === 'max-runs' && inQueue === 0)) break;
       await sleep(o.pollMs ?? 500, signal);
     }
-    const cancelled = Boolean(o.signal?.aborted);
-    if (!cancelled && budget?.aborted && done < todo.length) stopped = 'time-budget';
     if (stopped === 'max-runs' && done + failed.size >= todo.length) stopped = null;
     log(`${done}/${todo.length} done${failed.size ? `, ${failed.size} failed` : ''}`);
-    return {
-      total: cells.length,
-      done: gridDone + done - startDone,
-      selected: todo.length,
-      selectedDone: done,
-      ranNow: done - startDone,
-      failed: [...failed],
-      cancelled,
-      stopped,
-      seconds: (performance.now() - t0) / 1000,
-    };
+    return runSummary({ total: cells.length, gridDone, selected: todo.length, startDone, done, failed, stopped, signal: o.signal, budget, t0 });
   } finally {
     await queue.close();
     store.close();

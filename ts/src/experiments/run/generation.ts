@@ -3,23 +3,20 @@
 // of the real test split with its scores, the perplexity of the real references, the
 // outputs' diversity and length; and its translations of the pool-B sources the next
 // generations train on (cached by content like any generator's).
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 
-import { writeFileAtomic } from '../../common/atomic.js';
 import { RegurgitateError } from '../../common/errors.js';
-import { decodeInput, DEFAULT_MODEL_CONFIG } from '../../engine/config.js';
+import { DEFAULT_MODEL_CONFIG } from '../../engine/config.js';
 import { generateCached } from '../../generators/cache.js';
 import { ModelGenerator } from '../../generators/model.js';
 import { diversity, lexicalTokenize, tailCoverage } from '../../metrics/diversity.js';
-import { openRun } from '../../rundir/open.js';
 import { scoreCorpus } from '../../rundir/score.js';
 import { encodePairs } from '../../rundir/tokenize.js';
-import { progressLog, trainRun } from '../../rundir/train.js';
 import type { GenerationCell } from '../kinds/generation.js';
 import type { CellContext } from '../kinds/types.js';
 import { regimeSelect } from '../recipes/chains.js';
 import type { GeneratedTarget, GeneratedTargets } from '../recipes/types.js';
-import type { TrainingRow } from './student.js';
+import { trainOnRows, type TrainingRow } from './trained.js';
 
 export interface GenerationOutcome {
   bleu: number;
@@ -102,36 +99,14 @@ export async function runGeneration(cell: GenerationCell, ctx: CellContext): Pro
   const dir = join(ws.dir, 'chains', cell.id);
   if (ctx.reopen) return { outcome: null, targets: await poolOutputs(cell, ctx, dir, ctx.requested(cell.id)) };
   const rows = generationSet(cell, ws, (id) => ctx.outputs.get(id)?.targets);
-  progressLog(dir);
-  const setFile = join(dir, 'train.jsonl');
-  writeFileAtomic(setFile, rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));
+  const info = { cell: cell.id, chain: cell.chain, generation: cell.generation, size: cell.size };
+  const t = await trainOnRows({ dir, rows, model: cell.model, train: cell.train, decode: cell.decode, seed: cell.seed, info }, ctx);
+  if (t === null) return null;
+  const { run, hyps } = t;
   const maxLen = cell.model.maxLen ?? DEFAULT_MODEL_CONFIG.maxLen;
-  const enc = encodePairs(ws.tokenizer, { src: rows.map((r) => r.source), tgt: rows.map((r) => r.target) }, maxLen);
-  const t0 = performance.now();
-  const r = await trainRun({
-    out: dir,
-    tokenizer: ws.tokenizer,
-    train: enc.pairs,
-    dev: ws.devPairs(maxLen),
-    model: { ...cell.model },
-    trainOptions: { ...cell.train },
-    seed: cell.seed,
-    info: { cell: cell.id, chain: cell.chain, generation: cell.generation, size: cell.size, dropped: enc.dropped },
-    device: ctx.device,
-    signal: ctx.signal,
-    onProgress: ctx.onTrain,
-  });
-  if (r.result.cancelled) return null;
-  const trainSeconds = r.reused ? r.result.seconds : (performance.now() - t0) / 1000;
-  const t1 = performance.now();
-  const run = openRun(dir, { device: ctx.device });
-  const hyps = (await run.translate(ws.test.src, decodeInput({ ...cell.decode, seed: cell.seed }), { signal: ctx.signal })).map((h) => h.text);
   const test = encodePairs(ws.tokenizer, ws.test, maxLen).pairs;
   const lps = await run.model.score(test);
   const tokens = test.reduce((a, p) => a + p.tgt.length + 1, 0);
-  const translateSeconds = (performance.now() - t1) / 1000;
-  const hypFile = join(dir, 'test.hyp');
-  writeFileAtomic(hypFile, hyps.join('\n') + '\n');
   const d = diversity(hyps);
   const words = (ls: readonly string[]) => ls.map((l) => lexicalTokenize(l).length);
   const generated = rows.filter((x) => x.from !== 'real');
@@ -149,11 +124,11 @@ export async function runGeneration(cell: GenerationCell, ctx: CellContext): Pro
       lengthRatio: mean(words(hyps)) / mean(words(ws.test.tgt)),
       lengthQuantiles: quantiles(words(hyps), [0.1, 0.5, 0.9]) as [number, number, number],
       dataBleu: generated.length ? scoreCorpus(generated.map((x) => x.target), generated.map((x) => ws.poolB.tgt[x.index])).bleu : NaN,
-      steps: r.result.steps,
-      trainSeconds,
-      translateSeconds,
-      hypotheses: relative(ws.dir, hypFile),
-      trainingSet: relative(ws.dir, setFile),
+      steps: t.steps,
+      trainSeconds: t.trainSeconds,
+      translateSeconds: t.translateSeconds,
+      hypotheses: t.hypotheses,
+      trainingSet: t.trainingSet,
     },
   };
 }

@@ -14,7 +14,7 @@ import type { Generator } from '../../generators/types.js';
 import { diversity } from '../../metrics/diversity.js';
 import { scoreCorpus } from '../../rundir/score.js';
 import { encodePairs } from '../../rundir/tokenize.js';
-import { trainRun, type RunProgress } from '../../rundir/train.js';
+import { trainRun } from '../../rundir/train.js';
 import type { Sides } from '../../rundir/corpus.js';
 import { poolASample } from '../grid/sampling.js';
 import type { GeneratorCell } from '../kinds/generator.js';

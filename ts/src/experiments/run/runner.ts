@@ -45,6 +45,34 @@ export interface RunOptions {
   where?: (path: (string | number)[]) => string;
 }
 
+/** The summary of a run of the grid (local or queued). */
+export function runSummary(s: {
+  total: number;
+  gridDone: number;
+  selected: number;
+  startDone: number;
+  done: number;
+  failed: ReadonlySet<string>;
+  stopped: RunSummary['stopped'];
+  signal?: AbortSignal;
+  budget: AbortSignal | null;
+  t0: number;
+}): RunSummary {
+  const cancelled = Boolean(s.signal?.aborted);
+  const stopped = !cancelled && s.budget?.aborted && s.done < s.selected ? 'time-budget' : s.stopped;
+  return {
+    total: s.total,
+    done: s.gridDone + s.done - s.startDone,
+    selected: s.selected,
+    selectedDone: s.done,
+    ranNow: s.done - s.startDone,
+    failed: [...s.failed],
+    cancelled,
+    stopped,
+    seconds: (performance.now() - s.t0) / 1000,
+  };
+}
+
 /** A cell's problems as one message naming the spec's fields; null when it has none. */
 export function problemText(problems: readonly CellProblem[] | undefined, where: RunOptions['where'] = formatPath): string | null {
   if (!problems || problems.length === 0) return null;
@@ -199,19 +227,7 @@ export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOpt
     } finally {
       for (const c of closers) await c.close();
     }
-    const cancelled = Boolean(o.signal?.aborted);
-    if (!cancelled && budget?.aborted && done < todo.length) stopped = 'time-budget';
-    return {
-      total: cells.length,
-      done: gridDone + done - startDone,
-      selected: todo.length,
-      selectedDone: done,
-      ranNow: done - startDone,
-      failed: [...failed],
-      cancelled,
-      stopped,
-      seconds: (performance.now() - t0) / 1000,
-    };
+    return runSummary({ total: cells.length, gridDone, selected: todo.length, startDone, done, failed, stopped, signal: o.signal, budget, t0 });
   } finally {
     store.close();
   }
