@@ -12,7 +12,7 @@ const cfg = {
 const base = {
   seed: 2, maxTokens: 800, maxSentences: 64, maxSteps: 300, maxEpochs: 0, lr: 3e-3, warmupSteps: 5,
   schedule: 'constant' as const, minLr: 0, beta1: 0.9, beta2: 0.98, adamEps: 1e-9, weightDecay: 0, clipNorm: 1,
-  validEvery: 5, patience: 3, progressEvery: 5, checkpointDir: '', checkpointEvery: 0, resume: false,
+  validEvery: 5, patience: 3, progressEvery: 5, checkpointDir: '', checkpointEvery: 0, checkpointSeconds: 0, resume: false,
   restoreBest: true, stopAfterSteps: 0,
 };
 const dirs: string[] = [];

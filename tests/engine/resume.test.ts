@@ -1,6 +1,6 @@
 // A run killed mid-training and resumed from its checkpoint ends with weights identical,
 // bit for bit, to an uninterrupted run; checkpoints are complete or absent, never torn.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -40,6 +40,65 @@ describe('checkpoint and resume', () => {
     expect(c.steps).toBe(40);
     expect(bytes(resumed.getParams()).equals(bytes(full.getParams()))).toBe(true);
     expect(c.bestValidLoss).toBe(a.bestValidLoss);
+  });
+
+  it('a resumed run reports the same losses as an uninterrupted one, even from a checkpoint between reports', async () => {
+    type P = { step: number; loss: number; lr: number; validLoss?: number };
+    const record = (into: P[]) => (p: P) => into.push({ step: p.step, loss: p.loss, lr: p.lr, validLoss: p.validLoss });
+    const o = { ...opts, checkpointEvery: 7 }; // reports every 5 steps, checkpoints at 7, 14, ...
+    const a: P[] = [];
+    await new addon.Model(JSON.stringify(cfg), 3).train(data, valid, { ...o, checkpointDir: tmp() }, record(a));
+    const dir = tmp();
+    const [b, c]: P[][] = [[], []];
+    await new addon.Model(JSON.stringify(cfg), 3).train(data, valid, { ...o, checkpointDir: dir, stopAfterSteps: 17 }, record(b));
+    expect(JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')).step).toBe(14);
+    expect(b.map((p) => p.step)).toEqual([5, 10, 15]);
+    await new addon.Model(JSON.stringify(cfg), 3).train(data, valid, { ...o, checkpointDir: dir, resume: true }, record(c));
+    // The first run's reports up to the checkpoint, then the resumed run's: the uninterrupted run's.
+    expect([...b.filter((p) => p.step <= 14), ...c]).toEqual(a);
+  });
+
+  it('checkpoints by time; the newest two are kept; a new run in an old folder and uncommitted leftovers', async () => {
+    const dir = tmp();
+    const steps = () => readdirSync(dir).filter((n) => n.startsWith('step-')).sort();
+    const latest = () => JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8'));
+    const full = new addon.Model(JSON.stringify(cfg), 3);
+    // Every step is due (1 ns): a checkpoint whenever the previous write is done.
+    const r = await full.train(data, null, { ...opts, maxSteps: 20, checkpointEvery: 0, checkpointSeconds: 1e-9, checkpointDir: dir }, () => {});
+    expect(r.steps).toBe(20);
+    expect(latest()).toEqual({ checkpoint: 'step-00000020', step: 20 });
+    const two = steps();
+    expect(two.length).toBe(2);
+    expect(two[0] < 'step-00000020').toBe(true);
+    // Leftovers of a killed run: a half-written checkpoint and one never committed.
+    mkdirSync(join(dir, 'step-00000007.tmp'));
+    writeFileSync(join(dir, 'step-00000007.tmp', 'model.safetensors'), 'torn');
+    mkdirSync(join(dir, 'step-00000050'));
+    // A new run (no resume) into the same folder ends at the step latest.json names: it does not touch that one.
+    const again = new addon.Model(JSON.stringify(cfg), 3);
+    await again.train(data, null, { ...opts, maxSteps: 20, checkpointEvery: 0, checkpointSeconds: 0, checkpointDir: dir }, () => {});
+    expect(latest()).toEqual({ checkpoint: 'step-00000020-1', step: 20 });
+    expect(steps()).toEqual(['step-00000020', 'step-00000020-1']);
+    const back = new addon.Model(JSON.stringify(cfg), 99);
+    const r2 = await back.train(data, null, { ...opts, maxSteps: 20, checkpointDir: dir, resume: true }, () => {});
+    expect(r2.steps).toBe(20);
+    expect(bytes(back.getParams()).equals(bytes(full.getParams()))).toBe(true);
+  });
+
+  it('resumes from a checkpoint of 0.2.0 (trainer.json without last_eval and the loss fields)', async () => {
+    const dir = tmp();
+    const full = new addon.Model(JSON.stringify(cfg), 3);
+    await full.train(data, null, { ...opts, checkpointDir: tmp(), validEvery: 0 }, () => {});
+    const m = new addon.Model(JSON.stringify(cfg), 3);
+    await m.train(data, null, { ...opts, validEvery: 0, checkpointDir: dir, stopAfterSteps: 20 }, () => {});
+    const name = JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')).checkpoint;
+    const tj = join(dir, name, 'trainer.json');
+    const t = JSON.parse(readFileSync(tj, 'utf8'));
+    for (const k of ['last_eval', 'loss_sum', 'loss_tokens', 'real_tokens']) delete t[k];
+    writeFileSync(tj, JSON.stringify(t));
+    const back = new addon.Model(JSON.stringify(cfg), 7);
+    await back.train(data, null, { ...opts, validEvery: 0, checkpointDir: dir, resume: true }, () => {});
+    expect(bytes(back.getParams()).equals(bytes(full.getParams()))).toBe(true);
   });
 
   it('same seed gives the same weights; another seed does not', async () => {

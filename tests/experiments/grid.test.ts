@@ -80,6 +80,22 @@ describe('expandGrid', () => {
     expect(changed(base + 'tokenizer: { vocabSize: 4000 }')).toContain('generator-low');
   });
 
+  it('checkpointSeconds (how often training checkpoints) reaches the runs but no settings hash', () => {
+    const base = 'generators: { low: {}, self: {} }\nconditions: [real, "generated:low", "generated:self"]\nsizes: [1000]\nseeds: [1]\nstudent: { model: tiny, init: { finetune: { pairs: 500 } } }\n';
+    const withInterval = base
+      .replace('low: {}', 'low: { train: { checkpointSeconds: 5 } }')
+      .replace('model: tiny,', 'model: tiny, train: { checkpointSeconds: 60 },');
+    const [a, b] = [expandGrid(spec(base)), expandGrid(spec(withInterval))];
+    expect(b.map((c) => [c.id, c.settingsHash])).toEqual(a.map((c) => [c.id, c.settingsHash]));
+    expect(specHash(spec(withInterval))).toBe(specHash(spec(base)));
+    const cell = (id: string) => b.find((c) => c.id === id) as unknown as { train?: Record<string, unknown>; generator?: { train?: Record<string, unknown> } };
+    expect(cell('generator-low').generator!.train!.checkpointSeconds).toBe(5);
+    expect(cell('generator-self').generator!.train!.checkpointSeconds).toBe(60); // self trains as the students do
+    expect(cell('base-finetune-n500').train!.checkpointSeconds).toBe(60);
+    expect(cell('real__n1000__seed1').train!.checkpointSeconds).toBe(60);
+    expect(JSON.stringify(b.map((c) => c.settings))).not.toContain('checkpointSeconds');
+  });
+
   it('self resolves to the students\' model, so a student change reaches it', () => {
     const base = 'generators: { self: {} }\nconditions: [real, "generated:self"]\nsizes: [1000]\nseeds: [1]\n';
     const job = (yaml: string) => expandGrid(spec(yaml)).find((c) => c.id === 'generator-self')!;

@@ -210,6 +210,8 @@ describe('parseSpec: every error names file, line and field', () => {
     expect(specError(demoWith(20, '  model: huge')).message).toBe("demo.yaml:20: student.model: must be one of 'tiny', 'small', 'base' (got the string \"huge\")");
     expect(specError(demoWith(20, '  model: { preset: tiny, vocabSize: 100 }')).message).toMatch(/^demo\.yaml:20: student\.model\.vocabSize: is not set here: set tokenizer\.vocabSize/);
     expect(specError(demoWith(23, '    seed: 3')).message).toMatch(/^demo\.yaml:23: student\.train\.seed: is set by the runner, not the spec/);
+    expect(specError(demoWith(23, '    checkpointEvery: 3')).message).toMatch(/^demo\.yaml:23: student\.train\.checkpointEvery: is set by the runner, not the spec/);
+    expect(specError(demoWith(23, '    checkpointSeconds: -1')).message).toMatch(/^demo\.yaml:23: student\.train\.checkpointSeconds: .*\[0, 1000000000\]/);
     expect(specError(demoWith(23, '  decode: { beamSize: 0 }')).message).toBe('demo.yaml:23: student.decode.beamSize: must be an integer in [1, 256] (got 0)');
     expect(specError(demoWith(23, '  decode: { method: greedy, temperature: 0.5 }')).message).toBe(
       "demo.yaml:23: student.decode.temperature: decode.temperature applies only to decode.method 'sample' (got 'greedy')",

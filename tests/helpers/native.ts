@@ -58,6 +58,6 @@ export const tinyValid = (): NativePairs => pack(synthetic(40, 24, 3, 9, 12));
 export const tinyTrainOptions = {
   seed: 5, maxTokens: 600, maxSentences: 64, maxSteps: 40, maxEpochs: 0, lr: 1e-3, warmupSteps: 10,
   schedule: 'inverse_sqrt' as const, minLr: 0, beta1: 0.9, beta2: 0.98, adamEps: 1e-9, weightDecay: 0.01,
-  clipNorm: 1, validEvery: 15, patience: 0, progressEvery: 5, checkpointEvery: 10, resume: false,
+  clipNorm: 1, validEvery: 15, patience: 0, progressEvery: 5, checkpointEvery: 10, checkpointSeconds: 0, resume: false,
   restoreBest: false, stopAfterSteps: 0,
 };

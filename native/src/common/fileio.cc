@@ -31,24 +31,26 @@ void fsync_dir(const std::string& dir) {
   }
 }
 
-void write_file_atomic(const std::string& path, const void* data, size_t bytes) {
+void write_file_atomic(const std::string& path, const std::vector<std::pair<const void*, size_t>>& parts) {
   static std::atomic<unsigned> counter{0};
   std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail("EIO", "cannot write " + path + ": " + sys_err());
-  const char* p = (const char*)data;
-  size_t left = bytes;
-  while (left > 0) {
-    ssize_t w = ::write(fd, p, left);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      std::string e = sys_err();
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      fail("EIO", "cannot write " + path + ": " + e);
+  for (auto [data, bytes] : parts) {
+    const char* p = (const char*)data;
+    size_t left = bytes;
+    while (left > 0) {
+      ssize_t w = ::write(fd, p, left);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        std::string e = sys_err();
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        fail("EIO", "cannot write " + path + ": " + e);
+      }
+      p += w;
+      left -= (size_t)w;
     }
-    p += w;
-    left -= (size_t)w;
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     std::string e = sys_err();
@@ -61,6 +63,10 @@ void write_file_atomic(const std::string& path, const void* data, size_t bytes) 
     fail("EIO", "cannot rename " + tmp + " to " + path + ": " + e);
   }
   fsync_dir(dir_of(path));
+}
+
+void write_file_atomic(const std::string& path, const void* data, size_t bytes) {
+  write_file_atomic(path, {{data, bytes}});
 }
 
 void write_file_atomic(const std::string& path, const std::string& text) {

@@ -54,6 +54,8 @@ inline constexpr OptionRange kValidEvery{"validEvery", 0, kI32, true};
 inline constexpr OptionRange kPatience{"patience", 0, kI32, true};
 inline constexpr OptionRange kProgressEvery{"progressEvery", 1, kI32, true};
 inline constexpr OptionRange kCheckpointEvery{"checkpointEvery", 0, kI32, true};
+// Seconds of training between checkpoints (0: off); a finite bound, some 30 years.
+inline constexpr OptionRange kCheckpointSeconds{"checkpointSeconds", 0, 1e9, false};
 inline constexpr OptionRange kStopAfterSteps{"stopAfterSteps", 0, kI32, true};
 
 // Decoding (SearchOptions; the real-valued ones are fp32, so every bound is closed).
@@ -76,7 +78,7 @@ inline constexpr OptionRange kScoreBatchSize{"batchSize", 1, 65536, true};
 inline constexpr const OptionRange* kTrain[] = {
     &kSeed,   &kMaxTokens,  &kMaxSentences, &kMaxSteps,     &kMaxEpochs, &kLr,       &kWarmupSteps,
     &kMinLr,  &kBeta1,      &kBeta2,        &kAdamEps,      &kWeightDecay, &kClipNorm, &kValidEvery,
-    &kPatience, &kProgressEvery, &kCheckpointEvery, &kStopAfterSteps};
+    &kPatience, &kProgressEvery, &kCheckpointEvery, &kCheckpointSeconds, &kStopAfterSteps};
 inline constexpr const OptionRange* kDecode[] = {&kBeamSize, &kLengthPenalty, &kTemperature, &kTopK, &kTopP,
                                                  &kMaxLenA,  &kMaxLenB,       &kDecodeSeed,  &kBatchSize};
 inline constexpr const OptionRange* kScore[] = {&kScoreBatchSize};

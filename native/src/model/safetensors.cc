@@ -36,19 +36,17 @@ void write_safetensors(const std::string& path, const std::vector<TensorView>& t
   }
   std::string header = h.dump();
   while (header.size() % 8) header += ' ';
-  std::string buf;
-  buf.resize(8 + header.size() + off);
+  char len[8];
   uint64_t hl = header.size();
-  for (int i = 0; i < 8; ++i) buf[i] = (char)((hl >> (8 * i)) & 0xFF);
-  std::memcpy(&buf[8], header.data(), header.size());
-  size_t pos = 8 + header.size();
+  for (int i = 0; i < 8; ++i) len[i] = (char)((hl >> (8 * i)) & 0xFF);
+  // Straight from the tensors' memory (x86-64 is little-endian): no copy of the data.
+  std::vector<std::pair<const void*, size_t>> parts{{len, 8}, {header.data(), header.size()}};
   for (auto& t : tensors) {
     size_t n = 1;
     for (int64_t s : t.shape) n *= (size_t)s;
-    std::memcpy(&buf[pos], t.data, n * 4);  // x86-64 is little-endian
-    pos += n * 4;
+    parts.push_back({t.data, n * 4});
   }
-  write_file_atomic(path, buf.data(), buf.size());
+  write_file_atomic(path, parts);
 }
 
 std::map<std::string, LoadedTensor> read_safetensors(const std::string& path,

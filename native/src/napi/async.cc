@@ -1,5 +1,6 @@
 #include "napi/async.h"
 
+#include <chrono>
 #include <new>
 
 #include "common/error.h"
@@ -61,6 +62,31 @@ void AsyncJob::post(MainFn fn) {
     }
   });
   if (st != napi_ok) delete f;
+}
+
+void AsyncJob::flush() {
+  struct Barrier {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool reached = false;
+  };
+  auto b = std::make_shared<Barrier>();
+  // The queue is first in, first out: when this runs, everything posted before it has.
+  auto* fn = new MainFn([b](Napi::Env, Napi::Function) {
+    std::lock_guard<std::mutex> lk(b->mu);
+    b->reached = true;
+    b->cv.notify_all();
+  });
+  napi_status st = tsfn_.BlockingCall(fn, [](Napi::Env env, Napi::Function jsCb, MainFn* f) {
+    std::unique_ptr<MainFn> own(f);
+    (*f)(env, jsCb);
+  });
+  if (st != napi_ok) {
+    delete fn;
+    return;
+  }
+  std::unique_lock<std::mutex> lk(b->mu);
+  b->cv.wait_for(lk, std::chrono::seconds(60), [&] { return b->reached; });
 }
 
 void AsyncJob::settle(Napi::Env env) {

@@ -5,8 +5,10 @@
 #include <napi.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -26,6 +28,10 @@ class AsyncJob {
 
   // Queue a closure for the main thread; dropped if the queue is full (progress only).
   void post(MainFn fn);
+  // Returns once the closures posted so far have run on the main thread (from any thread
+  // of the job, before work returns). Gives up after a minute, or when the main thread
+  // is shutting down.
+  void flush();
   // Set when a posted closure threw: the job should stop; the Promise rejects with it.
   bool failed_in_js() const { return js_failed_.load(); }
 

@@ -210,6 +210,7 @@ TrainOptions ReadTrainOptions(Napi::Env env, Napi::Object o) {
   t.progress_every = (int64_t)GetNumber(env, o, R::kProgressEvery, 10, w);
   t.checkpoint_dir = GetStringField(env, o, "checkpointDir", "", w);
   t.checkpoint_every = (int64_t)GetNumber(env, o, R::kCheckpointEvery, 0, w);
+  t.checkpoint_seconds = GetNumber(env, o, R::kCheckpointSeconds, t.checkpoint_seconds, w);
   t.resume = GetBool(env, o, "resume", false, w);
   t.restore_best = GetBool(env, o, "restoreBest", false, w);
   t.stop_after_steps = (int64_t)GetNumber(env, o, R::kStopAfterSteps, 0, w);
@@ -263,7 +264,7 @@ Napi::Value ModelWrap::Train(const Napi::CallbackInfo& info) {
                 cb.Call({o});
               });
             },
-            *cancel);
+            *cancel, [&job] { job.flush(); });
       },
       [result](Napi::Env env) -> Napi::Value {
         const TrainResult& r = *result;

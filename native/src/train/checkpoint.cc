@@ -3,7 +3,11 @@
 #include <dirent.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 #include "common/error.h"
 #include "common/fileio.h"
@@ -19,38 +23,94 @@ std::string step_name(int64_t step) {
   return b;
 }
 
+// Test-only (REGURGITATE_TEST_CHECKPOINT_HOLD=N): the N-th checkpoint this process writes
+// stops half-written for 60 s, so that a test can kill it there.
+void test_hold(const std::string& name) {
+  static std::atomic<long> count{0};
+  const long n = ++count;
+  const char* e = std::getenv("REGURGITATE_TEST_CHECKPOINT_HOLD");
+  if (e == nullptr || std::atol(e) != n) return;
+  std::fprintf(stderr, "checkpoint: holding in %s\n", name.c_str());
+  std::fflush(stderr);
+  std::this_thread::sleep_for(std::chrono::seconds(60));
+}
+
 }  // namespace
 
-void save_checkpoint(const std::string& dir, int64_t step, const Transformer& m, const CheckpointData& d,
-                     int keep) {
-  const std::string name = step_name(step), ck = dir + "/" + name;
-  make_dirs(ck);
-  save_params(ck + "/model.safetensors", m.layout(), d.params.data());
-  write_file_atomic(ck + "/config.json", m.config().to_json().dump() + "\n");
+void save_checkpoint(const std::string& dir, int64_t step, const ModelConfig& cfg, const ParamLayout& layout,
+                     const CheckpointData& d, const std::function<void()>& before_commit) {
+  make_dirs(dir);
+  // The committed checkpoint stays until the new one is: it is the one kept before it.
+  const std::string lp = dir + "/latest.json";
+  std::string prev;
+  if (file_exists(lp)) {
+    try {
+      prev = Json::parse(read_file(lp), lp).string_or("checkpoint", "", lp);
+    } catch (const Error&) {
+      prev.clear();
+    }
+  }
+  std::string name = step_name(step);
+  if (name == prev) name += "-1";  // the same step again (a new run in an old directory)
+  const std::string ck = dir + "/" + name, tmp = ck + ".tmp";
+  remove_tree(tmp);  // leftovers of writes that were never committed
+  remove_tree(ck);
+  make_dirs(tmp);
+  save_params(tmp + "/model.safetensors", layout, d.params.data());
+  test_hold(name);
+  write_file_atomic(tmp + "/config.json", cfg.to_json().dump() + "\n");
   std::vector<TensorView> opt;
-  for (auto& t : m.layout().tensors) {
+  for (auto& t : layout.tensors) {
     std::vector<int64_t> shape(t.shape.begin(), t.shape.end());
     opt.push_back({"exp_avg." + t.name, shape, d.adam_m.data() + t.offset});
     opt.push_back({"exp_avg_sq." + t.name, shape, d.adam_v.data() + t.offset});
   }
-  write_safetensors(ck + "/optimizer.safetensors", opt, {{"producer", "regurgitate"}});
-  write_file_atomic(ck + "/trainer.json", d.trainer.dump() + "\n");
+  write_safetensors(tmp + "/optimizer.safetensors", opt, {{"producer", "regurgitate"}});
+  write_file_atomic(tmp + "/trainer.json", d.trainer.dump() + "\n");
+  if (std::rename(tmp.c_str(), ck.c_str()) != 0)
+    fail("EIO", "cannot rename " + tmp + " to " + ck + ": " + std::strerror(errno));
+  fsync_dir(dir);
+  if (before_commit) before_commit();
   Json latest = Json::make_object();
   latest.set("checkpoint", Json::make_string(name));
   latest.set("step", Json::make_number((double)step));
-  write_file_atomic(dir + "/latest.json", latest.dump() + "\n");
-  // Prune older step directories, newest `keep` stay.
-  std::vector<std::string> steps;
+  write_file_atomic(lp, latest.dump() + "\n");
+  // Keep the new checkpoint and the previous one; older ones and uncommitted leftovers go.
+  std::vector<std::string> drop;
   if (DIR* dd = opendir(dir.c_str())) {
     while (dirent* e = readdir(dd)) {
       std::string n = e->d_name;
-      if (n.rfind("step-", 0) == 0 && n.find('.') == std::string::npos) steps.push_back(n);
+      if (n.rfind("step-", 0) == 0 && n != name && n != prev) drop.push_back(n);
     }
     closedir(dd);
   }
-  std::sort(steps.begin(), steps.end());
-  for (size_t i = 0; i + keep < steps.size(); ++i)
-    if (steps[i] != name) remove_tree(dir + "/" + steps[i]);
+  for (auto& n : drop) remove_tree(dir + "/" + n);
+}
+
+CheckpointWriter::~CheckpointWriter() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void CheckpointWriter::start(int64_t step) {
+  wait();
+  done_.store(false);
+  thread_ = std::thread([this, step] {
+    try {
+      save_checkpoint(dir_, step, cfg_, layout_, data_, before_commit_);
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+    done_.store(true);
+  });
+}
+
+void CheckpointWriter::wait() {
+  if (thread_.joinable()) thread_.join();
+  if (error_) {
+    std::exception_ptr e = error_;
+    error_ = nullptr;
+    std::rethrow_exception(e);
+  }
 }
 
 bool load_latest_checkpoint(const std::string& dir, const Transformer& m, CheckpointData& d) {

@@ -31,6 +31,7 @@ void TrainOptions::validate() const {
   in(R::kPatience, (double)patience);
   in(R::kProgressEvery, (double)progress_every);
   in(R::kCheckpointEvery, (double)checkpoint_every);
+  in(R::kCheckpointSeconds, checkpoint_seconds);
   in(R::kStopAfterSteps, (double)stop_after_steps);
   need(max_steps > 0 || max_epochs > 0, "set maxSteps or maxEpochs (both are 0: training would never end)");
   need(schedule != Cosine || max_steps > 0, "schedule 'cosine' needs maxSteps > 0");

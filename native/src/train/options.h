@@ -18,6 +18,7 @@ struct TrainOptions {
   int64_t valid_every = 0, patience = 0, progress_every = 10;
   std::string checkpoint_dir;
   int64_t checkpoint_every = 0;
+  double checkpoint_seconds = 20;  // of training between checkpoints (with checkpoint_dir); 0 = off
   bool resume = false, restore_best = false;
   int64_t stop_after_steps = 0;
 

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 
 #include "common/error.h"
 #include "common/fileio.h"
@@ -53,7 +54,7 @@ double Trainer::evaluate(const Pairs& data) {
 }
 
 TrainResult Trainer::run(const std::function<void(const TrainProgress&)>& progress,
-                         const std::atomic<bool>& cancel) {
+                         const std::atomic<bool>& cancel, const std::function<void()>& flush) {
   const auto t0 = Clock::now();
   Backend& be = m_.backend();
   const ParamLayout& L = m_.layout();
@@ -68,9 +69,13 @@ TrainResult Trainer::run(const std::function<void(const TrainProgress&)>& progre
   be.zero(adam_m.f(), total * sizeof(float));
   be.zero(adam_v.f(), total * sizeof(float));
 
-  int64_t step = 0, epoch = 0, pos = 0, bad_evals = 0, best_step = -1;
+  int64_t step = 0, epoch = 0, pos = 0, bad_evals = 0, best_step = -1, last_eval = -1;
   double best_valid = INFINITY;
   std::vector<float> best_params;
+  // Loss since the last progress report (kept in checkpoints: a resumed run reports the same).
+  double loss_sum = 0;
+  long loss_tokens = 0, real_tokens = 0;
+  int64_t saved_step = -1;
 
   if (o_.resume && !o_.checkpoint_dir.empty()) {
     CheckpointData ck;
@@ -90,6 +95,11 @@ TrainResult Trainer::run(const std::function<void(const TrainProgress&)>& progre
       bad_evals = (int64_t)t.number("bad_evals", tp);
       best_step = (int64_t)t.number_or("best_step", -1, tp);
       best_valid = t.number_or("best_valid", INFINITY, tp);
+      last_eval = (int64_t)t.number_or("last_eval", -1, tp);
+      loss_sum = t.number_or("loss_sum", 0, tp);
+      loss_tokens = (long)t.number_or("loss_tokens", 0, tp);
+      real_tokens = (long)t.number_or("real_tokens", 0, tp);
+      saved_step = step;  // this checkpoint is the state now: never written again
       if (best_step >= 0 && o_.restore_best && file_exists(o_.checkpoint_dir + "/best/model.safetensors")) {
         best_params.assign(total, 0.0f);
         load_params(o_.checkpoint_dir + "/best/model.safetensors", L, best_params.data());
@@ -97,11 +107,19 @@ TrainResult Trainer::run(const std::function<void(const TrainProgress&)>& progre
     }
   }
 
-  int64_t saved_step = -1;
-  auto save = [&] {
-    if (o_.checkpoint_dir.empty() || saved_step == step) return;
+  // Checkpoints are written on a thread of their own from a snapshot of the state: the
+  // loop only waits for the copy. `background`: a periodic one, skipped while the previous
+  // write is still going (a slow disk) unless `wait_busy`.
+  std::unique_ptr<CheckpointWriter> writer;
+  if (!o_.checkpoint_dir.empty()) writer = std::make_unique<CheckpointWriter>(o_.checkpoint_dir, m_, flush);
+  auto last_ckpt = Clock::now();
+  auto save = [&](bool background, bool wait_busy) {
+    if (!writer || saved_step == step) return;
+    if (background && !wait_busy && writer->busy()) return;
+    writer->wait();
     saved_step = step;
-    CheckpointData ck;
+    last_ckpt = Clock::now();
+    CheckpointData& ck = writer->buffers();
     ck.params.resize(total);
     ck.adam_m.resize(total);
     ck.adam_v.resize(total);
@@ -116,19 +134,22 @@ TrainResult Trainer::run(const std::function<void(const TrainProgress&)>& progre
     t.set("bad_evals", Json::make_number((double)bad_evals));
     t.set("best_step", Json::make_number((double)best_step));
     if (std::isfinite(best_valid)) t.set("best_valid", Json::make_number(best_valid));
+    t.set("last_eval", Json::make_number((double)last_eval));
+    t.set("loss_sum", Json::make_number(loss_sum));
+    t.set("loss_tokens", Json::make_number((double)loss_tokens));
+    t.set("real_tokens", Json::make_number((double)real_tokens));
     t.set("seed", Json::make_number((double)o_.seed));
     t.set("n_batches", Json::make_number((double)nb));
     t.set("fingerprint", Json::make_string(hex64(fp)));
     ck.trainer = t;
-    save_checkpoint(o_.checkpoint_dir, step, m_, ck);
+    writer->start(step);
+    if (!background) writer->wait();
   };
 
   TrainResult res;
   std::vector<int> order = epoch_order(nb, o_.seed, (uint64_t)epoch);
-  double loss_sum = 0;
-  long loss_tokens = 0, real_tokens = 0;
   auto last_report = Clock::now();
-  int64_t steps_here = 0, last_eval = -1;
+  int64_t steps_here = 0;
   bool stop_early = false;
 
   auto run_eval = [&](TrainProgress& pr) {
@@ -199,7 +220,13 @@ TrainResult Trainer::run(const std::function<void(const TrainProgress&)>& progre
       loss_tokens = real_tokens = 0;
       last_report = Clock::now();
     }
-    if (o_.checkpoint_every > 0 && step % o_.checkpoint_every == 0) save();
+    // Periodic checkpoints, except on the last step: the final one follows the last evaluation.
+    const bool last = stop_early || (o_.max_steps > 0 && step >= o_.max_steps) ||
+                      (o_.max_epochs > 0 && (size_t)pos >= nb && epoch + 1 >= o_.max_epochs);
+    if (!last) {
+      if (o_.checkpoint_every > 0 && step % o_.checkpoint_every == 0) save(true, true);
+      else if (o_.checkpoint_seconds > 0 && since(last_ckpt) >= o_.checkpoint_seconds) save(true, false);
+    }
     if (stop_early) { res.stopped_early = true; break; }
   }
 
@@ -213,9 +240,10 @@ TrainResult Trainer::run(const std::function<void(const TrainProgress&)>& progre
       pr.elapsed_sec = since(t0);
       if (progress) progress(pr);
     }
-    save();
+    save(false, true);
     if (o_.restore_best && !best_params.empty()) m_.set_params(best_params.data());
   }
+  if (writer) writer->wait();  // a write in flight is committed before training returns
   res.steps = step;
   res.epochs = (double)epoch + (double)pos / (double)nb;
   res.seconds = since(t0);

@@ -30,7 +30,11 @@ struct TrainResult {
 class Trainer {
  public:
   Trainer(Transformer& model, const Pairs& train, const Pairs* valid, const TrainOptions& opts);
-  TrainResult run(const std::function<void(const TrainProgress&)>& progress, const std::atomic<bool>& cancel);
+  // `flush`, if given, returns once every progress report passed so far has been handled
+  // (a checkpoint is committed only after the reports up to its step are, so that a log
+  // of them can be cut back to the checkpoint on resume).
+  TrainResult run(const std::function<void(const TrainProgress&)>& progress, const std::atomic<bool>& cancel,
+                  const std::function<void()>& flush = {});
   double evaluate(const Pairs& data);  // mean label-smoothed token loss, no dropout
 
  private:

@@ -1,6 +1,6 @@
 // `regurgitate train`: a prepared corpus -> tokenizer (trained if absent) -> a model in a
-// run directory, keeping the best checkpoint by dev loss. Ctrl-C stops cleanly with a
-// checkpoint; the same command resumes.
+// run directory, keeping the best checkpoint by dev loss. A checkpoint is written every
+// --checkpoint-seconds (default 20) of training and on Ctrl-C; the same command resumes.
 import { resolve } from 'node:path';
 
 import { PRESET_NAMES, validateModelConfig, type PresetName, type TrainOptions } from '../engine/config.js';
@@ -33,6 +33,8 @@ export const spec: CommandSpec = {
     { name: 'lr', type: 'number', value: 'X', min: 0, description: "peak learning rate (default: the preset's)" },
     { name: 'max-tokens', type: 'int', value: 'N', min: 1, description: "tokens per batch, source + target (default: the preset's)" },
     { name: 'patience', type: 'int', value: 'N', min: 0, description: 'stop after N dev evaluations without improvement (0 = never)' },
+    { name: 'checkpoint-seconds', type: 'number', value: 'S', min: 0, max: 1e9, default: 20, description: 'write a checkpoint every S seconds of training, to resume from after a crash or kill (0 = only at the end and on Ctrl-C)' },
+    { name: 'checkpoint-every', type: 'int', value: 'N', min: 0, description: 'also write a checkpoint every N steps (0 = off)' },
     { name: 'seed', type: 'int', value: 'N', min: 0, default: 1, description: 'seed of weights, batches and dropout' },
     { name: 'init', type: 'string', value: 'RUN', description: 'start from the weights of another run (fine-tuning)' },
     { name: 'threads', type: 'int', value: 'N', min: 0, max: 1024, description: 'worker threads (0 = one per hardware thread)' },
@@ -46,6 +48,11 @@ export const spec: CommandSpec = {
     '',
     'Exit status: 0 trained (or already trained), 1 an error, 2 a usage error; 130 after Ctrl-C (SIGINT) and',
     '143 after SIGTERM: training stops after the current step keeping a checkpoint, and the same command resumes.',
+    '',
+    'Checkpoints: every --checkpoint-seconds of training (default 20; written in the background, the',
+    'two newest kept, each complete or not there), at the end and on Ctrl-C or SIGTERM. After a crash',
+    'or SIGKILL the same command resumes from the newest one and ends with the same weights as a run',
+    'that was never stopped.',
     '',
     'Example: regurgitate data prepare bible --pair es-en --out data/bible && regurgitate train --data data/bible --out runs/tiny',
   ].join('\n'),
@@ -86,6 +93,8 @@ export async function run(argv: string[]): Promise<number> {
   if (f.lr !== undefined) opts.lr = f.lr as number;
   if (f['max-tokens'] !== undefined) opts.maxTokens = f['max-tokens'] as number;
   if (f.patience !== undefined) opts.patience = f.patience as number;
+  opts.checkpointSeconds = f['checkpoint-seconds'] as number;
+  if (f['checkpoint-every'] !== undefined) opts.checkpointEvery = f['checkpoint-every'] as number;
 
   const stop = stopScope({ message: 'stopping after this step (a checkpoint is kept; run the same command to resume; Ctrl-C again to quit now)' });
   err(`train: ${train.pairs.length} pairs (${corpus.src}->${corpus.tgt}) from ${corpus.dir}, dev ${dev?.pairs.length ?? 0}, model ${preset}, vocabulary ${tokenizer.vocabSize}, ${native().systemInfo().threads} threads -> ${outDir}`);
@@ -104,6 +113,7 @@ export async function run(argv: string[]): Promise<number> {
       device,
       info: { corpus: corpus.dir, pair: `${corpus.src}-${corpus.tgt}`, trainPart: f['train-part'], devPart, droppedLong: train.dropped, presetBudget: TRAIN_PRESETS[preset as PresetName] },
       signal: stop.signal,
+      onResume: (step) => err(`resuming from the checkpoint at step ${step} (${outDir}/checkpoints)`),
       onProgress: (p) => {
         bar ??= new ProgressBar({ total: p.totalSteps, label: 'train' });
         if (p.bestValidLoss !== undefined) best = p.bestValidLoss;

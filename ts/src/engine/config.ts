@@ -212,6 +212,7 @@ export const DEFAULT_TRAIN_OPTIONS: Readonly<TrainOptions> = Object.freeze({
   progressEvery: 10,
   checkpointDir: '',
   checkpointEvery: 0,
+  checkpointSeconds: 20, // with checkpointDir: a checkpoint at least every 20 s of training
   resume: false,
   restoreBest: false,
   stopAfterSteps: 0,
@@ -263,6 +264,7 @@ export function validateTrainOptions(input: Partial<TrainOptions> | undefined, p
     progressEvery: n('progressEvery'),
     checkpointDir: checkString('train.checkpointDir', v('checkpointDir')),
     checkpointEvery: n('checkpointEvery'),
+    checkpointSeconds: n('checkpointSeconds'),
     resume: checkBool('train.resume', v('resume')),
     restoreBest: checkBool('train.restoreBest', v('restoreBest')),
     stopAfterSteps: n('stopAfterSteps'),

@@ -41,6 +41,7 @@ export const TRAIN_RANGES: Readonly<Record<NumericKeys<NativeTrainOptions>, Opti
   patience: int(0, I32),
   progressEvery: int(1, I32),
   checkpointEvery: int(0, I32),
+  checkpointSeconds: num(0, 1e9),
   stopAfterSteps: int(0, I32),
 });
 

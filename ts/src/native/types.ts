@@ -58,7 +58,8 @@ export interface NativeTrainOptions {
   patience: number; // early stopping after this many evaluations without improvement; 0 = off
   progressEvery: number; // steps between progress callbacks
   checkpointDir: string; // '' = no checkpoints
-  checkpointEvery: number; // steps; 0 = only at the end
+  checkpointEvery: number; // steps between checkpoints; 0 = off (one is written at the end)
+  checkpointSeconds: number; // seconds of training between checkpoints (default 20); 0 = off
   resume: boolean; // continue from checkpointDir/latest if present
   restoreBest: boolean; // after training, load the parameters with the best dev loss
   stopAfterSteps: number; // testing aid: stop (as if killed) after this many steps in this call; 0 = off

@@ -1,9 +1,11 @@
 // Training one model into a run directory:
 //   RUN/run.json        what was trained on what, with which settings (written first)
 //   RUN/tokenizer.json  the tokenizer the model's ids belong to
-//   RUN/checkpoints/    the trainer's resumable checkpoints (latest, best)
+//   RUN/checkpoints/    the trainer's resumable checkpoints (latest, best), written every
+//                       checkpointSeconds (default 20) of training and at the end
 //   RUN/progress.jsonl  progress, one JSON object per report (train.jsonl before 0.2.0;
-//                       a study's student run keeps its training set in train.jsonl)
+//                       a study's student run keeps its training set in train.jsonl); cut
+//                       back to the checkpoint's step when training resumes
 //   RUN/model/          the final weights: the best by dev loss when dev data is given
 //   RUN/result.json     the training result (written last: its presence means done)
 import { appendFileSync, existsSync, readFileSync, renameSync } from 'node:fs';
@@ -42,6 +44,8 @@ export interface TrainRunOptions {
   init?: string;
   /** Continue from RUN/checkpoints when a checkpoint is there (default true). */
   resume?: boolean;
+  /** Called before training when it continues from a checkpoint, with the checkpoint's step. */
+  onResume?: (step: number) => void;
   /** Where to train: 'cpu' (default), 'cuda' (GPU, bf16 GEMMs), 'cuda:tf32', 'cuda:fp32' or 'auto'. */
   device?: Device;
   /** Recorded in run.json (where the data came from). */
@@ -79,6 +83,38 @@ export function progressLog(dir: string): string {
     if (first !== null && typeof first === 'object' && 'step' in first && !('index' in first)) renameSync(old, log);
   }
   return log;
+}
+
+/**
+ * Cuts the progress log back to the reports of steps up to `step`, where training goes on
+ * from (0 when it starts over), and drops a line a kill left torn: after any number of
+ * restarts, each step is in the log once.
+ */
+export function trimProgressLog(log: string, step: number): void {
+  if (!existsSync(log)) return;
+  const text = readFileSync(log, 'utf8');
+  let out = '';
+  for (const line of text.split('\n')) {
+    let p: unknown = null;
+    try {
+      p = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    const s = p !== null && typeof p === 'object' ? (p as { step?: unknown }).step : undefined;
+    if (typeof s === 'number' && s <= step) out += line + '\n';
+  }
+  if (out !== text) writeFileAtomic(log, out);
+}
+
+/** The step of the checkpoint RUN/checkpoints/latest.json names (null when unreadable). */
+function checkpointStep(latest: string): number | null {
+  try {
+    const s = (JSON.parse(readFileSync(latest, 'utf8')) as { step?: unknown }).step;
+    return typeof s === 'number' && Number.isInteger(s) && s >= 0 ? s : null;
+  } catch {
+    return null;
+  }
 }
 
 export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
@@ -143,6 +179,10 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
     ) + '\n',
   );
   const log = progressLog(dir);
+  // Training goes on from the checkpoint's step (or starts over): later reports are redone.
+  const from = opts.resume ? checkpointStep(ckpt) : 0;
+  if (from !== null) trimProgressLog(log, from);
+  if (opts.resume && from !== null) o.onResume?.(from);
   const result = await trainer.fit(native, o.dev && o.dev.length ? o.dev : null, {
     signal: o.signal,
     onProgress: (p) => {

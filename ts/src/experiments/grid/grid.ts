@@ -6,7 +6,7 @@
 import { RegurgitateError } from '../../common/errors.js';
 import { hashSettings } from '../../common/canonical.js';
 import { HANDLERS } from '../kinds/index.js';
-import type { ExperimentSpec } from '../spec/types.js';
+import { hashedTrain, type ExperimentSpec } from '../spec/types.js';
 import type { Cell } from './cells.js';
 
 export type { Cell, CellKind, Factors } from './cells.js';
@@ -30,8 +30,11 @@ export function expandGrid(spec: ExperimentSpec, real: ExperimentSpec = spec): C
   return cells;
 }
 
-/** The hash of a whole spec (what the results folder records), less its name, device and threads. */
+/** The hash of a whole spec (what the results folder records), less its name, device, threads and checkpoint intervals. */
 export function specHash(spec: ExperimentSpec): string {
   const { name: _n, device: _d, threads: _t, ...rest } = spec;
-  return hashSettings(rest);
+  const generators = Object.fromEntries(
+    Object.entries(rest.generators).map(([k, g]) => [k, 'train' in g && g.train ? { ...g, train: hashedTrain(g.train) } : g]),
+  );
+  return hashSettings({ ...rest, student: { ...rest.student, train: hashedTrain(rest.student.train) }, generators });
 }

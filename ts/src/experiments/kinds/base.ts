@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { dataSettings, withHash } from '../grid/settings.js';
 import type { CellCommon } from '../grid/cells.js';
-import type { ModelArch, TrainSettings } from '../spec/types.js';
+import { hashedTrain, type ModelArch, type TrainSettings } from '../spec/types.js';
 import { trainOnPoolA } from '../run/jobs.js';
 import type { CellHandler } from './types.js';
 
@@ -25,11 +25,12 @@ declare module '../grid/cells.js' {
 export const baseHandler: CellHandler<BaseCell> = {
   kind: 'base',
 
-  plan({ spec }) {
+  plan({ spec, real }) {
     const init = spec.student.init;
     if (typeof init !== 'object' || !('pairs' in init.finetune)) return [];
     const pairs = init.finetune.pairs;
-    const { model, train } = spec.student;
+    const { model } = spec.student;
+    const train = real.student.train;
     return [
       withHash<BaseCell>({
         id: `base-finetune-n${pairs}`,
@@ -42,7 +43,7 @@ export const baseHandler: CellHandler<BaseCell> = {
         factors: {},
         size: pairs,
         seed: 1,
-        settings: { kind: 'base', data: dataSettings(spec), tokenizer: spec.tokenizer, model, train, pairs, seed: 1 },
+        settings: { kind: 'base', data: dataSettings(spec), tokenizer: spec.tokenizer, model, train: hashedTrain(spec.student.train), pairs, seed: 1 },
         dependsOn: [],
       }),
     ];

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { RegurgitateError } from '../../common/errors.js';
 import type { CellCommon } from '../grid/cells.js';
 import type { Recipe } from '../recipes/types.js';
-import type { DecodeSettings, ModelArch, TrainSettings } from '../spec/types.js';
+import { hashedTrain, type DecodeSettings, type ModelArch, type TrainSettings } from '../spec/types.js';
 import type { BaseCell } from './base.js';
 import type { GeneratorCell } from './generator.js';
 import { dataSettings, SAMPLING_VERSION, withHash } from '../grid/settings.js';
@@ -54,7 +54,7 @@ export const studentHandler: CellHandler<StudentCell> = {
         : { from: 'scratch' };
     // Hashed: a base's own settings stand for the weights it gives.
     const init = base ? { finetune: base.settings } : spec.student.init;
-    const student = { model: spec.student.model, train: spec.student.train, decode: spec.student.decode, init };
+    const student = { model: spec.student.model, train: hashedTrain(spec.student.train), decode: spec.student.decode, init };
     const recipes = spec.conditions.map((text) => parseCondition(text, Object.keys(spec.generators)));
     const cells: StudentCell[] = [];
     for (const size of spec.sizes) {

@@ -7,6 +7,7 @@ import { DEFAULT_PROMPT } from '../../generators/prompt.js';
 import { GENERATOR_NAME } from '../recipes/names.js';
 import { readDecode, readModel, readTrain } from './options.js';
 import type { SpecPath, SpecSource } from './source.js';
+import { hashedTrain } from './types.js';
 import type {
   Direction,
   GeneratorSpec,
@@ -198,6 +199,7 @@ export function resolveGenerator(g: GeneratorSpec, student: StudentSpec): Genera
 /** The fields of a generator that change what it writes (not how fast, not its key's name). */
 export function generatorIdentity(g: GeneratorSpec, student: StudentSpec): Record<string, unknown> {
   const r = resolveGenerator(g, student);
+  if (r.kind === 'model') return { ...r, train: hashedTrain(r.train) };
   if (r.kind !== 'openai') return { ...r };
   return { kind: r.kind, baseUrl: r.baseUrl, model: r.model, prompt: r.prompt, temperature: r.temperature, maxTokens: r.maxTokens };
 }

@@ -35,7 +35,11 @@ export interface SplitsSpec {
 /** A model architecture: ModelConfig without the tokenizer's fields. */
 export type ModelArch = Omit<ModelConfig, 'vocabSize' | 'padId' | 'bosId' | 'eosId'>;
 
-/** Training options a spec may set; the runner sets seed, checkpoints and progress. */
+/**
+ * Training options a spec may set; the runner sets seed, the checkpoint folder and
+ * progress. checkpointSeconds (how often a checkpoint is written) does not change what is
+ * trained: it is left out of settings hashes (hashedTrain).
+ */
 export const TRAIN_SETTING_KEYS = [
   'maxTokens',
   'maxSentences',
@@ -53,10 +57,17 @@ export const TRAIN_SETTING_KEYS = [
   'validEvery',
   'patience',
   'restoreBest',
+  'checkpointSeconds',
 ] as const satisfies readonly (keyof TrainOptions)[];
 
 /** Only the fields given (engine defaults such as warm-up depend on the data: fit() fills them). */
 export type TrainSettings = Partial<Pick<TrainOptions, (typeof TRAIN_SETTING_KEYS)[number]>>;
+
+/** Training settings as hashed: without those that change how training runs, not what it gives. */
+export function hashedTrain(t: TrainSettings): TrainSettings {
+  const { checkpointSeconds: _c, ...rest } = t;
+  return rest;
+}
 
 /** Decoding options a spec may set; the seed of sampling is the run's seed. */
 export const DECODE_SETTING_KEYS = ['method', 'beamSize', 'lengthPenalty', 'temperature', 'topK', 'topP', 'maxLenA', 'maxLenB', 'batchSize'] as const satisfies readonly (keyof DecodeOptions)[];
