@@ -81,10 +81,13 @@ describe('expandGrid', () => {
   });
 
   it('checkpointSeconds (how often training checkpoints) reaches the runs but no settings hash', () => {
-    const base = 'generators: { low: {}, self: {} }\nconditions: [real, "generated:low", "generated:self"]\nsizes: [1000]\nseeds: [1]\nstudent: { model: tiny, init: { finetune: { pairs: 500 } } }\n';
+    const base =
+      'generators: { low: {}, self: {} }\nconditions: [real, "generated:low", "generated:self"]\nsizes: [1000]\nseeds: [1]\nstudent: { model: tiny, init: { finetune: { pairs: 500 } } }\n' +
+      'chains:\n  - { regime: replace, generations: 1 }\n  - { regime: accumulate, generations: 1, train: { lr: 0.001 } }\n';
     const withInterval = base
       .replace('low: {}', 'low: { train: { checkpointSeconds: 5 } }')
-      .replace('model: tiny,', 'model: tiny, train: { checkpointSeconds: 60 },');
+      .replace('model: tiny,', 'model: tiny, train: { checkpointSeconds: 60 },')
+      .replace('train: { lr: 0.001 }', 'train: { lr: 0.001, checkpointSeconds: 7 }');
     const [a, b] = [expandGrid(spec(base)), expandGrid(spec(withInterval))];
     expect(b.map((c) => [c.id, c.settingsHash])).toEqual(a.map((c) => [c.id, c.settingsHash]));
     expect(specHash(spec(withInterval))).toBe(specHash(spec(base)));
@@ -93,6 +96,8 @@ describe('expandGrid', () => {
     expect(cell('generator-self').generator!.train!.checkpointSeconds).toBe(60); // self trains as the students do
     expect(cell('base-finetune-n500').train!.checkpointSeconds).toBe(60);
     expect(cell('real__n1000__seed1').train!.checkpointSeconds).toBe(60);
+    expect(cell('chain-replace__g1__n1000__seed1').train!.checkpointSeconds).toBe(60); // a chain trains as the students do
+    expect(cell('chain-accumulate__g1__n1000__seed1').train!.checkpointSeconds).toBe(7);
     expect(JSON.stringify(b.map((c) => c.settings))).not.toContain('checkpointSeconds');
   });
 

@@ -36,5 +36,6 @@ export function specHash(spec: ExperimentSpec): string {
   const generators = Object.fromEntries(
     Object.entries(rest.generators).map(([k, g]) => [k, 'train' in g && g.train ? { ...g, train: hashedTrain(g.train) } : g]),
   );
-  return hashSettings({ ...rest, student: { ...rest.student, train: hashedTrain(rest.student.train) }, generators });
+  const chains = rest.chains?.map((c) => ({ ...c, train: hashedTrain(c.train) }));
+  return hashSettings({ ...rest, student: { ...rest.student, train: hashedTrain(rest.student.train) }, generators, ...(chains ? { chains } : {}) });
 }

@@ -9,7 +9,7 @@ import type { CellCommon } from '../grid/cells.js';
 import { dataSettings, SAMPLING_VERSION, withHash } from '../grid/settings.js';
 import { parseRegime, regimeNeeds, type Regime } from '../recipes/chains.js';
 import { runGeneration } from '../run/generation.js';
-import type { DecodeSettings, ModelArch, TrainSettings } from '../spec/types.js';
+import { hashedTrain, type DecodeSettings, type ModelArch, type TrainSettings } from '../spec/types.js';
 import { RESULT_NAMES as N } from '../store/schema.js';
 import { recordFinite, recordScores } from './record.js';
 import type { CellHandler } from './types.js';
@@ -85,7 +85,7 @@ export const generationHandler: CellHandler<GenerationCell> = {
               kind: 'generation',
               data: dataSettings(spec),
               tokenizer: spec.tokenizer,
-              chain: { regime: c.regime, size: c.size, model: c.model, train: c.train, decode: c.decode },
+              chain: { regime: c.regime, size: c.size, model: c.model, train: hashedTrain(c.train), decode: c.decode },
               generation: k,
               seed,
               sampling: SAMPLING_VERSION,
