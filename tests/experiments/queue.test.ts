@@ -122,7 +122,8 @@ describe.skipIf(!HAS_REDIS)('a study on a queue', () => {
 
   it('a coordinator and three workers give the results of a local run; a worker killed mid-training loses nothing', async () => {
     const d = join(tmp, 'queued');
-    const workers = [0, 1, 2].map(() => start(['worker', '--queue', url, '--lock-seconds', '2']));
+    // one of them takes two jobs at once
+    const workers = [1, 1, 2].map((n) => start(['worker', '--queue', url, '--lock-seconds', '2', '--concurrency', String(n)]));
     const coord = start(['experiment', 'run', file(), '--out', d, '--queue', url, '--no-report']);
     // Kill one worker once it is training a student.
     await until('a worker training a student', () => workers.some((w) => /start +(real|generated|mix)/.test(w.log())));
