@@ -161,6 +161,31 @@ describe.skipIf(!HAS_REDIS)('a study on a queue', () => {
     expect(await exited(w)).toBe(0);
   }, 600_000);
 
+  it('a job that fails three times is recorded as failed with its error, not retried forever; the rest of the study runs', async () => {
+    const d = join(tmp, 'failing');
+    // An endpoint nobody listens on: the generator fails on every attempt.
+    const dead = join(tmp, 'dead.yaml');
+    writeFileSync(
+      dead,
+      specText(30)
+        .replace('conditions: [real, generated:low, mix:low:0.5]', 'conditions: [real, generated:dead]')
+        .replace('generators:\n', `generators:\n  dead: { kind: openai, baseUrl: "http://127.0.0.1:${await freePort()}/v1", model: m, apiKeyEnv: null, retries: 0, timeoutMs: 2000 }\n`)
+        .replace(/chains:\n.*\n/, ''),
+    );
+    const w = start(['worker', '--queue', url, '--lock-seconds', '2']);
+    const c = start(['experiment', 'run', dead, '--out', d, '--queue', url, '--no-report']);
+    expect(await exited(c), c.log()).toBe(1);
+    const st = openStore(d);
+    const rows = new Map(st.status().runs.map((r) => [r.id, r]));
+    st.close();
+    expect(rows.get('generator-dead')).toMatchObject({ status: 'failed', error: expect.stringMatching(/after 3 attempt\(s\)/) });
+    expect(rows.get('real__n100__seed1')!.status).toBe('done');
+    expect(rows.get('real__n100__seed2')!.status).toBe('done');
+    expect(c.log()).toMatch(/skipped +generated-dead__n100__seed1: generator-dead failed/);
+    w.kill('SIGTERM');
+    expect(await exited(w)).toBe(0);
+  }, 300_000);
+
   it('a wrong or missing password and an unreachable Redis fail at once, naming the URL and never the password', async () => {
     const secured = await startRedis(['--requirepass', 's3cret-pw']);
     const run = (u: string, env: NodeJS.ProcessEnv, extra: string[] = []) =>
