@@ -161,6 +161,23 @@ describe.skipIf(!HAS_REDIS)('a study on a queue', () => {
     expect(await exited(w)).toBe(0);
   }, 600_000);
 
+  it('a worker sent SIGTERM mid-job finishes that job, takes no other and exits 0', async () => {
+    const d = join(tmp, 'sigterm');
+    const w1 = start(['worker', '--queue', url, '--lock-seconds', '2']);
+    const c = start(['experiment', 'run', file(), '--out', d, '--queue', url, '--no-report']);
+    await until('a student started', () => /start +(real|generated|mix)\S+/.test(w1.log()));
+    const job = /start +((real|generated|mix)\S+)/.exec(w1.log())![1];
+    w1.kill('SIGTERM');
+    expect(await exited(w1), w1.log()).toBe(0);
+    expect(w1.log()).toMatch(new RegExp(`done +${job.replace(/[.]/g, '\\.')}`));
+    expect(w1.log().match(/^start /gm)!.length).toBe(w1.log().match(/^done /gm)!.length); // nothing taken after the signal is left
+    const w2 = start(['worker', '--queue', url, '--lock-seconds', '2']);
+    expect(await exited(c), c.log()).toBe(0);
+    expect(outcome(d)).toEqual(local);
+    w2.kill('SIGTERM');
+    expect(await exited(w2)).toBe(0);
+  }, 600_000);
+
   it('a job that fails three times is recorded as failed with its error, not retried forever; the rest of the study runs', async () => {
     const d = join(tmp, 'failing');
     // An endpoint nobody listens on: the generator fails on every attempt.
