@@ -108,7 +108,7 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-describe.skipIf(!HAS_REDIS)('a study on a queue', () => {
+describe.skipIf(!HAS_REDIS)(`a study on a queue${HAS_REDIS ? '' : ' (skipped: redis-server is not installed; scripts/setup.sh installs Debian redis-server)'}`, () => {
   let local: Record<string, unknown>;
   let url: string;
   const file = () => join(tmp, 'spec.yaml');
