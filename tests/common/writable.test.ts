@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { RegurgitateError } from '../../ts/src/common/errors.js';
-import { checkWritableDir, checkWritableFile, makeDirs } from '../../ts/src/common/writable.js';
+import { makeDirs } from '../../ts/src/common/dirs.js';
+import { checkWritableDir, checkWritableFile } from '../../ts/src/common/writable.js';
 
 let tmp: string;
 beforeAll(() => {

@@ -6,7 +6,7 @@ import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'n
 import { basename, dirname, join } from 'node:path';
 
 import { RegurgitateError } from './errors.js';
-import { fsReason, makeDirs } from './writable.js';
+import { fsReason, makeDirs } from './dirs.js';
 
 /** A temporary name next to `path`, hidden and unique: DIR/.NAME.PID.RANDOM.tmp */
 export function tempPathFor(path: string, ext = '.tmp'): string {

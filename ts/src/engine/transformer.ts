@@ -20,7 +20,7 @@ import { packSources, toNativePairs, pairCount, type Ids, type Pair } from './pa
 import { checkRange, SCORE_RANGES } from './ranges.js';
 import type { NativePairs } from '../native/types.js';
 import { checkSeed, isPlainObject } from '../common/validate.js';
-import { fsReason, makeDirs } from '../common/writable.js';
+import { fsReason, makeDirs } from '../common/dirs.js';
 
 export interface CreateOptions {
   /** Seed of the initial weights (integer >= 0). Default 1. */

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { RegurgitateError } from '../common/errors.js';
 import type { ChainResult, StudentResult } from '../experiments/types.js';
 import { tempPathFor, writeFileAtomic } from '../common/atomic.js';
-import { fsReason, makeDirs } from '../common/writable.js';
+import { fsReason, makeDirs } from '../common/dirs.js';
 import { findChromium, screenshot } from './chromium.js';
 import { escapeHtml } from './escape.js';
 import { figures, type Figure } from './figures.js';

@@ -20,7 +20,7 @@ import { Transformer } from '../engine/transformer.js';
 import type { Tokenizer } from '../data/tokenizer/index.js';
 import { packageVersion } from '../native/load.js';
 import { writeFileAtomic } from '../common/atomic.js';
-import { makeDirs } from '../common/writable.js';
+import { makeDirs } from '../common/dirs.js';
 import type { Device } from '../native/device.js';
 import { TRAIN_PRESETS } from './presets.js';
 

@@ -12,7 +12,7 @@ import { isAbsolute, join, normalize, sep } from 'node:path';
 import Database from 'better-sqlite3';
 
 import { invalid, RegurgitateError } from '../../common/errors.js';
-import { makeDirs } from '../../common/writable.js';
+import { makeDirs } from '../../common/dirs.js';
 import type { Cell, CellKind, Factors } from '../grid/grid.js';
 import { specHash } from '../grid/grid.js';
 import { diffSettings, SpecChangedError, type RunChange } from './changes.js';
