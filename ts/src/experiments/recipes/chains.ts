@@ -8,7 +8,7 @@
 //               after S, where pool B allows; else a seeded resample), the rest S's
 //               sources at the nested mask positions with generation k-1's targets.
 import { invalid } from '../../common/errors.js';
-import { generatedMask, sampleIndices, shufflePrefix } from '../grid/sampling.js';
+import { generatedCount, generatedMask, sampleIndices, shufflePrefix } from '../grid/sampling.js';
 import type { RecipePair } from './types.js';
 
 export type Regime = { kind: 'replace' } | { kind: 'accumulate' } | { kind: 'fresh'; real: number };
@@ -42,18 +42,12 @@ export interface GenerationContext {
 
 /** The real pairs of a fresh:P generation k >= 1 (pool-B positions, in order). */
 export function freshIndices(r: Extract<Regime, { kind: 'fresh' }>, c: GenerationContext): number[] {
-  const m = c.size - generatedCount(r, c.size);
+  const m = c.size - generatedCount(c.size, 1 - r.real);
   const end = c.size + c.generation * m;
   if (end <= c.poolBSize) return Array.from(shufflePrefix(c.poolBSize, end, 'poolB', c.seed).subarray(end - m));
   return Array.from(shufflePrefix(c.poolBSize, Math.min(m, c.poolBSize), `chain-fresh/${c.generation}`, c.seed));
 }
 
-/** How many pairs of a fresh generation are generated (the rest are real). */
-function generatedCount(r: Extract<Regime, { kind: 'fresh' }>, size: number): number {
-  let n = 0;
-  for (const x of generatedMask(size, 1 - r.real)) n += x;
-  return n;
-}
 
 /** Generation (index into the chain) -> the pool-B positions it must have translated for generation `c.generation`. */
 export function regimeNeeds(r: Regime, c: GenerationContext): Map<number, number[]> {

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 
 import { RegurgitateError } from '../../common/errors.js';
 import { DEFAULT_MODEL_CONFIG } from '../../engine/config.js';
-import { generateCached } from '../../generators/cache.js';
 import { ModelGenerator } from '../../generators/model.js';
 import { diversity, lexicalTokenize, tailCoverage } from '../../metrics/diversity.js';
 import { scoreCorpus } from '../../rundir/score.js';
@@ -16,6 +15,7 @@ import type { GenerationCell } from '../kinds/generation.js';
 import type { CellContext } from '../kinds/types.js';
 import { regimeSelect } from '../recipes/chains.js';
 import type { GeneratedTarget, GeneratedTargets } from '../recipes/types.js';
+import { generateTargets } from './jobs.js';
 import { trainOnRows, type TrainingRow } from './trained.js';
 
 export interface GenerationOutcome {
@@ -75,19 +75,13 @@ function quantiles(xs: readonly number[], qs: readonly number[]): number[] {
 
 /** Translates the pool-B positions `indices` with the generation's model (cached). */
 async function poolOutputs(cell: GenerationCell, ctx: CellContext, dir: string, indices: readonly number[]): Promise<Map<number, GeneratedTarget>> {
-  const out = new Map<number, GeneratedTarget>();
-  if (indices.length === 0) return out;
+  if (indices.length === 0) return new Map();
   const gen = new ModelGenerator({ name: cell.id, run: dir, decode: { ...cell.decode, seed: cell.seed }, device: ctx.device });
   try {
-    const r = await generateCached(gen, indices.map((i) => ctx.ws.poolB.src[i]), join(ctx.ws.dir, 'cache'), { onProgress: ctx.onGenerate, signal: ctx.signal });
-    indices.forEach((i, k) => {
-      const lp = r.outputs[k].logprob;
-      out.set(i, { text: r.outputs[k].text, scores: typeof lp === 'number' && Number.isFinite(lp) ? { logprob: lp } : {} });
-    });
+    return (await generateTargets(ctx, gen, indices)).targets;
   } finally {
     await gen.close();
   }
-  return out;
 }
 
 /**

@@ -130,18 +130,23 @@ function div(lines: readonly string[]) {
   return { mtld: d.mtld ?? NaN, distinct_2: d.distinct_2 ?? NaN, ttr: d.ttr ?? NaN };
 }
 
-/** Translates the pool-B sources at `indices` (sorted) and scores them against the real targets. */
-export async function generatePool(ctx: JobContext, gen: Generator, indices: readonly number[]): Promise<GeneratedPool> {
-  const { ws } = ctx;
-  const sources = indices.map((i) => ws.poolB.src[i]);
-  const refs = indices.map((i) => ws.poolB.tgt[i]);
-  const cache = join(ws.dir, 'cache');
+/** Translates the pool-B sources at `indices` (cached by content): pool-B position -> target with its scores. */
+export async function generateTargets(ctx: JobContext, gen: Generator, indices: readonly number[]): Promise<{ targets: Map<number, GeneratedTarget>; seconds: number; hit: boolean }> {
+  const sources = indices.map((i) => ctx.ws.poolB.src[i]);
+  const cache = join(ctx.ws.dir, 'cache');
   const r = gen instanceof CachedOnlyGenerator ? gen.fromCache(cache, sources) : await generateCached(gen, sources, cache, { onProgress: ctx.onGenerate, signal: ctx.signal });
-  const hyps = r.outputs.map((o) => o.text);
   const targets = new Map<number, GeneratedTarget>();
   indices.forEach((i, k) => {
     const lp = r.outputs[k].logprob;
-    targets.set(i, { text: hyps[k], scores: typeof lp === 'number' && Number.isFinite(lp) ? { logprob: lp } : {} });
+    targets.set(i, { text: r.outputs[k].text, scores: typeof lp === 'number' && Number.isFinite(lp) ? { logprob: lp } : {} });
   });
-  return { targets, quality: { sentences: hyps.length, ...scoreCorpus(hyps, refs), diversity: div(hyps), realDiversity: div(refs) }, seconds: r.seconds, cacheHit: r.hit };
+  return { targets, seconds: r.seconds, hit: r.hit };
+}
+
+/** Translates the pool-B sources at `indices` (sorted) and scores them against the real targets. */
+export async function generatePool(ctx: JobContext, gen: Generator, indices: readonly number[]): Promise<GeneratedPool> {
+  const { targets, seconds, hit } = await generateTargets(ctx, gen, indices);
+  const hyps = indices.map((i) => targets.get(i)!.text);
+  const refs = indices.map((i) => ctx.ws.poolB.tgt[i]);
+  return { targets, quality: { sentences: hyps.length, ...scoreCorpus(hyps, refs), diversity: div(hyps), realDiversity: div(refs) }, seconds, cacheHit: hit };
 }
