@@ -79,16 +79,17 @@ export async function buildReport(dir: string, spec: ExperimentSpec): Promise<Bu
   const corpus = openCorpus(join(dir, 'data'));
   const flip = corpus.src !== spec.direction.src;
   const test = { src: lines(join(corpus.dir, `test.${flip ? corpus.tgt : corpus.src}`)), tgt: lines(join(corpus.dir, `test.${flip ? corpus.src : corpus.tgt}`)) };
+  // Each run's translations are read once, whichever part of the report asks.
   const cache = new Map<string, string[]>();
-  const hyps = (r: StudentResult) => {
-    let h = cache.get(r.id);
-    if (!h) cache.set(r.id, (h = lines(join(dir, r.hypotheses))));
+  const hyps = (r: { hypotheses: string }) => {
+    let h = cache.get(r.hypotheses);
+    if (!h) cache.set(r.hypotheses, (h = lines(join(dir, r.hypotheses))));
     return h;
   };
   const analysis = analyze({ runs, generators, refs: test.tgt, hyps });
   if (chains.length) {
     const b = analysis.significance;
-    analysis.chains = analyzeChains({ results: chains, refs: test.tgt, hyps: (r) => lines(join(dir, r.hypotheses)), samples: b.samples, seed: b.seed });
+    analysis.chains = analyzeChains({ results: chains, refs: test.tgt, hyps, samples: b.samples, seed: b.seed });
   }
   const examples = runs.length ? selectExamples({ sources: test.src, refs: test.tgt, runs, hyps, count: 4 }) : [];
   const w = await writeReport(dir, {

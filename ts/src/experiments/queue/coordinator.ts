@@ -12,8 +12,8 @@ import { RegurgitateError } from '../../common/errors.js';
 import type { RunProgress } from '../../rundir/train.js';
 import type { Cell } from '../grid/grid.js';
 import { selectCells } from '../grid/slice.js';
-import { problemText, runSummary, type RunEvent, type RunOptions, type RunSummary } from '../run/runner.js';
-import { openStudy, planStudy } from '../run/study.js';
+import { runSummary, type RunEvent, type RunOptions, type RunSummary } from '../run/runner.js';
+import { failRuledOut, openStudy, planStudy } from '../run/study.js';
 import type { ExperimentSpec } from '../spec/types.js';
 import { openStore } from '../store/store.js';
 import type { Versions } from '../store/versions.js';
@@ -77,15 +77,7 @@ export async function runQueued(spec: ExperimentSpec, dir: string, o: QueuedRunO
       const row = rows.get(cell.id);
       return running.get(cell.id) === `${host}:${pid}` || (row?.status === 'running' && row.host === host && row.pid === pid);
     };
-    // Cells the prepared data rule out fail now, with the spec's field; the others run.
-    for (const cell of todo) {
-      const msg = problemText(opened.problems.get(cell.id), o.where);
-      if (msg === null || rows.get(cell.id)?.status === 'done') continue;
-      store.markFailed(cell.id, new RegurgitateError('EINVAL', msg));
-      failed.add(cell.id);
-      log(`${cell.id} cannot run: ${msg}`);
-      emit(cell, 'failed', { message: msg });
-    }
+    failRuledOut(opened, todo, { isDone: (id) => rows.get(id)?.status === 'done', store, failed, log, emit, where: o.where });
     const finish = (cell: Cell, job: Job<CellJob, CellJobResult>) => {
       const r = job.returnvalue;
       const by = { pid: r.pid, host: r.host, versions: r.versions as Versions };

@@ -14,8 +14,7 @@ import type { Device } from '../../native/device.js';
 import type { Cell } from '../grid/grid.js';
 import { handlerFor } from '../kinds/index.js';
 import type { CellOutput } from '../kinds/types.js';
-import { pickDevice } from '../run/runner.js';
-import { cellContext, claimRunDir, openStudy, planStudy, reopenDependencies, type OpenStudy } from '../run/study.js';
+import { cellContext, claimRunDir, openStudy, pickDevice, planStudy, reopenDependencies, type OpenStudy } from '../run/study.js';
 import type { ExperimentSpec } from '../spec/types.js';
 import { currentVersions } from '../store/versions.js';
 import { checkConnection, type QueueConnection } from './connection.js';
@@ -59,7 +58,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
     return s;
   };
 
-  const process = async (job: Job<CellJob, CellJobResult>, queue: string): Promise<CellJobResult> => {
+  const runJob = async (job: Job<CellJob, CellJobResult>, queue: string): Promise<CellJobResult> => {
     const data = job.data;
     const s = await study(data);
     const cell: Cell | undefined = s.byId.get(data.cell);
@@ -71,7 +70,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
       const now = Date.now();
       if (!force && now - last < 1000) return;
       last = now;
-      void job.updateProgress({ host, pid: globalThis.process.pid, ...p }).catch(() => {});
+      void job.updateProgress({ host, pid: process.pid, ...p }).catch(() => {});
     };
     report({ phase: 'start' }, true);
     const device: Device = pickDevice({ device: o.device ?? (data.spec as ExperimentSpec).device }, log);
@@ -91,7 +90,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
       if (r === null) throw new RegurgitateError('ECANCELED', `${cell.id}: stopped before it finished`);
       const rec = new RecordingStore();
       r.record(rec);
-      return { host, pid: globalThis.process.pid, records: rec.calls, versions: currentVersions() };
+      return { host, pid: process.pid, records: rec.calls, versions: currentVersions() };
     } finally {
       for (const c of closers) await c.close();
     }
@@ -103,7 +102,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerSummary> {
   const watch = async () => {
     for (const name of await registry.smembers(STUDIES_KEY)) {
       if (workers.has(name)) continue;
-      const w = new Worker<CellJob, CellJobResult>(name, (job) => process(job, name), {
+      const w = new Worker<CellJob, CellJobResult>(name, (job) => runJob(job, name), {
         connection: o.connection.options,
         concurrency: o.concurrency ?? 1,
         lockDuration: lock,

@@ -6,17 +6,16 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { invalid, RegurgitateError } from '../../common/errors.js';
-import { applyThreads, cudaStatus } from '../../native/device.js';
+import { invalid } from '../../common/errors.js';
+import { applyThreads } from '../../native/device.js';
 import type { RunProgress } from '../../rundir/train.js';
 import type { Cell } from '../grid/grid.js';
 import { selectCells, type CellFilter } from '../grid/slice.js';
 import { handlerFor } from '../kinds/index.js';
-import type { CellContext, CellOutput, CellProblem } from '../kinds/types.js';
-import { formatPath } from '../spec/source.js';
+import type { CellContext, CellOutput } from '../kinds/types.js';
 import { openStore } from '../store/store.js';
 import type { ExperimentSpec } from '../spec/types.js';
-import { cellContext, claimRunDir, openStudy, planStudy } from './study.js';
+import { cellContext, claimRunDir, failRuledOut, openStudy, pickDevice, planStudy } from './study.js';
 
 export interface RunEvent {
   /** Cells finished (done now or before) out of all (with `only`: of the slice). */
@@ -73,11 +72,6 @@ export function runSummary(s: {
   };
 }
 
-/** A cell's problems as one message naming the spec's fields; null when it has none. */
-export function problemText(problems: readonly CellProblem[] | undefined, where: RunOptions['where'] = formatPath): string | null {
-  if (!problems || problems.length === 0) return null;
-  return problems.map((p) => `${where(p.path)}: ${p.message}`).join('; ');
-}
 
 export interface RunSummary {
   /** Runs of the whole grid, and how many of them are done. */
@@ -99,24 +93,6 @@ function checkLimits(o: RunOptions): void {
   if (o.maxRuns !== undefined && !(Number.isInteger(o.maxRuns) && o.maxRuns >= 1)) throw invalid(`maxRuns must be an integer >= 1 (got ${String(o.maxRuns)})`);
   const b = o.timeBudgetSeconds;
   if (b !== undefined && !(typeof b === 'number' && Number.isFinite(b) && b > 0)) throw invalid(`timeBudgetSeconds must be a number of seconds > 0 (got ${String(b)})`);
-}
-
-/**
- * Where generators and students train and decode. `cuda` without a usable GPU fails at
- * once with the reason, instead of silently taking days on the CPU; `auto` takes the GPU
- * when there is one and says which it took.
- */
-export function pickDevice(spec: Pick<ExperimentSpec, 'device'>, log: (s: string) => void): 'cpu' | 'cuda' {
-  if (spec.device === 'cpu') return 'cpu';
-  const st = cudaStatus();
-  if (st.loadable) {
-    if (spec.device === 'auto') log(`device auto: training on the GPU (${st.reason})`);
-    return 'cuda';
-  }
-  if (spec.device === 'cuda')
-    throw new RegurgitateError('EBACKEND', `device: cuda was asked for, but CUDA is unavailable: ${st.reason}; set device: cpu (or auto) in the spec to train on the CPU`);
-  log(`device auto: training on the CPU; CUDA is unavailable: ${st.reason}`);
-  return 'cpu';
 }
 
 export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOptions = {}): Promise<RunSummary> {
@@ -166,15 +142,7 @@ export async function runExperiment(spec: ExperimentSpec, dir: string, o: RunOpt
         closeLater: (c) => closers.push(c),
       });
 
-    // Cells the prepared data rule out fail now, with the spec's field; the others run.
-    for (const cell of todo) {
-      const msg = problemText(open.problems.get(cell.id), o.where);
-      if (msg === null || statusOf.get(cell.id) === 'done') continue;
-      store.markFailed(cell.id, invalid(msg));
-      failed.add(cell.id);
-      log(`${cell.id} cannot run: ${msg}`);
-      emit(cell, 'failed', { message: msg });
-    }
+    failRuledOut(open, todo, { isDone: (id) => statusOf.get(id) === 'done', store, failed, log, emit, where: o.where });
 
     try {
       for (const cell of todo) {

@@ -4,13 +4,17 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { writeFileAtomic } from '../../common/atomic.js';
+import { invalid, RegurgitateError } from '../../common/errors.js';
+import { cudaStatus } from '../../native/device.js';
 import type { Device } from '../../native/device.js';
 import type { RunProgress } from '../../rundir/train.js';
 import { expandGrid, type Cell } from '../grid/grid.js';
 import { identitySpec } from '../grid/identity.js';
 import { handlerFor, requestedIndices } from '../kinds/index.js';
 import type { CellContext, CellOutput, CellProblem } from '../kinds/types.js';
+import { formatPath } from '../spec/source.js';
 import type { ExperimentSpec } from '../spec/types.js';
+import type { ResultsStore } from '../store/store.js';
 import { prepareWorkspace, workspaceSettings, type Workspace } from './workspace.js';
 
 export interface Study {
@@ -99,5 +103,55 @@ export async function reopenDependencies(study: OpenStudy, cell: Cell, o: Omit<C
     const dep = study.byId.get(id)!;
     const r = await handlerFor(dep.kind).run(dep, cellContext(study, { ...o, reopen: true, outputs }));
     if (r?.output) outputs.set(id, r.output);
+  }
+}
+
+/**
+ * Where generators and students train and decode. `cuda` without a usable GPU fails at
+ * once with the reason, instead of silently taking days on the CPU; `auto` takes the GPU
+ * when there is one and says which it took.
+ */
+export function pickDevice(spec: Pick<ExperimentSpec, 'device'>, log: (s: string) => void): 'cpu' | 'cuda' {
+  if (spec.device === 'cpu') return 'cpu';
+  const st = cudaStatus();
+  if (st.loadable) {
+    if (spec.device === 'auto') log(`device auto: training on the GPU (${st.reason})`);
+    return 'cuda';
+  }
+  if (spec.device === 'cuda')
+    throw new RegurgitateError('EBACKEND', `device: cuda was asked for, but CUDA is unavailable: ${st.reason}; set device: cpu (or auto) in the spec to train on the CPU`);
+  log(`device auto: training on the CPU; CUDA is unavailable: ${st.reason}`);
+  return 'cpu';
+}
+
+/** A cell's problems as one message naming the spec's fields; null when it has none. */
+export function problemText(problems: readonly CellProblem[] | undefined, where: (path: (string | number)[]) => string = formatPath): string | null {
+  if (!problems || problems.length === 0) return null;
+  return problems.map((p) => `${where(p.path)}: ${p.message}`).join('; ');
+}
+
+/**
+ * Cells the prepared data rule out (not done before) fail now, in the store and in
+ * `failed`, with the spec's field: the others still run.
+ */
+export function failRuledOut(
+  study: OpenStudy,
+  cells: readonly Cell[],
+  o: {
+    isDone: (id: string) => boolean;
+    store: Pick<ResultsStore, 'markFailed'>;
+    failed: Set<string>;
+    log: (s: string) => void;
+    emit: (cell: Cell, phase: 'failed', extra: { message: string }) => void;
+    where?: (path: (string | number)[]) => string;
+  },
+): void {
+  for (const cell of cells) {
+    const msg = problemText(study.problems.get(cell.id), o.where);
+    if (msg === null || o.isDone(cell.id)) continue;
+    o.store.markFailed(cell.id, invalid(msg));
+    o.failed.add(cell.id);
+    o.log(`${cell.id} cannot run: ${msg}`);
+    o.emit(cell, 'failed', { message: msg });
   }
 }
