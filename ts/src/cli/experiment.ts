@@ -15,13 +15,14 @@ import { expandGrid } from '../experiments/grid/grid.js';
 import { FILTER_KEYS, parseCellFilter, selectCells } from '../experiments/grid/slice.js';
 import type { ExperimentSpec } from '../experiments/spec/types.js';
 import { buildReport } from '../experiments/report.js';
-import { queueConnection, type QueueConnection } from '../experiments/queue/connection.js';
+import type { QueueConnection } from '../experiments/queue/connection.js';
 import { runQueued } from '../experiments/queue/coordinator.js';
 import { parseCommand, helpText, UsageError, type CommandSpec } from './args.js';
 import { formatDuration, ProgressBar } from './progress.js';
 import { err, out } from './util.js';
 import { writeFileAtomic } from '../common/atomic.js';
 import { parseSpecDevice } from './device.js';
+import { queueFlags } from './worker.js';
 import { stopScope } from './signals.js';
 import { checkWritableDir, checkWritableFile } from '../common/writable.js';
 
@@ -228,13 +229,7 @@ export async function run(argv: string[]): Promise<number> {
     if (a.flags.threads !== undefined) s.threads = a.flags.threads as number; // runExperiment applies it
     const limits = limitsOf(a.flags, s);
     const dir = resolve((a.flags.out as string | undefined) ?? join('experiments', s.name));
-    if (a.flags['queue-password-env'] !== undefined && a.flags.queue === undefined) throw new UsageError(runSpec.name, '--queue-password-env needs --queue URL');
-    let queue: QueueConnection | undefined;
-    try {
-      if (a.flags.queue !== undefined) queue = queueConnection({ url: a.flags.queue as string, passwordEnv: a.flags['queue-password-env'] as string | undefined });
-    } catch (e) {
-      throw new UsageError(runSpec.name, (e as Error).message);
-    }
+    const queue = queueFlags(runSpec.name, a.flags);
     return runStudy(s, dir, { restartChanged: Boolean(a.flags['restart-changed']), report: !a.flags['no-report'], queue, where: locate(file), ...limits });
   }
   if (sub === 'status') {

@@ -2,7 +2,7 @@
 // --queue) on this machine until SIGTERM or Ctrl-C, which stop taking jobs and finish
 // the ones under way (a second signal quits at once; the job then comes back to the
 // queue as stalled and another worker resumes it from its checkpoint).
-import { queueConnection } from '../experiments/queue/connection.js';
+import { queueConnection, type QueueConnection } from '../experiments/queue/connection.js';
 import { runWorker } from '../experiments/queue/worker.js';
 import { parseCommand, UsageError, type CommandSpec } from './args.js';
 import { parseSpecDevice } from './device.js';
@@ -22,16 +22,24 @@ export const spec: CommandSpec = {
   details: 'SIGTERM or Ctrl-C: stop taking jobs, finish the ones under way, exit 0; a second signal quits at once (130 / 143), the job going back to the queue. See docs/experiments.md, "On several machines".',
 };
 
+/** --queue and --queue-password-env as a connection (undefined without --queue); a bad URL is a usage error. */
+export function queueFlags(cmd: string, flags: Record<string, unknown>): QueueConnection | undefined {
+  if (flags.queue === undefined) {
+    if (flags['queue-password-env'] !== undefined) throw new UsageError(cmd, '--queue-password-env needs --queue URL');
+    return undefined;
+  }
+  try {
+    return queueConnection({ url: flags.queue as string, passwordEnv: flags['queue-password-env'] as string | undefined });
+  } catch (e) {
+    throw new UsageError(cmd, (e as Error).message);
+  }
+}
+
 export async function run(argv: string[]): Promise<number> {
   const a = parseCommand(spec, argv);
   if (!a) return 0;
-  if (a.flags.queue === undefined) throw new UsageError(spec.name, '--queue URL is required');
-  let connection;
-  try {
-    connection = queueConnection({ url: a.flags.queue as string, passwordEnv: a.flags['queue-password-env'] as string | undefined });
-  } catch (e) {
-    throw new UsageError(spec.name, (e as Error).message);
-  }
+  const connection = queueFlags(spec.name, a.flags);
+  if (!connection) throw new UsageError(spec.name, '--queue URL is required');
   const device = a.flags.device === undefined ? undefined : parseSpecDevice(spec.name, a.flags.device);
   // A stopped worker finishes the jobs it took, however long they take (signals.ts).
   const stop = stopScope({ message: 'stopping: finishing the jobs under way (signal again to quit now)', graceMs: Infinity });

@@ -56,9 +56,6 @@ export function requireJson(req: IncomingMessage): void {
     raw === undefined
       ? 'the request has no Content-Type: send a JSON body with Content-Type: application/json'
       : `Content-Type ${JSON.stringify(raw)} is not supported: send a JSON body with Content-Type: application/json`,
-    null,
-    {},
-    'invalid_request_error',
   );
 }
 
